@@ -1,0 +1,183 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Peft.Clip.Model;
+using static TorchSharp.torch;
+
+namespace Peft.Clip.Loading;
+
+/// <summary>
+/// Reads and writes the safetensors format (8-byte little-endian header length, JSON header, raw data).
+/// Every header field is checked against the file before any tensor is read, so a truncated or hostile file
+/// fails with a message naming the file and the key instead of reading out of bounds.
+/// </summary>
+public static class SafeTensorsFile
+{
+    /// <summary>Header larger than this is rejected (the format's reference implementation uses 100 MB).</summary>
+    public const long MaxHeaderBytes = 100_000_000;
+
+    public sealed record Entry(string Name, ScalarType DType, long[] Shape, long Begin, long End);
+
+    static readonly Dictionary<string, (ScalarType type, int size)> DTypes = new()
+    {
+        ["F64"] = (ScalarType.Float64, 8), ["F32"] = (ScalarType.Float32, 4), ["F16"] = (ScalarType.Float16, 2),
+        ["BF16"] = (ScalarType.BFloat16, 2), ["I64"] = (ScalarType.Int64, 8), ["I32"] = (ScalarType.Int32, 4),
+        ["I16"] = (ScalarType.Int16, 2), ["I8"] = (ScalarType.Int8, 1), ["U8"] = (ScalarType.Byte, 1),
+        ["BOOL"] = (ScalarType.Bool, 1),
+    };
+
+    /// <summary>Parses and validates the header; returns the entries, the metadata and where the data starts.</summary>
+    public static (List<Entry> entries, Dictionary<string, string> metadata, long dataStart) ReadHeader(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return ReadHeader(stream, path);
+    }
+
+    static (List<Entry>, Dictionary<string, string>, long) ReadHeader(FileStream stream, string path)
+    {
+        long fileLength = stream.Length;
+        if (fileLength < 8)
+            throw new ClipCheckpointException(path, $"not a safetensors file: {fileLength} bytes, too short for the 8-byte header length");
+        Span<byte> lenBytes = stackalloc byte[8];
+        stream.ReadExactly(lenBytes);
+        ulong headerLength = BitConverter.ToUInt64(lenBytes);
+        if (headerLength > (ulong)(fileLength - 8))
+            throw new ClipCheckpointException(path, $"safetensors header claims {headerLength} bytes but only {fileLength - 8} follow (truncated or corrupt file)");
+        if (headerLength > MaxHeaderBytes)
+            throw new ClipCheckpointException(path, $"safetensors header of {headerLength} bytes exceeds the {MaxHeaderBytes}-byte limit");
+        var headerBytes = new byte[headerLength];
+        stream.ReadExactly(headerBytes);
+        JsonObject header;
+        try
+        {
+            header = JsonNode.Parse(headerBytes)?.AsObject() ?? throw new JsonException("header is null");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new ClipCheckpointException(path, $"safetensors header is not a JSON object: {e.Message}", inner: e);
+        }
+
+        long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
+        var entries = new List<Entry>();
+        var metadata = new Dictionary<string, string>();
+        foreach (var (name, node) in header)
+        {
+            if (name == "__metadata__")
+            {
+                if (node is JsonObject meta)
+                    foreach (var (k, v) in meta) metadata[k] = v?.ToString() ?? "";
+                continue;
+            }
+            try
+            {
+                var obj = node!.AsObject();
+                string dtype = obj["dtype"]!.GetValue<string>();
+                if (!DTypes.TryGetValue(dtype, out var dt))
+                    throw new ClipCheckpointException(path, $"tensor '{name}' has unsupported dtype '{dtype}' (supported: {string.Join(", ", DTypes.Keys)})", name);
+                var shape = obj["shape"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
+                var offsets = obj["data_offsets"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
+                if (shape.Any(s => s < 0))
+                    throw new ClipCheckpointException(path, $"tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}]", name);
+                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength)
+                    throw new ClipCheckpointException(path, $"tensor '{name}' has data_offsets [{string.Join(", ", offsets)}] outside the {dataLength}-byte data section", name);
+                long expected = shape.Aggregate(1L, (a, b) => checked(a * b)) * dt.size;
+                if (offsets[1] - offsets[0] != expected)
+                    throw new ClipCheckpointException(path, $"tensor '{name}' spans {offsets[1] - offsets[0]} bytes but {dtype} [{string.Join(", ", shape)}] needs {expected}", name);
+                entries.Add(new Entry(name, dt.type, shape, offsets[0], offsets[1]));
+            }
+            catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or OverflowException)
+            {
+                throw new ClipCheckpointException(path, $"tensor '{name}' has a malformed header entry ({e.Message})", name, e);
+            }
+        }
+        return (entries, metadata, dataStart);
+    }
+
+    /// <summary>Reads all tensors (or those <paramref name="keep"/> accepts) into CPU tensors of their stored dtype.</summary>
+    public static StateDict Read(string path, Func<string, bool>? keep = null)
+    {
+        using var stream = File.OpenRead(path);
+        var (entries, _, dataStart) = ReadHeader(stream, path);
+        var result = new StateDict(path);
+        try
+        {
+            foreach (var e in entries.OrderBy(e => e.Begin))
+            {
+                if (keep is not null && !keep(e.Name)) continue;
+                var t = empty(e.Shape, e.DType);
+                if (e.End > e.Begin)
+                {
+                    stream.Seek(dataStart + e.Begin, SeekOrigin.Begin);
+                    t.ReadBytesFromStream(stream);
+                }
+                result.Add(e.Name, t);
+            }
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Writes tensors (any device/layout; stored contiguous, CPU) with optional string metadata. The file is
+    /// written beside the target and renamed, so a crash never leaves a half-written file under the final name.
+    /// </summary>
+    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var items = tensors.Select(kv => (kv.Key, Tensor: kv.Value.detach().cpu().contiguous())).ToList();
+        try
+        {
+            var header = new JsonObject();
+            if (metadata is { Count: > 0 })
+            {
+                var meta = new JsonObject();
+                foreach (var (k, v) in metadata) meta[k] = v;
+                header["__metadata__"] = meta;
+            }
+            long offset = 0;
+            foreach (var (name, t) in items)
+            {
+                var code = DTypes.First(d => d.Value.type == t.dtype).Key;
+                long bytes = t.NumberOfElements * DTypes[code].size;
+                header[name] = new JsonObject
+                {
+                    ["dtype"] = code,
+                    ["shape"] = new JsonArray(t.shape.Select(s => (JsonNode)JsonValue.Create(s)).ToArray()),
+                    ["data_offsets"] = new JsonArray(JsonValue.Create(offset), JsonValue.Create(offset + bytes)),
+                };
+                offset += bytes;
+            }
+            var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+            int pad = (8 - json.Length % 8) % 8; // the format pads the header with spaces to an 8-byte boundary
+            var headerBytes = new byte[json.Length + pad];
+            json.CopyTo(headerBytes, 0);
+            for (int i = json.Length; i < headerBytes.Length; i++) headerBytes[i] = (byte)' ';
+
+            var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            Directory.CreateDirectory(dir);
+            var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+            try
+            {
+                using (var stream = File.Create(tmp))
+                {
+                    stream.Write(BitConverter.GetBytes((ulong)headerBytes.Length));
+                    stream.Write(headerBytes);
+                    foreach (var (_, t) in items)
+                        if (t.NumberOfElements > 0) t.WriteBytesToStream(stream);
+                }
+                File.Move(tmp, path, overwrite: true);
+            }
+            finally
+            {
+                if (File.Exists(tmp)) File.Delete(tmp);
+            }
+        }
+        finally
+        {
+            foreach (var (_, t) in items) t.Dispose();
+        }
+    }
+}

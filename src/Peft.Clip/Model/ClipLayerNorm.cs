@@ -1,0 +1,32 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Peft.Clip.Model;
+
+/// <summary>LayerNorm computed in fp32 and cast back, as openai/CLIP's LayerNorm subclass does for fp16 (also used for bf16).</summary>
+public sealed class ClipLayerNorm : nn.Module<Tensor, Tensor>
+{
+    readonly Parameter weight;
+    readonly Parameter bias;
+    readonly long[] _shape;
+    readonly double _eps;
+
+    public ClipLayerNorm(long width, double eps) : base(nameof(ClipLayerNorm))
+    {
+        weight = new Parameter(ones(width), requires_grad: false);
+        bias = new Parameter(zeros(width), requires_grad: false);
+        _shape = [width];
+        _eps = eps;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        if (x.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32)
+            return nn.functional.layer_norm(x, _shape, weight, bias, _eps);
+        using var scope = NewDisposeScope();
+        var y = nn.functional.layer_norm(x.to(ScalarType.Float32), _shape, weight.to(ScalarType.Float32), bias.to(ScalarType.Float32), _eps);
+        return y.to(x.dtype).MoveToOuterDisposeScope();
+    }
+}

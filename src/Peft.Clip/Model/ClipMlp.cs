@@ -1,0 +1,30 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Peft.Clip.Model;
+
+/// <summary>Transformer MLP (<c>mlp.c_fc</c> → activation → <c>mlp.c_proj</c>), width → 4·width → width.</summary>
+public sealed class ClipMlp : nn.Module<Tensor, Tensor>
+{
+    readonly Linear c_fc;
+    readonly Linear c_proj;
+    readonly ClipActivation _activation;
+
+    public ClipMlp(int width, ClipActivation activation) : base(nameof(ClipMlp))
+    {
+        c_fc = nn.Linear(width, width * 4);
+        c_proj = nn.Linear(width * 4, width);
+        _activation = activation;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var h = c_fc.forward(x);
+        // QuickGELU as in openai/CLIP: x * sigmoid(1.702 x).
+        h = _activation == ClipActivation.QuickGelu ? h * sigmoid(h * 1.702) : nn.functional.gelu(h);
+        return c_proj.forward(h).MoveToOuterDisposeScope();
+    }
+}

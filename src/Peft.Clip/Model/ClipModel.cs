@@ -1,0 +1,99 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Peft.Clip.Model;
+
+/// <summary>
+/// A frozen CLIP model: image tower (ViT or ModifiedResNet) and text tower with OpenAI state_dict names.
+/// Features are returned as <c>encode_image</c>/<c>encode_text</c> return them: projected, not normalised, float32.
+/// Weights live in <see cref="ComputeType"/> (float32 by default; bfloat16 on request), LayerNorms compute in fp32.
+/// </summary>
+public sealed class ClipModel : nn.Module
+{
+    readonly nn.Module<Tensor, Tensor> visual;
+    readonly ClipTransformer transformer;
+    readonly Embedding token_embedding;
+    readonly Parameter positional_embedding;
+    readonly ClipLayerNorm ln_final;
+    readonly Parameter text_projection;
+    readonly Parameter logit_scale;
+
+    public ClipConfig Config { get; }
+    public ScalarType ComputeType { get; private set; } = ScalarType.Float32;
+
+    public ClipModel(ClipConfig config) : base(nameof(ClipModel))
+    {
+        Config = config;
+        visual = config.IsVisionTransformer ? new ClipVisionTransformer(config) : new ModifiedResNet(config);
+        transformer = new ClipTransformer(config.TextWidth, config.TextLayers, config.TextHeads, causal: true,
+            config.Activation, config.LayerNormEps);
+        token_embedding = nn.Embedding(config.VocabSize, config.TextWidth);
+        positional_embedding = new Parameter(zeros(config.ContextLength, config.TextWidth), requires_grad: false);
+        ln_final = new ClipLayerNorm(config.TextWidth, config.LayerNormEps);
+        text_projection = new Parameter(zeros(config.TextWidth, config.EmbedDim), requires_grad: false);
+        logit_scale = new Parameter(tensor(MathF.Log(1 / 0.07f)), requires_grad: false);
+        RegisterComponents();
+        foreach (var p in parameters()) p.requires_grad = false;
+        eval();
+    }
+
+    public int EmbedDim => Config.EmbedDim;
+    public int ImageResolution => Config.ImageResolution;
+    public int ContextLength => Config.ContextLength;
+    public int TextWidth => Config.TextWidth;
+    /// <summary>exp(logit_scale): the temperature of CLIP's logits (100 for the released models).</summary>
+    public float LogitScale => logit_scale.exp().item<float>();
+
+    /// <summary>Casts the weights to <paramref name="type"/> (Float32 or BFloat16) for computation.</summary>
+    public ClipModel UseComputeType(ScalarType type)
+    {
+        if (type is not (ScalarType.Float32 or ScalarType.BFloat16))
+            throw new ArgumentException($"compute type {type} is not supported (use Float32 or BFloat16)", nameof(type));
+        if (type != ComputeType)
+        {
+            this.to(type);
+            ComputeType = type;
+        }
+        return this;
+    }
+
+    /// <summary>Image features [N, EmbedDim] (float32) for preprocessed images [N, 3, R, R].</summary>
+    public Tensor EncodeImage(Tensor images)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        return visual.forward(images.to(ComputeType)).to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Text features [N, EmbedDim] (float32) for token ids [N, L] (L ≤ context length), pooled at the argmax id (EOT).</summary>
+    public Tensor EncodeText(Tensor tokens)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var ids = tokens.to(ScalarType.Int64);
+        var embeddings = token_embedding.forward(ids);
+        return EncodeTokenEmbeddings(embeddings, ids.argmax(-1)).to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The frozen token embedding table lookup, [N, L] → [N, L, TextWidth].</summary>
+    public Tensor EmbedTokens(Tensor tokens) => token_embedding.forward(tokens.to(ScalarType.Int64));
+
+    /// <summary>
+    /// Runs the text tower from token embeddings [N, L, TextWidth] (L ≤ context length), pooling at
+    /// <paramref name="eotIndex"/> [N]. Gradients flow to the embeddings (prompt learning), not to the weights.
+    /// Because the mask is causal, truncating L to the longest prompt gives the same result.
+    /// </summary>
+    public Tensor EncodeTokenEmbeddings(Tensor embeddings, Tensor eotIndex)
+    {
+        using var scope = NewDisposeScope();
+        long n = embeddings.shape[0], l = embeddings.shape[1];
+        if (l > Config.ContextLength)
+            throw new ArgumentException($"sequence length {l} exceeds the context length {Config.ContextLength}");
+        var x = embeddings.to(ComputeType) + positional_embedding.narrow(0, 0, l).to(ComputeType);
+        x = ln_final.forward(transformer.forward(x));
+        var index = eotIndex.to(ScalarType.Int64).view(n, 1, 1).expand(n, 1, x.shape[2]);
+        var pooled = x.gather(1, index).squeeze(1);
+        return pooled.matmul(text_projection).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,47 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Peft.Clip.Model;
+
+/// <summary>
+/// CLIP ViT image tower: patchify conv (no bias) → [class token; patches] + positional embedding → ln_pre →
+/// transformer → ln_post on the class token → @ proj (openai/CLIP VisionTransformer).
+/// </summary>
+public sealed class ClipVisionTransformer : nn.Module<Tensor, Tensor>
+{
+    readonly Conv2d conv1;
+    readonly Parameter class_embedding;
+    readonly Parameter positional_embedding;
+    readonly ClipLayerNorm ln_pre;
+    readonly ClipTransformer transformer;
+    readonly ClipLayerNorm ln_post;
+    readonly Parameter proj;
+
+    public ClipVisionTransformer(ClipConfig c) : base(nameof(ClipVisionTransformer))
+    {
+        int width = c.VisionWidth, patch = c.VisionPatchSize!.Value, grid = c.ImageResolution / patch;
+        conv1 = nn.Conv2d(3, width, patch, stride: patch, bias: false);
+        class_embedding = new Parameter(zeros(width), requires_grad: false);
+        positional_embedding = new Parameter(zeros(grid * grid + 1, width), requires_grad: false);
+        ln_pre = new ClipLayerNorm(width, c.LayerNormEps);
+        transformer = new ClipTransformer(width, c.VisionLayers[0], c.VisionHeads, causal: false, c.Activation, c.LayerNormEps);
+        ln_post = new ClipLayerNorm(width, c.LayerNormEps);
+        proj = new Parameter(zeros(width, c.EmbedDim), requires_grad: false);
+        RegisterComponents();
+    }
+
+    /// <param name="x">[N, 3, H, W] in the model's dtype.</param>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var patches = conv1.forward(x);                               // [N, W, g, g]
+        patches = patches.flatten(2).transpose(1, 2);                 // [N, g², W]
+        long n = patches.shape[0];
+        var cls = class_embedding.to(patches.dtype).expand(n, 1, -1);
+        var tokens = cat([cls, patches], 1) + positional_embedding.to(patches.dtype);
+        tokens = transformer.forward(ln_pre.forward(tokens));
+        var pooled = ln_post.forward(tokens.select(1, 0));
+        return pooled.matmul(proj).MoveToOuterDisposeScope();
+    }
+}

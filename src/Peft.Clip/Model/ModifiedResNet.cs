@@ -1,0 +1,61 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Peft.Clip.Model;
+
+/// <summary>
+/// CLIP's ResNet image tower (RN50, RN101, RN50x4, ...): a 3-conv stem with average pooling, four stages of
+/// anti-aliased bottlenecks, and attention pooling instead of global average pooling (openai/CLIP ModifiedResNet).
+/// </summary>
+public sealed class ModifiedResNet : nn.Module<Tensor, Tensor>
+{
+    readonly Conv2d conv1;
+    readonly BatchNorm2d bn1;
+    readonly Conv2d conv2;
+    readonly BatchNorm2d bn2;
+    readonly Conv2d conv3;
+    readonly BatchNorm2d bn3;
+    readonly ModuleList<Bottleneck> layer1;
+    readonly ModuleList<Bottleneck> layer2;
+    readonly ModuleList<Bottleneck> layer3;
+    readonly ModuleList<Bottleneck> layer4;
+    readonly AttentionPool2d attnpool;
+
+    public ModifiedResNet(ClipConfig c) : base(nameof(ModifiedResNet))
+    {
+        int width = c.VisionWidth;
+        conv1 = nn.Conv2d(3, width / 2, 3, stride: 2, padding: 1, bias: false);
+        bn1 = nn.BatchNorm2d(width / 2);
+        conv2 = nn.Conv2d(width / 2, width / 2, 3, padding: 1, bias: false);
+        bn2 = nn.BatchNorm2d(width / 2);
+        conv3 = nn.Conv2d(width / 2, width, 3, padding: 1, bias: false);
+        bn3 = nn.BatchNorm2d(width);
+        int inplanes = width;
+        ModuleList<Bottleneck> Stage(int planes, int blocks, int stride)
+        {
+            var list = new List<Bottleneck> { new(inplanes, planes, stride) };
+            inplanes = planes * Bottleneck.Expansion;
+            for (int i = 1; i < blocks; i++) list.Add(new Bottleneck(inplanes, planes, 1));
+            return nn.ModuleList(list.ToArray());
+        }
+        layer1 = Stage(width, c.VisionLayers[0], 1);
+        layer2 = Stage(width * 2, c.VisionLayers[1], 2);
+        layer3 = Stage(width * 4, c.VisionLayers[2], 2);
+        layer4 = Stage(width * 8, c.VisionLayers[3], 2);
+        attnpool = new AttentionPool2d(c.ImageResolution / 32, width * 32, c.VisionHeads, c.EmbedDim);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var h = nn.functional.relu(bn1.forward(conv1.forward(x)));
+        h = nn.functional.relu(bn2.forward(conv2.forward(h)));
+        h = nn.functional.relu(bn3.forward(conv3.forward(h)));
+        h = nn.functional.avg_pool2d(h, 2);
+        foreach (var stage in new[] { layer1, layer2, layer3, layer4 })
+            foreach (var block in stage) h = block.forward(h);
+        return attnpool.forward(h).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,32 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Peft.Clip.Model;
+
+/// <summary>Pre-LN transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).</summary>
+public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor>
+{
+    readonly ClipAttention attn;
+    readonly ClipLayerNorm ln_1;
+    readonly ClipMlp mlp;
+    readonly ClipLayerNorm ln_2;
+
+    public ResidualAttentionBlock(int width, int heads, bool causal, ClipActivation activation, double eps)
+        : base(nameof(ResidualAttentionBlock))
+    {
+        attn = new ClipAttention(width, heads, causal);
+        ln_1 = new ClipLayerNorm(width, eps);
+        mlp = new ClipMlp(width, activation);
+        ln_2 = new ClipLayerNorm(width, eps);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var h = x + attn.forward(ln_1.forward(x));
+        h = h + mlp.forward(ln_2.forward(h));
+        return h.MoveToOuterDisposeScope();
+    }
+}
