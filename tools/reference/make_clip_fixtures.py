@@ -13,6 +13,7 @@ the C# loaders read, and records inputs and the expected encode_image / encode_t
                         transformers' convert_clip_original_pytorch_to_hf.py does, incl. position_ids buffers
   rn_jit.pt             ModifiedResNet model as a TorchScript archive (fp16 convs/linears)
   rn_checkpoint.pt      open_clip-style training checkpoint {"epoch", "state_dict": {"module." + key: ...}}
+  bad_*.pt              a TorchScript archive without CLIP weights; a pickled nn.Module (not a state dict)
   <model>_<format>.expected.safetensors   images, tokens, image_features, text_features (float32)
 
 Expected features come from clip.model.build_model(<the weights exactly as stored>).float(), i.e. what
@@ -236,6 +237,9 @@ def main():
         jit_sd = to_jit_archive(clip_model, build_copy(clip_model, sd), os.path.join(args.out, "rn_jit.pt"), images, tokens, rn["res"], rn["ctx"], rn["vocab"])
         jit_sd = {k: v for k, v in jit_sd.items() if k not in ("input_resolution", "context_length", "vocab_size")}
         save_expected(os.path.join(args.out, "rn_jit.expected.safetensors"), images, tokens, expected(clip_model, jit_sd, images, tokens))
+        # Bad input: a TorchScript archive without CLIP weights, and a pickled module instead of a state dict.
+        torch.jit.script(torch.nn.Linear(3, 2)).save(os.path.join(args.out, "bad_not_clip_jit.pt"))
+        torch.save(torch.nn.Linear(3, 2), os.path.join(args.out, "bad_pickled_module.pt"))
     print("fixtures written to", args.out)
 
 
