@@ -74,10 +74,13 @@ def randomize(model, gen):
         for name, p in model.named_parameters():
             if name == "logit_scale":
                 p.fill_(float(np.log(50.0)))
+            elif p.dim() == 4:  # convolutions: He-style scale so 16 bottlenecks neither vanish nor overflow
+                p.normal_(0.0, (2.0 / p[0].numel()) ** 0.5, generator=gen)
             elif p.dim() >= 2:
-                p.normal_(0.0, (1.0 / p.shape[-1]) ** 0.5 if "conv" not in name else 0.2, generator=gen)
+                p.normal_(0.0, (1.0 / p.shape[-1]) ** 0.5, generator=gen)
             else:
-                base = 1.0 if (name.endswith("weight") and ("ln" in name or "bn" in name or "downsample.1" in name)) else 0.0
+                is_norm_weight = name.endswith("weight") and ("ln" in name or "bn" in name or "downsample.1" in name)
+                base = (0.3 if "bn3" in name else 1.0) if is_norm_weight else 0.0  # damp residual branches
                 p.copy_(base + 0.1 * torch.randn(p.shape, generator=gen))
         for name, b in model.named_buffers():
             if name.endswith("running_mean"):

@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Peft.Clip.Loading;
+using Peft.Clip.Native;
+using static TorchSharp.torch;
+
+// Benchmarks print measurements; they never assert wall-clock limits.
+//   parity <dir>                      relative errors of every <name>.pt against <name>.expected.safetensors
+//   encoder <state_dict.pt> [batch] [batches]   image-encoder throughput fp32 / bf16 (JSON on the last line)
+//   matmul                            measured GEMM peak, fp32 and bf16 (JSON)
+TorchNativeLoader.EnsureLoaded();
+return args.FirstOrDefault() switch
+{
+    "parity" => Parity(args[1]),
+    "encoder" => Encoder(args[1], args.Length > 2 ? int.Parse(args[2]) : 32, args.Length > 3 ? int.Parse(args[3]) : 3),
+    "matmul" => Matmul(),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Peft.Benchmarks parity <dir> | encoder <checkpoint> [batch] [batches] | matmul");
+    return 2;
+}
+
+static double RelativeError(Tensor a, Tensor b) => (a - b).norm().item<float>() / b.norm().item<float>();
+
+static int Parity(string dir)
+{
+    foreach (var expectedFile in Directory.GetFiles(dir, "*.expected.safetensors").Order())
+    {
+        var stem = Path.GetFileName(expectedFile)[..^".expected.safetensors".Length];
+        var checkpoint = new[] { ".pt", ".safetensors", "" }.Select(ext => Path.Combine(dir, stem + ext))
+            .First(p => File.Exists(p) || Directory.Exists(p));
+        using var scope = NewDisposeScope();
+        var sw = Stopwatch.StartNew();
+        using var loaded = ClipLoader.Load(checkpoint);
+        double loadSeconds = sw.Elapsed.TotalSeconds;
+        using var expected = SafeTensorsFile.Read(expectedFile);
+        var image = loaded.Model.EncodeImage(expected["images"]);
+        var text = loaded.Model.EncodeText(expected["tokens"]);
+        Console.WriteLine($"{stem}: {loaded.Model.Config.Describe()} ({loaded.Format}, loaded in {loadSeconds:F1} s): " +
+                          $"relative error image {RelativeError(image, expected["image_features"]):E2}, text {RelativeError(text, expected["text_features"]):E2}");
+    }
+    return 0;
+}
+
+static int Encoder(string checkpoint, int batch, int batches)
+{
+    using var loaded = ClipLoader.Load(checkpoint);
+    var model = loaded.Model;
+    int r = model.ImageResolution;
+    var g = new Generator(0);
+    using var images = randn([batch, 3, r, r], generator: g);
+    var results = new Dictionary<string, double>();
+    foreach (var type in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+    {
+        model.UseComputeType(type);
+        using (var warm = model.EncodeImage(images)) { }
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < batches; i++)
+            using (var f = model.EncodeImage(images)) { }
+        double ips = batch * batches / sw.Elapsed.TotalSeconds;
+        results[type == ScalarType.Float32 ? "fp32" : "bf16"] = ips;
+        Console.WriteLine($"{Path.GetFileName(checkpoint)} {type}: {ips:F2} img/s (batch {batch}, {batches} batches, {get_num_threads()} threads)");
+    }
+    Console.WriteLine(JsonSerializer.Serialize(results));
+    return 0;
+}
+
+static int Matmul()
+{
+    const int n = 2048;
+    var results = new Dictionary<string, double>();
+    foreach (var type in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+    {
+        var g = new Generator(1);
+        using var a = randn([n, n], generator: g).to(type);
+        using var b = randn([n, n], generator: g).to(type);
+        using (var w = a.matmul(b)) { }
+        const int reps = 5;
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < reps; i++) using (var c = a.matmul(b)) { }
+        double gflops = 2.0 * n * n * n * reps / sw.Elapsed.TotalSeconds / 1e9;
+        results[type == ScalarType.Float32 ? "fp32" : "bf16"] = gflops;
+        Console.WriteLine($"matmul {n}^3 {type}: {gflops:F1} GFLOP/s");
+    }
+    Console.WriteLine(JsonSerializer.Serialize(results));
+    return 0;
+}
