@@ -140,7 +140,12 @@ public sealed class ClipTokenizer
         {
             if (id < 0 || id >= _decoder.Length || _decoder[id] is null)
                 throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} is not in the vocabulary (0..{_decoder.Length - 1}).");
-            foreach (char c in _decoder[id]) bytes.Add((byte)ByteUnicodeMap.CharToByte(c));
+            foreach (char c in _decoder[id])
+            {
+                int b = ByteUnicodeMap.CharToByte(c);
+                if (b < 0) throw new InvalidDataException($"Vocabulary token {id} (\"{_decoder[id]}\") contains '{c}', which stands for no byte.");
+                bytes.Add((byte)b);
+            }
         }
         return Encoding.UTF8.GetString(bytes.ToArray()).Replace(EndOfWord, " ");
     }
