@@ -19,8 +19,8 @@ Writes:
     The full float32 tensor is not stored: it follows bit-exactly from the crop (the C# test checks
     that normalising the crop reproduces the SHA-256 of torchvision's tensor), and would cost 600 KB;
   * manifest.json: per input the PIL mode, decoded RGB shape + SHA-256, SHA-256 of PIL resizes of
-    the RGB image (bicubic CLIP size, bicubic squash, bilinear, nearest), and for the CLIP and
-    CoOp-style transforms the SHA-256 of the uint8 crop and of the float32 tensor plus stats.
+    the RGB image (bicubic CLIP size, bicubic squash, bilinear, nearest), of CenterCrop(224) alone, and for
+    the CLIP and CoOp-style transforms the SHA-256 of the uint8 crop and of the float32 tensor plus stats.
 """
 import hashlib
 import io
@@ -219,6 +219,8 @@ def main():
                 Image.fromarray(crop).save(os.path.join(out, rec["crop_png"]), optimize=True)
             e["clip"][str(n)] = rec
         e["coop224"] = {"tensor": tensor_record(coop_transform(224)(Image.open(path)))}
+        # CenterCrop alone on the RGB image: crops larger images, zero-pads smaller sides.
+        e["center_crop224_sha256"] = sha(np.array(T.CenterCrop(224)(rgb)).tobytes())
         entries.append(e)
 
     for bad in ("truncated.jpg", "not_an_image.jpg"):
