@@ -64,14 +64,7 @@ public static class ImageDecoder
 
         var rgb = new byte[n * 3];
         byte[]? alpha = mode is PilImageMode.LA or PilImageMode.RGBA ? new byte[n] : null;
-        for (int i = 0; i < n; i++)
-        {
-            rgb[3 * i] = rgba[4 * i];
-            rgb[3 * i + 1] = rgba[4 * i + 1];
-            rgb[3 * i + 2] = rgba[4 * i + 2];
-        }
-        if (alpha is not null)
-            for (int i = 0; i < n; i++) alpha[i] = rgba[4 * i + 3];
+        SplitRgba(rgba, rgb, alpha, n);
         return new DecodedImage(name, mode, new RgbImage(w, h, rgb), alpha);
     }
 
@@ -102,6 +95,21 @@ public static class ImageDecoder
             if (alpha is not null) alpha[i] = (byte)(samples[p + channels - 1] >> 8);
         }
         return new DecodedImage(name, mode, new RgbImage(w, h, rgb), alpha);
+    }
+
+    static unsafe void SplitRgba(byte[] rgba, byte[] rgb, byte[]? alpha, int n)
+    {
+        fixed (byte* src = rgba, dst = rgb)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                dst[3 * i] = src[4 * i];
+                dst[3 * i + 1] = src[4 * i + 1];
+                dst[3 * i + 2] = src[4 * i + 2];
+            }
+        }
+        if (alpha is not null)
+            for (int i = 0; i < n; i++) alpha[i] = rgba[4 * i + 3];
     }
 
     static unsafe void GetPixels(SKCodec codec, SKImageInfo dst, Span<byte> target, int rowBytes, string name)

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Peft.Clip.Imaging;
 
 /// <summary>
@@ -125,16 +127,33 @@ public static class PilResampler
                 for (int i = 0; i < rowLength; i++) acc[i] = Half;
                 // Integer sums: accumulating row by row gives the same result as Pillow's per-pixel loop.
                 for (int y = 0; y < n; y++)
-                {
-                    int w = kw[y];
-                    byte* row = in0 + (long)(ymin + y) * rowLength;
-                    for (int i = 0; i < rowLength; i++) acc[i] += row[i] * w;
-                }
+                    AccumulateRow(acc, in0 + (long)(ymin + y) * rowLength, kw[y], rowLength);
                 byte* dst = out0 + (long)yy * rowLength;
                 for (int i = 0; i < rowLength; i++) dst[i] = (byte)Clip8(acc[i]);
             }
         }
         return output;
+    }
+
+    /// <summary>acc[i] += row[i] * weight, 16 bytes at a time where SIMD is available.</summary>
+    static unsafe void AccumulateRow(int* acc, byte* row, int weight, int length)
+    {
+        int i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var w = Vector128.Create(weight);
+            for (; i <= length - 16; i += 16)
+            {
+                var (lo, hi) = Vector128.Widen(Vector128.Load(row + i));
+                var (a, b) = Vector128.Widen(lo);
+                var (c, d) = Vector128.Widen(hi);
+                Vector128.Store(Vector128.Load(acc + i) + a.AsInt32() * w, acc + i);
+                Vector128.Store(Vector128.Load(acc + i + 4) + b.AsInt32() * w, acc + i + 4);
+                Vector128.Store(Vector128.Load(acc + i + 8) + c.AsInt32() * w, acc + i + 8);
+                Vector128.Store(Vector128.Load(acc + i + 12) + d.AsInt32() * w, acc + i + 12);
+            }
+        }
+        for (; i < length; i++) acc[i] += row[i] * weight;
     }
 
     /// <summary>
