@@ -12,7 +12,8 @@ namespace Peft.Clip.Imaging;
 /// read by <see cref="Png16Reader"/> since Skia only offers them as half floats),
 /// and 16-bit grayscale becomes mode I, which PIL converts to RGB by clipping at 255.
 /// The PIL mode is read from the file header, because PIL's resize depends on it (see <see cref="PilImageMode"/>).
-/// Thread-safe.
+/// Not checked against PIL: CMYK JPEGs (PIL's CMYK->RGB is a naive inversion; Skia's may differ) and
+/// 16-bit PNGs with alpha or Adam7 interlacing (handled, but no fixture). Thread-safe.
 /// </summary>
 public static class ImageDecoder
 {
