@@ -72,6 +72,12 @@ public sealed class ClipModel : nn.Module
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var ids = tokens.to(ScalarType.Int64);
+        if (ids.numel() > 0)
+        {
+            long max = ids.max().item<long>(), min = ids.min().item<long>();
+            if (max >= Config.VocabSize || min < 0)
+                throw new ArgumentException($"token id {(min < 0 ? min : max)} is outside the model's vocabulary of {Config.VocabSize} (tokenizer and model do not match)");
+        }
         var embeddings = token_embedding.forward(ids);
         return EncodeTokenEmbeddings(embeddings, ids.argmax(-1)).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
