@@ -167,32 +167,32 @@ public sealed class ResumableDownloader
             if (resumedFrom > 0) _log?.WriteLine($"{label}: resuming from {resumedFrom} bytes.");
 
             int failures = 0;
+            long received = 0;
             while (true)
             {
                 if (request.Size is long size && fs.Length == size && size > 0) break;
-                long before = fs.Length;
+                long before = received;
                 try
                 {
-                    var outcome = await AttemptAsync(request, label, fs, hasher, b => bar = b, () => bar, ct).ConfigureAwait(false);
+                    var outcome = await AttemptAsync(request, label, fs, hasher, b => bar = b, () => bar, () => resumedFrom = 0,
+                        n => received += n, ct).ConfigureAwait(false);
                     if (outcome == Outcome.Complete) break;
-                    if (fs.Length == 0) resumedFrom = 0;
                     // Outcome.Restart: the partial file was discarded; go again at once, but not forever.
                     if (++failures >= _options.MaxAttempts)
                         throw new ModelDownloadException($"{label}: the server at {request.Url} kept rejecting the partial download.");
                 }
                 catch (TransientDownloadException ex) when (!ct.IsCancellationRequested)
                 {
-                    if (fs.Length > before) failures = 0;
-                    if (fs.Length == 0) resumedFrom = 0;
-                    failures++;
+                    // An attempt that got bytes is progress, not a failure: only attempts in a row without any count.
+                    if (received > before) failures = 0; else failures++;
                     if (failures >= _options.MaxAttempts)
                         throw new ModelDownloadException(
                             $"{label}: download from {request.Url} failed after {failures} attempts without progress: {ex.Message}. " +
                             (fs.Length > 0 ? $"{fs.Length} bytes are kept in {partialPath}; run the command again to resume." : ""),
                             ex) { IsNetworkError = true };
-                    var delay = ex.RetryAfter is TimeSpan ra && ra <= _options.MaxBackoff ? ra : Backoff(failures);
-                    _log?.WriteLine($"{label}: {ex.Message}; retrying in {delay.TotalSeconds:0.#} s " +
-                                    $"(attempt {failures + 1} of {_options.MaxAttempts}, from byte {fs.Length}).");
+                    var delay = ex.RetryAfter is TimeSpan ra && ra <= _options.MaxBackoff ? ra : Backoff(Math.Max(1, failures));
+                    _log?.WriteLine($"{label}: {ex.Message}; retrying in {delay.TotalSeconds:0.#} s from byte {fs.Length}" +
+                                    (failures > 0 ? $" ({failures} of {_options.MaxAttempts} failures in a row)." : "."));
                     await Task.Delay(delay, ct).ConfigureAwait(false);
                 }
             }
@@ -234,7 +234,8 @@ public sealed class ResumableDownloader
     private enum Outcome { Complete, Restart }
 
     private async Task<Outcome> AttemptAsync(DownloadRequest request, string label, FileStream fs, IncrementalHash hasher,
-        Action<IProgressReporter> setBar, Func<IProgressReporter?> getBar, CancellationToken ct)
+        Action<IProgressReporter> setBar, Func<IProgressReporter?> getBar, Action discarded, Action<int> receivedBytes,
+        CancellationToken ct)
     {
         long offset = fs.Length;
         using var response = await SendAsync(HttpMethod.Get, request.Url, request.Authorization,
@@ -255,6 +256,7 @@ public sealed class ResumableDownloader
                 {
                     _log?.WriteLine($"{label}: the server sent bytes {range?.From}- instead of {offset}-; starting over.");
                     Truncate(fs, hasher);
+                discarded();
                     return Outcome.Restart;
                 }
                 total = range.Length ?? request.Size;
@@ -265,6 +267,7 @@ public sealed class ResumableDownloader
                 {
                     _log?.WriteLine($"{label}: the server does not support resuming (it ignored the range request); starting over.");
                     Truncate(fs, hasher);
+                discarded();
                     offset = 0;
                 }
                 total = response.Content.Headers.ContentLength ?? request.Size;
@@ -279,6 +282,7 @@ public sealed class ResumableDownloader
                 _log?.WriteLine($"{label}: the partial download ({offset} bytes) does not fit the file on the server " +
                                 $"({serverLength?.ToString(CultureInfo.InvariantCulture) ?? "unknown size"}); starting over.");
                 Truncate(fs, hasher);
+                discarded();
                 return Outcome.Restart;
             }
             default:
@@ -331,6 +335,7 @@ public sealed class ResumableDownloader
                 if (n == 0) break;
                 await fs.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
                 hasher.AppendData(buffer, 0, n);
+                receivedBytes(n);
                 bar?.Report(fs.Length);
             }
         }
