@@ -50,7 +50,7 @@ public static class ModelsCommand
                     Console.Error.WriteLine("note: --revision applies to Hugging Face ids only; ignored.");
                 var options = ModelPullOptions.FromEnvironment(parseResult.GetValue(cacheDir));
                 using var puller = new ModelPuller(options,
-                    progress: (label, total) => new ConsoleProgress(label, total, "B"),
+                    progress: (label, total) => total is < 1 << 20 ? null : new ConsoleProgress(label, total, "B"),
                     log: Console.Error);
                 var result = await puller.PullAsync(modelName, rev, ct);
                 foreach (var f in result.Files)

@@ -87,10 +87,11 @@ public sealed class ModelPuller : IDisposable
     private readonly TextWriter? _log;
 
     /// <param name="http">A client that does not follow redirects (default: <see cref="ResumableDownloader.CreateHttpClient"/>).</param>
-    /// <param name="progress">Progress reporter per file (label, total bytes), e.g. a <see cref="ConsoleProgress"/>.</param>
+    /// <param name="progress">Progress reporter per file (label, total bytes when known), e.g. a <see cref="ConsoleProgress"/>;
+    /// may return null for no progress on that file.</param>
     /// <param name="log">Messages (resuming, retrying, skipped files).</param>
     public ModelPuller(ModelPullOptions options, HttpClient? http = null,
-        Func<string, long?, IProgressReporter>? progress = null, TextWriter? log = null)
+        Func<string, long?, IProgressReporter?>? progress = null, TextWriter? log = null)
     {
         _options = options;
         _ownsHttp = http is null;
@@ -191,8 +192,9 @@ public sealed class ModelPuller : IDisposable
     /// files answer 200 with their git blob SHA-1 as ETag. Null when the repository has no such file.</summary>
     private async Task<HuggingFaceFileInfo?> HeadAsync(HuggingFaceSource model, string file, Uri url, CancellationToken ct)
     {
-        using var response = await _downloader.SendAsync(HttpMethod.Head, url, Authorization, null, followCrossHost: false, ct)
-            .ConfigureAwait(false);
+        // Stop at the redirect that carries the LFS metadata even when it points to the same host (mirrors).
+        using var response = await _downloader.SendAsync(HttpMethod.Head, url, Authorization, null, followCrossHost: false, ct,
+            stopAtRedirect: r => Header(r, "X-Linked-ETag") is not null).ConfigureAwait(false);
         int status = (int)response.StatusCode;
         var errorCode = Header(response, "X-Error-Code");
         if (status is 401 or 403 || errorCode is "RepoNotFound" or "GatedRepo")

@@ -89,14 +89,15 @@ public sealed class ResumableDownloader
     private const int BufferSize = 1 << 20;
     private readonly HttpClient _http;
     private readonly DownloadOptions _options;
-    private readonly Func<string, long?, IProgressReporter>? _progress;
+    private readonly Func<string, long?, IProgressReporter?>? _progress;
     private readonly TextWriter? _log;
 
     /// <param name="http">A client that does not follow redirects itself (see <see cref="CreateHttpClient"/>).</param>
-    /// <param name="progress">Makes a progress reporter for a file (label, total bytes); none when null.</param>
+    /// <param name="progress">Makes a progress reporter for a file (label, total bytes when known); it may return
+    /// null (e.g. for small files). No progress when null.</param>
     /// <param name="log">Where retries and restarts are reported; silent when null.</param>
     public ResumableDownloader(HttpClient http, DownloadOptions? options = null,
-        Func<string, long?, IProgressReporter>? progress = null, TextWriter? log = null)
+        Func<string, long?, IProgressReporter?>? progress = null, TextWriter? log = null)
     {
         _http = http;
         _options = options ?? new DownloadOptions();
@@ -150,32 +151,28 @@ public sealed class ResumableDownloader
                 $"Cannot open {partialPath}: {ex.Message} (is another download of the same file running?)", ex);
         }
 
-        IProgressReporter? bar = null;
+        var t = new Transfer(request, label, fs);
         string sha256;
         long length;
-        long resumedFrom;
         try
         {
-            using var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             if (request.Size is long want && fs.Length > want)
             {
                 _log?.WriteLine($"{label}: the partial download is larger than the file ({fs.Length} > {want} bytes); starting over.");
                 fs.SetLength(0);
             }
-            await HashExistingAsync(fs, hasher, ct).ConfigureAwait(false);
-            resumedFrom = fs.Length;
-            if (resumedFrom > 0) _log?.WriteLine($"{label}: resuming from {resumedFrom} bytes.");
+            await HashExistingAsync(fs, t.Hasher, ct).ConfigureAwait(false);
+            t.ResumedFrom = fs.Length;
+            if (t.ResumedFrom > 0) _log?.WriteLine($"{label}: resuming from {t.ResumedFrom} bytes.");
 
             int failures = 0;
-            long received = 0;
             while (true)
             {
                 if (request.Size is long size && fs.Length == size && size > 0) break;
-                long before = received;
+                long before = t.Received;
                 try
                 {
-                    var outcome = await AttemptAsync(request, label, fs, hasher, b => bar = b, () => bar, () => resumedFrom = 0,
-                        n => received += n, ct).ConfigureAwait(false);
+                    var outcome = await AttemptAsync(t, ct).ConfigureAwait(false);
                     if (outcome == Outcome.Complete) break;
                     // Outcome.Restart: the partial file was discarded; go again at once, but not forever.
                     if (++failures >= _options.MaxAttempts)
@@ -184,7 +181,7 @@ public sealed class ResumableDownloader
                 catch (TransientDownloadException ex) when (!ct.IsCancellationRequested)
                 {
                     // An attempt that got bytes is progress, not a failure: only attempts in a row without any count.
-                    if (received > before) failures = 0; else failures++;
+                    if (t.Received > before) failures = 0; else failures++;
                     if (failures >= _options.MaxAttempts)
                         throw new ModelDownloadException(
                             $"{label}: download from {request.Url} failed after {failures} attempts without progress: {ex.Message}. " +
@@ -200,16 +197,12 @@ public sealed class ResumableDownloader
             await fs.FlushAsync(ct).ConfigureAwait(false);
             fs.Flush(flushToDisk: true);
             length = fs.Length;
-            sha256 = Convert.ToHexStringLower(hasher.GetHashAndReset());
+            sha256 = Convert.ToHexStringLower(t.Hasher.GetHashAndReset());
         }
-        catch
+        finally
         {
-            fs.Dispose();
-            bar?.Dispose();
-            throw;
+            t.Dispose(); // closes the partial file and ends the progress line
         }
-        fs.Dispose();
-        bar?.Dispose();
 
         bool verified = false;
         if (request.Sha256 is not null)
@@ -228,15 +221,45 @@ public sealed class ResumableDownloader
                 length.ToString(CultureInfo.InvariantCulture) + " bytes");
 
         File.Move(partialPath, dest, overwrite: true); // rename(2): atomic within the folder
-        return new DownloadResult(dest, length, sha256, AlreadyPresent: false, resumedFrom, verified);
+        return new DownloadResult(dest, length, sha256, AlreadyPresent: false, t.ResumedFrom, verified);
     }
 
     private enum Outcome { Complete, Restart }
 
-    private async Task<Outcome> AttemptAsync(DownloadRequest request, string label, FileStream fs, IncrementalHash hasher,
-        Action<IProgressReporter> setBar, Func<IProgressReporter?> getBar, Action discarded, Action<int> receivedBytes,
-        CancellationToken ct)
+    /// <summary>The state of one file's download across attempts.</summary>
+    private sealed class Transfer(DownloadRequest request, string label, FileStream fs) : IDisposable
     {
+        public DownloadRequest Request { get; } = request;
+        public string Label { get; } = label;
+        public FileStream File { get; } = fs;
+        /// <summary>SHA-256 of exactly the bytes in <see cref="File"/>.</summary>
+        public IncrementalHash Hasher { get; } = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        public IProgressReporter? Bar { get; set; }
+        public bool BarRequested { get; set; }
+        /// <summary>Bytes kept from an earlier run (0 once they have been discarded).</summary>
+        public long ResumedFrom { get; set; }
+        /// <summary>Bytes received over the network in this run.</summary>
+        public long Received { get; set; }
+
+        /// <summary>Discards the partial file's content.</summary>
+        public void Restart()
+        {
+            File.SetLength(0);
+            Hasher.GetHashAndReset();
+            ResumedFrom = 0;
+        }
+
+        public void Dispose()
+        {
+            File.Dispose();
+            Hasher.Dispose();
+            Bar?.Dispose();
+        }
+    }
+
+    private async Task<Outcome> AttemptAsync(Transfer t, CancellationToken ct)
+    {
+        var (request, label, fs) = (t.Request, t.Label, t.File);
         long offset = fs.Length;
         using var response = await SendAsync(HttpMethod.Get, request.Url, request.Authorization,
             offset > 0 ? offset : null, followCrossHost: true, ct).ConfigureAwait(false);
@@ -255,8 +278,7 @@ public sealed class ResumableDownloader
                 if (range?.From != offset)
                 {
                     _log?.WriteLine($"{label}: the server sent bytes {range?.From}- instead of {offset}-; starting over.");
-                    Truncate(fs, hasher);
-                discarded();
+                    t.Restart();
                     return Outcome.Restart;
                 }
                 total = range.Length ?? request.Size;
@@ -266,8 +288,7 @@ public sealed class ResumableDownloader
                 if (offset > 0)
                 {
                     _log?.WriteLine($"{label}: the server does not support resuming (it ignored the range request); starting over.");
-                    Truncate(fs, hasher);
-                discarded();
+                    t.Restart();
                     offset = 0;
                 }
                 total = response.Content.Headers.ContentLength ?? request.Size;
@@ -281,20 +302,19 @@ public sealed class ResumableDownloader
                     { StatusCode = status };
                 _log?.WriteLine($"{label}: the partial download ({offset} bytes) does not fit the file on the server " +
                                 $"({serverLength?.ToString(CultureInfo.InvariantCulture) ?? "unknown size"}); starting over.");
-                Truncate(fs, hasher);
-                discarded();
+                t.Restart();
                 return Outcome.Restart;
             }
             default:
                 throw ErrorFor(response, request.Url, label);
         }
 
-        var bar = getBar();
-        if (bar is null && _progress is not null)
+        if (!t.BarRequested && _progress is not null)
         {
-            bar = _progress(label, total);
-            setBar(bar);
+            t.BarRequested = true;
+            t.Bar = _progress(label, total);
         }
+        var bar = t.Bar;
         if (bar is not null)
         {
             bar.Total = total;
@@ -334,8 +354,8 @@ public sealed class ResumableDownloader
                 }
                 if (n == 0) break;
                 await fs.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                hasher.AppendData(buffer, 0, n);
-                receivedBytes(n);
+                t.Hasher.AppendData(buffer, 0, n);
+                t.Received += n;
                 bar?.Report(fs.Length);
             }
         }
@@ -344,17 +364,18 @@ public sealed class ResumableDownloader
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        if (total is long t && fs.Length < t)
-            throw new TransientDownloadException($"connection closed after {fs.Length} of {t} bytes");
+        if (total is long expected && fs.Length < expected)
+            throw new TransientDownloadException($"connection closed after {fs.Length} of {expected} bytes");
         return Outcome.Complete;
     }
 
     /// <summary>Sends a request, following redirects by hand: the Authorization header goes only to the origin of
     /// <paramref name="url"/>; with <paramref name="followCrossHost"/> false, a redirect to another origin is
-    /// returned as is (its Location and headers are the answer). Network failures and 5xx/408/429 become
+    /// returned as is (its Location and headers are the answer), and so is any redirect for which
+    /// <paramref name="stopAtRedirect"/> returns true. Network failures and 5xx/408/429 become
     /// <see cref="TransientDownloadException"/>; the caller owns the returned response.</summary>
     internal async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri url, string? authorization, long? rangeFrom,
-        bool followCrossHost, CancellationToken ct)
+        bool followCrossHost, CancellationToken ct, Func<HttpResponseMessage, bool>? stopAtRedirect = null)
     {
         var current = url;
         for (int hop = 0; ; hop++)
@@ -392,6 +413,7 @@ public sealed class ResumableDownloader
             {
                 var next = location.IsAbsoluteUri ? location : new Uri(current, location);
                 if (!followCrossHost && !SameOrigin(next, current)) return response;
+                if (stopAtRedirect?.Invoke(response) == true) return response;
                 response.Dispose();
                 if (hop >= _options.MaxRedirects)
                     throw new ModelDownloadException($"Too many redirects from {url}.");
@@ -458,12 +480,6 @@ public sealed class ResumableDownloader
         string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
         && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
         && a.Port == b.Port;
-
-    private static void Truncate(FileStream fs, IncrementalHash hasher)
-    {
-        fs.SetLength(0);
-        hasher.GetHashAndReset();
-    }
 
     private static async Task HashExistingAsync(FileStream fs, IncrementalHash hasher, CancellationToken ct)
     {

@@ -21,11 +21,12 @@ public sealed class HuggingFacePullTests : ModelTestBase
 
     /// <summary>A hub for repository <c>openai/clip-test</c> whose weights live on <paramref name="cdn"/>.</summary>
     private static Func<TestRequest, TestResponse> Hub(Func<TestHttpServer> cdn, string revision = "main", string? linkedEtag = null,
-        Func<TestRequest, bool>? authorized = null)
+        Func<TestRequest, bool>? authorized = null, byte[]? servedConfig = null, bool sameHostCdn = false)
     {
         var prefix = $"/openai/clip-test/resolve/{Uri.EscapeDataString(revision)}/";
         return r =>
         {
+            if (sameHostCdn && r.Path == "/cdn/blob") return TestResponse.File(r, Weights);
             if (authorized is not null && !authorized(r))
                 return new TestResponse { Status = 401, Headers = new(StringComparer.OrdinalIgnoreCase) { ["X-Error-Code"] = "RepoNotFound" } };
             if (!r.Path.StartsWith(prefix, StringComparison.Ordinal))
@@ -36,14 +37,14 @@ public sealed class HuggingFacePullTests : ModelTestBase
             if (small is not null)
             {
                 common["ETag"] = "\"" + GitSha1(small) + "\"";
-                return TestResponse.File(r, small, headers: common);
+                return TestResponse.File(r, file == "config.json" && servedConfig is not null ? servedConfig : small, headers: common);
             }
             if (file == "model.safetensors")
             {
                 common["X-Linked-ETag"] = "\"" + (linkedEtag ?? Convert.ToHexStringLower(SHA256.HashData(Weights))) + "\"";
                 common["X-Linked-Size"] = Weights.Length.ToString();
                 common["ETag"] = common["X-Linked-ETag"];
-                return TestResponse.Redirect(cdn().Url("repos/ab/cd/blob?signature=xyz").AbsoluteUri, 302, common);
+                return TestResponse.Redirect(sameHostCdn ? "/cdn/blob" : cdn().Url("repos/ab/cd/blob?signature=xyz").AbsoluteUri, 302, common);
             }
             return new TestResponse { Status = 404, Headers = new(StringComparer.OrdinalIgnoreCase) { ["X-Error-Code"] = "EntryNotFound" } };
         };
@@ -76,6 +77,29 @@ public sealed class HuggingFacePullTests : ModelTestBase
         Assert.Null(cdnRequest.Header("Authorization"));
         Assert.Contains(hub.Requests, r => r.Method == "HEAD" && r.Path.EndsWith("/preprocessor_config.json"));
         Assert.DoesNotContain(hub.Requests, r => r.Method == "GET" && r.Path.EndsWith("/preprocessor_config.json"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Linked_etag_is_read_even_when_the_redirect_stays_on_the_same_host(bool wrongEtag)
+    {
+        // A mirror (HF_ENDPOINT) may serve LFS blobs from its own host: the metadata HEAD must stop at the redirect
+        // that carries X-Linked-ETag instead of following it to a response without one.
+        using var hub = new TestHttpServer(Hub(() => throw new InvalidOperationException("no CDN"), sameHostCdn: true,
+            linkedEtag: wrongEtag ? new string('a', 64) : null));
+        using var puller = Puller(hfEndpoint: hub.BaseUrl);
+
+        if (wrongEtag)
+        {
+            await Assert.ThrowsAsync<ChecksumMismatchException>(() => puller.PullAsync("openai/clip-test"));
+            return;
+        }
+        var result = await puller.PullAsync("openai/clip-test");
+        var weights = Assert.Single(result.Files, f => f.Path.EndsWith("model.safetensors"));
+        Assert.True(weights.Verified);
+        Assert.DoesNotContain(hub.Requests, r => r.Method == "HEAD" && r.Path == "/cdn/blob");
+        Assert.Contains(hub.Requests, r => r.Method == "GET" && r.Path == "/cdn/blob");
     }
 
     [Fact]
@@ -153,6 +177,21 @@ public sealed class HuggingFacePullTests : ModelTestBase
 
         Assert.Equal(Config, File.ReadAllBytes(Path.Combine(folder, "config.json")));
         Assert.Contains(hub.Requests, r => r.Method == "GET" && r.Path.EndsWith("/config.json"));
+    }
+
+    [Fact]
+    public async Task A_small_file_that_does_not_match_its_git_sha1_etag_is_rejected()
+    {
+        using var hub = new TestHttpServer(Hub(() => throw new InvalidOperationException("no CDN"),
+            servedConfig: Encoding.UTF8.GetBytes("{\"model_type\": \"tampered\"}\n")));
+        using var puller = Puller(hfEndpoint: hub.BaseUrl);
+
+        var ex = await Assert.ThrowsAsync<ChecksumMismatchException>(() => puller.PullAsync("openai/clip-test"));
+
+        Assert.Equal("git blob SHA-1", ex.Algorithm);
+        Assert.Equal(GitSha1(Config), ex.Expected);
+        Assert.EndsWith("config.json", ex.File);
+        Assert.Empty(FilesUnder(Root));
     }
 
     [Fact]

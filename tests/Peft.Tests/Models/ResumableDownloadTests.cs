@@ -261,5 +261,40 @@ public sealed class ResumableDownloadTests : ModelTestBase
         Assert.Null(Assert.Single(cdn.Requests).Header("Authorization"));
     }
 
+    private sealed class RecordingProgress : Peft.Host.Progress.IProgressReporter
+    {
+        public long? Total { get; set; }
+        public List<long> Reports { get; } = [];
+        public bool Disposed { get; private set; }
+        public void Report(long done) => Reports.Add(done);
+        public void Dispose() => Disposed = true;
+    }
+
+    [Fact]
+    public async Task Progress_is_reported_from_the_resumed_offset_to_the_end_with_the_total()
+    {
+        Directory.CreateDirectory(Path.Combine(Root, "x"));
+        File.WriteAllBytes(Path.Combine(Root, "x", "f.bin.partial"), Content[..100_000]);
+        using var server = new TestHttpServer(r => TestResponse.File(r, Content));
+        using var http = ResumableDownloaderHttp();
+        var bars = new List<(string Label, long? Total, RecordingProgress Bar)>();
+        var downloader = new ResumableDownloader(http, FastOptions, (label, total) =>
+        {
+            var bar = new RecordingProgress();
+            bars.Add((label, total, bar));
+            return bar;
+        });
+
+        await downloader.DownloadAsync(new DownloadRequest(server.Url("f.bin"), Path.Combine(Root, "x", "f.bin")) { Sha256 = Sha256(Content) });
+
+        var (label, total, recorded) = Assert.Single(bars);
+        Assert.Equal("f.bin", label);
+        Assert.Equal(Content.Length, total);
+        Assert.Equal(100_000, recorded.Reports[0]);
+        Assert.Equal(Content.Length, recorded.Reports[^1]);
+        Assert.True(recorded.Reports.SequenceEqual(recorded.Reports.Order()));
+        Assert.True(recorded.Disposed);
+    }
+
     private static HttpClient ResumableDownloaderHttp() => ResumableDownloader.CreateHttpClient();
 }
