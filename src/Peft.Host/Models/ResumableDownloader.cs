@@ -158,12 +158,12 @@ public sealed class ResumableDownloader
         {
             if (request.Size is long want && fs.Length > want)
             {
-                _log?.WriteLine($"{label}: the partial download is larger than the file ({fs.Length} > {want} bytes); starting over.");
+                Log(t, $"{label}: the partial download is larger than the file ({fs.Length} > {want} bytes); starting over.");
                 fs.SetLength(0);
             }
             await HashExistingAsync(fs, t.Hasher, ct).ConfigureAwait(false);
             t.ResumedFrom = fs.Length;
-            if (t.ResumedFrom > 0) _log?.WriteLine($"{label}: resuming from {t.ResumedFrom} bytes.");
+            if (t.ResumedFrom > 0) Log(t, $"{label}: resuming from {t.ResumedFrom / 1048576.0:0.0} MB ({t.ResumedFrom} bytes) already downloaded.");
 
             int failures = 0;
             while (true)
@@ -188,7 +188,7 @@ public sealed class ResumableDownloader
                             (fs.Length > 0 ? $"{fs.Length} bytes are kept in {partialPath}; run the command again to resume." : ""),
                             ex) { IsNetworkError = true };
                     var delay = ex.RetryAfter is TimeSpan ra && ra <= _options.MaxBackoff ? ra : Backoff(Math.Max(1, failures));
-                    _log?.WriteLine($"{label}: {ex.Message}; retrying in {delay.TotalSeconds:0.#} s from byte {fs.Length}" +
+                    Log(t, $"{label}: {ex.Message}; retrying in {delay.TotalSeconds:0.#} s from byte {fs.Length}" +
                                     (failures > 0 ? $" ({failures} of {_options.MaxAttempts} failures in a row)." : "."));
                     await Task.Delay(delay, ct).ConfigureAwait(false);
                 }
@@ -225,6 +225,15 @@ public sealed class ResumableDownloader
     }
 
     private enum Outcome { Complete, Restart }
+
+    /// <summary>A message about a transfer: through its progress bar when it draws one on the same stream, so the
+    /// message does not end up glued to the bar's line.</summary>
+    private void Log(Transfer t, string message)
+    {
+        if (_log is null) return;
+        if (t.Bar is ConsoleProgress { Interactive: true } bar && ReferenceEquals(_log, Console.Error)) bar.Message(message);
+        else _log.WriteLine(message);
+    }
 
     /// <summary>The state of one file's download across attempts.</summary>
     private sealed class Transfer(DownloadRequest request, string label, FileStream fs) : IDisposable
@@ -277,7 +286,7 @@ public sealed class ResumableDownloader
                 }
                 if (range?.From != offset)
                 {
-                    _log?.WriteLine($"{label}: the server sent bytes {range?.From}- instead of {offset}-; starting over.");
+                    Log(t, $"{label}: the server sent bytes {range?.From}- instead of {offset}-; starting over.");
                     t.Restart();
                     return Outcome.Restart;
                 }
@@ -287,7 +296,7 @@ public sealed class ResumableDownloader
             case 200:
                 if (offset > 0)
                 {
-                    _log?.WriteLine($"{label}: the server does not support resuming (it ignored the range request); starting over.");
+                    Log(t, $"{label}: the server does not support resuming (it ignored the range request); starting over.");
                     t.Restart();
                     offset = 0;
                 }
@@ -300,7 +309,7 @@ public sealed class ResumableDownloader
                 if (offset == 0)
                     throw new ModelDownloadException($"{label}: {request.Url} answered 416 (range not satisfiable) to a request without a range.")
                     { StatusCode = status };
-                _log?.WriteLine($"{label}: the partial download ({offset} bytes) does not fit the file on the server " +
+                Log(t, $"{label}: the partial download ({offset} bytes) does not fit the file on the server " +
                                 $"({serverLength?.ToString(CultureInfo.InvariantCulture) ?? "unknown size"}); starting over.");
                 t.Restart();
                 return Outcome.Restart;

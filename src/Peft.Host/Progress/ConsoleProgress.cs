@@ -101,6 +101,26 @@ public sealed class ConsoleProgress : IProgressReporter
         }
     }
 
+    /// <summary>Writes a message on a line of its own (on a terminal: above the bar, which is then redrawn).</summary>
+    public void Message(string text)
+    {
+        lock (_gate)
+        {
+            if (_interactive && _lastWidth > 0)
+            {
+                _output.Write("\r" + new string(' ', _lastWidth) + "\r");
+                _output.WriteLine(text);
+                _lastWidth = 0;
+                if (!_disposed && _started) Write(Render(_clock(), final: false));
+            }
+            else
+            {
+                _output.WriteLine(text);
+            }
+            _output.Flush();
+        }
+    }
+
     /// <summary>Adds <paramref name="delta"/> to the amount done.</summary>
     public void Increment(long delta = 1)
     {

@@ -59,6 +59,21 @@ public sealed class ConsoleProgressTests
     }
 
     [Fact]
+    public void A_message_on_a_terminal_clears_the_bar_line_and_redraws_the_bar_below()
+    {
+        var output = new StringWriter { NewLine = "\n" };
+        var bar = new ConsoleProgress("f", 100, "items", output, interactive: true, clock: () => TimeSpan.Zero);
+        bar.Report(40);
+        int before = output.ToString().Length;
+
+        bar.Message("retrying");
+
+        var written = output.ToString()[before..];
+        var drawn = " 40% [##########..............]  40/100 items";
+        Assert.Equal("\r" + new string(' ', ("f  " + drawn).Length) + "\rretrying\n\rf  " + drawn, written);
+    }
+
+    [Fact]
     public void Unknown_total_shows_the_amount_only()
     {
         var clock = new FakeClock();
