@@ -39,10 +39,21 @@ public static class ModelsCommand
         pull.Arguments.Add(name);
         pull.Options.Add(cacheDir);
         pull.Options.Add(revision);
-        pull.SetAction(async (parseResult, ct) =>
+        pull.SetAction(async (parseResult, invocationToken) =>
         {
             var modelName = parseResult.GetValue(name)!;
             var rev = parseResult.GetValue(revision);
+            // Ctrl+C stops the download cleanly (the partial file stays for the next pull to resume); a second
+            // Ctrl+C terminates at once.
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                if (cancel.IsCancellationRequested) return;
+                e.Cancel = true;
+                cancel.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            var ct = cancel.Token;
             try
             {
                 var source = ModelCatalog.Resolve(modelName, rev);
@@ -80,7 +91,7 @@ public static class ModelsCommand
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                Console.Error.WriteLine("\ncancelled; the partial download is kept and the next pull resumes it.");
+                Console.Error.WriteLine("cancelled; the partial download is kept and the next pull resumes it.");
                 return 130;
             }
             catch (IOException ex)
@@ -92,6 +103,10 @@ public static class ModelsCommand
             {
                 Console.Error.WriteLine($"error: {ex.Message}");
                 return 1;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
             }
         });
         return pull;
