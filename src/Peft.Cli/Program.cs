@@ -10,4 +10,5 @@ var root = new RootCommand("Peft.Framework: compare parameter-efficient adaptati
     ModelsCommand.Create(),
     InfoCommand.Create(),
 };
-return CliErrors.Run(() => root.Parse(args).Invoke());
+// Our handler, not System.CommandLine's, reports failures: one line for bad input, a stack only for bugs.
+return CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Peft.Clip.Imaging;
-using Peft.Host.Encoding;
+using Peft.Host.FeatureExtraction;
 using Peft.Host.Progress;
 using static TorchSharp.torch;
 

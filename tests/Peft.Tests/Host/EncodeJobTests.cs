@@ -1,7 +1,7 @@
 using Peft.Clip.Imaging;
 using Peft.Clip.Loading;
 using Peft.Clip.Text;
-using Peft.Host.Encoding;
+using Peft.Host.FeatureExtraction;
 using Peft.Tests.Imaging;
 using static TorchSharp.torch;
 

@@ -15,7 +15,7 @@ static class RandomClip
 
     public static string Save(string path, ClipConfig config, long seed)
     {
-        var g = new Generator(seed);
+        var g = new Generator((ulong)seed);
         using var model = new ClipModel(config);
         using (no_grad())
             foreach (var (_, p) in model.named_parameters())

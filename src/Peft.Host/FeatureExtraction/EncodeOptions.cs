@@ -1,7 +1,7 @@
 using Peft.Clip.Imaging;
 using static TorchSharp.torch;
 
-namespace Peft.Host.Encoding;
+namespace Peft.Host.FeatureExtraction;
 
 /// <summary>What <c>peft encode</c> does: which model, which inputs, where the features go.</summary>
 public sealed record EncodeOptions

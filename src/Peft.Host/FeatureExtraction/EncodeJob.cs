@@ -6,7 +6,7 @@ using Peft.Clip.Loading;
 using Peft.Clip.Text;
 using static TorchSharp.torch;
 
-namespace Peft.Host.Encoding;
+namespace Peft.Host.FeatureExtraction;
 
 /// <summary>
 /// Encodes a folder of images and/or a file of texts with a CLIP checkpoint into one safetensors file:
@@ -141,8 +141,8 @@ public sealed class EncodeJob(EncodeOptions options)
                 {
                     throw e.InnerException; // the image that failed to decode, named in its message
                 }
-                using (pixels) features.Add(model.EncodeImage(pixels));
                 done += (int)pixels.shape[0];
+                using (pixels) features.Add(model.EncodeImage(pixels));
                 Progress?.Invoke("images", done, images.Count);
             }
             return cat(features, 0);

@@ -1,0 +1,61 @@
+using Peft.Clip.Loading;
+using Peft.Tests.Host;
+using Peft.Tests.Imaging;
+
+namespace Peft.Tests.Cli;
+
+public sealed class CommandLineTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("peft-cli-").FullName;
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void HelpListsTheCommands()
+    {
+        var (code, stdout, _) = PeftProcess.Run("--help");
+        Assert.Equal(0, code);
+        foreach (var command in new[] { "encode", "models", "info" }) Assert.Contains(command, stdout);
+    }
+
+    [Fact]
+    public void EncodeWritesTheFeatureFile()
+    {
+        var model = RandomClip.Save(Path.Combine(_dir, "model.safetensors"), RandomClip.SmallViT, seed: 5);
+        var images = Directory.CreateDirectory(Path.Combine(_dir, "images")).FullName;
+        File.Copy(ImageFixtures.PathOf("photo_rocket.jpg"), Path.Combine(images, "rocket.jpg"));
+        File.Copy(ImageFixtures.PathOf("gray.png"), Path.Combine(images, "gray.png"));
+        File.WriteAllLines(Path.Combine(_dir, "texts.txt"), ["a rocket", "a gray square"]);
+        var output = Path.Combine(_dir, "features.safetensors");
+
+        var (code, stdout, stderr) = PeftProcess.Run("encode", "--model", model, "--images", images,
+            "--texts", Path.Combine(_dir, "texts.txt"), "--out", output, "--batch-size", "1", "--threads", "1");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("image_features [2, 32]", stdout);
+        Assert.Contains("text_features [2, 32]", stdout);
+        Assert.Contains("encode images", stderr); // progress goes to stderr (plain lines when redirected)
+        using var features = SafeTensorsFile.Read(output);
+        Assert.Equal([2L, 32L], features["image_features"].shape);
+    }
+
+    [Fact]
+    public void BadInputIsOneLineAndExitCodeOne()
+    {
+        var missing = Path.Combine(_dir, "missing.pt");
+        File.WriteAllText(Path.Combine(_dir, "t.txt"), "hello");
+        var (code, stdout, stderr) = PeftProcess.Run("encode", "--model", missing, "--texts", Path.Combine(_dir, "t.txt"),
+            "--out", Path.Combine(_dir, "o.safetensors"));
+        Assert.Equal(1, code);
+        Assert.Equal($"error: {missing}: no such file or folder", stderr.Trim());
+        Assert.Equal("", stdout);
+        Assert.False(File.Exists(Path.Combine(_dir, "o.safetensors")));
+    }
+
+    [Fact]
+    public void InvalidOptionValueIsRejected()
+    {
+        var (code, _, stderr) = PeftProcess.Run("encode", "--model", "m", "--out", "o", "--dtype", "fp8");
+        Assert.NotEqual(0, code);
+        Assert.Contains("fp8", stderr);
+    }
+}
