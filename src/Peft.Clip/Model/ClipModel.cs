@@ -9,7 +9,7 @@ namespace Peft.Clip.Model;
 /// Features are returned as <c>encode_image</c>/<c>encode_text</c> return them: projected, not normalised, float32.
 /// Weights live in <see cref="ComputeType"/> (float32 by default; bfloat16 on request), LayerNorms compute in fp32.
 /// </summary>
-public sealed class ClipModel : nn.Module
+public sealed class ClipModel : nn.Module, Peft.Core.IFrozenTextEncoder
 {
     readonly nn.Module<Tensor, Tensor> visual;
     readonly ClipTransformer transformer;
@@ -53,6 +53,8 @@ public sealed class ClipModel : nn.Module
         if (type != ComputeType)
         {
             this.to(type);
+            // LayerNorm parameters stay fp32, as openai/CLIP's convert_weights leaves them (they compute in fp32).
+            foreach (var norm in modules().OfType<ClipLayerNorm>()) norm.to(ScalarType.Float32);
             ComputeType = type;
         }
         return this;
@@ -82,8 +84,12 @@ public sealed class ClipModel : nn.Module
         return EncodeTokenEmbeddings(embeddings, ids.argmax(-1)).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The frozen token embedding table lookup, [N, L] → [N, L, TextWidth].</summary>
-    public Tensor EmbedTokens(Tensor tokens) => token_embedding.forward(tokens.to(ScalarType.Int64));
+    /// <summary>The frozen token embedding table lookup, [N, L] → [N, L, TextWidth] (in the compute type).</summary>
+    public Tensor EmbedTokens(Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        return token_embedding.forward(tokens.to(ScalarType.Int64)).MoveToOuterDisposeScope();
+    }
 
     /// <summary>
     /// Runs the text tower from token embeddings [N, L, TextWidth] (L ≤ context length), pooling at

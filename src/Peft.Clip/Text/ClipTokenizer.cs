@@ -15,7 +15,7 @@ namespace Peft.Clip.Text;
 /// heuristic mojibake repair is not implemented (see <see cref="Ftfy"/>), so text such as "schÃ¶n" is encoded as
 /// written rather than as "schön". Instances are immutable apart from a thread-safe BPE cache.
 /// </remarks>
-public sealed class ClipTokenizer
+public sealed class ClipTokenizer : Peft.Core.ITextTokenizer
 {
     /// <summary>Id of <c>&lt;|startoftext|&gt;</c>.</summary>
     public const int StartOfText = 49406;

@@ -88,17 +88,13 @@ public sealed class EncodeJob(EncodeOptions options)
 
     Tensor Tokenize(ClipTokenizer tokenizer, List<string> texts, int contextLength)
     {
-        for (int i = 0; i < texts.Count; i++)
-        {
-            try
+        if (!options.TruncateTexts)
+            for (int i = 0; i < texts.Count; i++)
             {
-                if (!options.TruncateTexts) tokenizer.Tokenize([texts[i]], contextLength);
+                int tokens = tokenizer.Encode(texts[i]).Length + 2; // with start and end of text
+                if (tokens > contextLength)
+                    throw new ArgumentException($"{options.TextsFile}, line {i + 1}: {tokens} tokens, more than the context length {contextLength}; shorten it or pass --truncate");
             }
-            catch (ArgumentException e)
-            {
-                throw new ArgumentException($"{options.TextsFile}, line {i + 1}: {e.Message}", e);
-            }
-        }
         return tokenizer.TokenizeToTensor(texts, contextLength, options.TruncateTexts);
     }
 
