@@ -19,6 +19,9 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     readonly BatchNorm2d bn3;
     readonly Sequential? downsample;
     readonly int _stride;
+    // Eval-mode fast path: each conv + BN as one convolution (not registered: state_dict names stay OpenAI's).
+    readonly FoldedConvBatchNorm _block1, _block2, _block3;
+    readonly FoldedConvBatchNorm? _shortcut;
 
     public Bottleneck(int inplanes, int planes, int stride) : base(nameof(Bottleneck))
     {
@@ -37,16 +40,36 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
                 ("1", nn.BatchNorm2d(planes * Expansion)));
         }
         RegisterComponents();
+        _block1 = new FoldedConvBatchNorm(conv1, bn1);
+        _block2 = new FoldedConvBatchNorm(conv2, bn2, padding: 1);
+        _block3 = new FoldedConvBatchNorm(conv3, bn3);
+        if (downsample is not null)
+            _shortcut = new FoldedConvBatchNorm((Conv2d)downsample.children().ElementAt(1), (BatchNorm2d)downsample.children().ElementAt(2));
     }
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = nn.functional.relu(bn1.forward(conv1.forward(x)));
-        h = nn.functional.relu(bn2.forward(conv2.forward(h)));
+        bool folded = !training;
+        var h = nn.functional.relu(folded ? _block1.Forward(x) : bn1.forward(conv1.forward(x)));
+        h = nn.functional.relu(folded ? _block2.Forward(h) : bn2.forward(conv2.forward(h)));
         if (_stride > 1) h = nn.functional.avg_pool2d(h, _stride);
-        h = bn3.forward(conv3.forward(h));
-        var identity = downsample is null ? x : downsample.forward(x);
-        return nn.functional.relu(h + identity).MoveToOuterDisposeScope();
+        h = folded ? _block3.Forward(h) : bn3.forward(conv3.forward(h));
+        Tensor identity = x;
+        if (downsample is not null)
+            identity = folded ? _shortcut!.Forward(_stride > 1 ? nn.functional.avg_pool2d(x, _stride) : x) : downsample.forward(x);
+        return (h + identity).relu_().MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _block1.Dispose();
+            _block2.Dispose();
+            _block3.Dispose();
+            _shortcut?.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }
