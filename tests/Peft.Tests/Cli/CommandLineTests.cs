@@ -4,11 +4,8 @@ using Peft.Tests.Imaging;
 
 namespace Peft.Tests.Cli;
 
-public sealed class CommandLineTests : IDisposable
+public sealed class CommandLineTests() : TempDirectory("peft-cli-")
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("peft-cli-").FullName;
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     [Fact]
     public void HelpListsTheCommands()
     {
@@ -20,15 +17,15 @@ public sealed class CommandLineTests : IDisposable
     [Fact]
     public void EncodeWritesTheFeatureFile()
     {
-        var model = RandomClip.Save(Path.Combine(_dir, "model.safetensors"), RandomClip.SmallViT, seed: 5);
-        var images = Directory.CreateDirectory(Path.Combine(_dir, "images")).FullName;
+        var model = RandomClip.Save(Temp("model.safetensors"), RandomClip.SmallViT, seed: 5);
+        var images = Directory.CreateDirectory(Temp("images")).FullName;
         File.Copy(ImageFixtures.PathOf("photo_rocket.jpg"), Path.Combine(images, "rocket.jpg"));
         File.Copy(ImageFixtures.PathOf("gray.png"), Path.Combine(images, "gray.png"));
-        File.WriteAllLines(Path.Combine(_dir, "texts.txt"), ["a rocket", "a gray square"]);
-        var output = Path.Combine(_dir, "features.safetensors");
+        File.WriteAllLines(Temp("texts.txt"), ["a rocket", "a gray square"]);
+        var output = Temp("features.safetensors");
 
         var (code, stdout, stderr) = PeftProcess.Run("encode", "--model", model, "--images", images,
-            "--texts", Path.Combine(_dir, "texts.txt"), "--out", output, "--batch-size", "1", "--threads", "1");
+            "--texts", Temp("texts.txt"), "--out", output, "--batch-size", "1", "--threads", "1");
 
         Assert.True(code == 0, stderr);
         Assert.Contains("image_features [2, 32]", stdout);
@@ -41,14 +38,14 @@ public sealed class CommandLineTests : IDisposable
     [Fact]
     public void BadInputIsOneLineAndExitCodeOne()
     {
-        var missing = Path.Combine(_dir, "missing.pt");
-        File.WriteAllText(Path.Combine(_dir, "t.txt"), "hello");
-        var (code, stdout, stderr) = PeftProcess.Run("encode", "--model", missing, "--texts", Path.Combine(_dir, "t.txt"),
-            "--out", Path.Combine(_dir, "o.safetensors"));
+        var missing = Temp("missing.pt");
+        File.WriteAllText(Temp("t.txt"), "hello");
+        var (code, stdout, stderr) = PeftProcess.Run("encode", "--model", missing, "--texts", Temp("t.txt"),
+            "--out", Temp("o.safetensors"));
         Assert.Equal(1, code);
         Assert.Equal($"error: {missing}: no such file or folder", stderr.Trim());
         Assert.Equal("", stdout);
-        Assert.False(File.Exists(Path.Combine(_dir, "o.safetensors")));
+        Assert.False(File.Exists(Temp("o.safetensors")));
     }
 
     [Fact]

@@ -6,13 +6,8 @@ using static TorchSharp.torch;
 namespace Peft.Tests.Clip;
 
 /// <summary>Bad checkpoints: each gets one clear error naming the file (and the key where there is one).</summary>
-public sealed class CheckpointErrorTests : IDisposable
+public sealed class CheckpointErrorTests() : TempDirectory("peft-ckpt-")
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("peft-ckpt-").FullName;
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    string Temp(string name) => Path.Combine(_dir, name);
-
     static ClipCheckpointException Fails(string path, ClipLoadOptions? options = null) =>
         Assert.Throws<ClipCheckpointException>(() => ClipLoader.Load(path, options).Dispose());
 
@@ -75,17 +70,22 @@ public sealed class CheckpointErrorTests : IDisposable
         Assert.Contains("header claims", e.Message);
     }
 
+    /// <summary>A safetensors file with the given JSON header followed by <paramref name="dataBytes"/> zero bytes.</summary>
+    string RawSafetensors(string name, string header, int dataBytes)
+    {
+        var json = Encoding.UTF8.GetBytes(header);
+        using var f = File.Create(Temp(name));
+        f.Write(BitConverter.GetBytes((ulong)json.Length));
+        f.Write(json);
+        f.Write(new byte[dataBytes]);
+        return Temp(name);
+    }
+
     [Fact]
     public void SafetensorsOffsetsOutsideTheFile()
     {
-        var header = Encoding.UTF8.GetBytes("{\"visual.proj\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,1048576]}}");
-        using (var f = File.Create(Temp("offsets.safetensors")))
-        {
-            f.Write(BitConverter.GetBytes((ulong)header.Length));
-            f.Write(header);
-            f.Write(new byte[16]);
-        }
-        var e = Fails(Temp("offsets.safetensors"));
+        var path = RawSafetensors("offsets.safetensors", "{\"visual.proj\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,1048576]}}", 16);
+        var e = Fails(path);
         Assert.Equal("visual.proj", e.Key);
         Assert.Contains("outside", e.Message);
     }
@@ -93,14 +93,8 @@ public sealed class CheckpointErrorTests : IDisposable
     [Fact]
     public void SafetensorsSpanNotMatchingTheShape()
     {
-        var header = Encoding.UTF8.GetBytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,12]}}");
-        using (var f = File.Create(Temp("span.safetensors")))
-        {
-            f.Write(BitConverter.GetBytes((ulong)header.Length));
-            f.Write(header);
-            f.Write(new byte[16]);
-        }
-        var e = Assert.Throws<ClipCheckpointException>(() => SafeTensorsFile.Read(Temp("span.safetensors")).Dispose());
+        var path = RawSafetensors("span.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,12]}}", 16);
+        var e = Assert.Throws<ClipCheckpointException>(() => SafeTensorsFile.Read(path).Dispose());
         Assert.Contains("needs 16", e.Message);
     }
 
@@ -154,7 +148,7 @@ public sealed class CheckpointErrorTests : IDisposable
     [Fact]
     public void FolderWithoutConfig()
     {
-        var e = Fails(_dir);
+        var e = Fails(Dir);
         Assert.Contains("config.json", e.Message);
     }
 
@@ -179,6 +173,6 @@ public sealed class CheckpointErrorTests : IDisposable
             Assert.True(t.to(ScalarType.Float64).allclose(back[k].to(ScalarType.Float64), 0, 0), k);
         }
         Assert.Equal("x", SafeTensorsFile.ReadHeader(path).metadata["note"]);
-        Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
+        Assert.Empty(Directory.GetFiles(Dir, "*.tmp"));
     }
 }

@@ -7,13 +7,8 @@ using static TorchSharp.torch;
 
 namespace Peft.Tests.Host;
 
-public sealed class EncodeJobTests : IDisposable
+public sealed class EncodeJobTests() : TempDirectory("peft-encode-")
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("peft-encode-").FullName;
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    string Temp(string name) => Path.Combine(_dir, name);
-
     /// <summary>An images folder with a subfolder, names chosen so ordinal order differs from naive order.</summary>
     string ImagesFolder()
     {
@@ -76,7 +71,7 @@ public sealed class EncodeJobTests : IDisposable
         }).Run());
         Assert.Contains("broken.jpg", e.Message);
         Assert.False(File.Exists(Temp("out.safetensors")));
-        Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
+        Assert.Empty(Directory.GetFiles(Dir, "*.tmp"));
     }
 
     [Fact]
