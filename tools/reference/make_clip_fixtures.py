@@ -9,8 +9,10 @@ the C# loaders read, and records inputs and the expected encode_image / encode_t
                         plus the input_resolution / context_length / vocab_size entries of the real archives)
   vit_state_dict.pt     torch.save(model.state_dict()) in fp32
   vit_fp16.safetensors  the same state dict, every tensor fp16
-  vit_hf/               Hugging Face CLIPModel folder (config.json + model.safetensors), keys mapped as
+  vit_hf/               Hugging Face CLIPModel folder (config.json + model.safetensors, fp16), keys mapped as
                         transformers' convert_clip_original_pytorch_to_hf.py does, incl. position_ids buffers
+  vit_hf_sharded/       the same as two safetensors shards + model.safetensors.index.json
+  vit_hf_bin/           the same as pytorch_model.bin (torch.save)
   rn_jit.pt             ModifiedResNet model as a TorchScript archive (fp16 convs/linears)
   rn_checkpoint.pt      open_clip-style training checkpoint {"epoch", "state_dict": {"module." + key: ...}}
   bad_*.pt              a TorchScript archive without CLIP weights; a pickled nn.Module (not a state dict)
@@ -215,13 +217,29 @@ def main():
         half = {k: v.half() for k, v in sd.items()}
         write_safetensors(os.path.join(args.out, "vit_fp16.safetensors"), half, {"format": "pt"})
         save_expected(os.path.join(args.out, "vit_fp16.expected.safetensors"), images, tokens, expected(clip_model, half, images, tokens))
-        hf_dir = os.path.join(args.out, "vit_hf")
-        os.makedirs(hf_dir, exist_ok=True)
-        write_safetensors(os.path.join(hf_dir, "model.safetensors"), hf_state_dict(sd, vit["vlayers"], vit["tlayers"]), {"format": "pt"})
-        with open(os.path.join(hf_dir, "config.json"), "w") as f:
-            json.dump(hf_config(vit["embed"], vit["vwidth"], vit["vlayers"], vit["patch"], vit["res"], vit["twidth"],
-                                vit["tlayers"], vit["vocab"], vit["ctx"]), f, indent=2)
-        save_expected(os.path.join(args.out, "vit_hf.expected.safetensors"), images, tokens, expected(clip_model, sd, images, tokens))
+        # Hugging Face folders (fp16 weights to keep the fixtures small): one safetensors file, two shards with
+        # an index, and a pytorch_model.bin.
+        hf = {k: (v.half() if v.is_floating_point() else v) for k, v in hf_state_dict(sd, vit["vlayers"], vit["tlayers"]).items()}
+        config = hf_config(vit["embed"], vit["vwidth"], vit["vlayers"], vit["patch"], vit["res"], vit["twidth"],
+                           vit["tlayers"], vit["vocab"], vit["ctx"])
+        for variant in ("vit_hf", "vit_hf_sharded", "vit_hf_bin"):
+            folder = os.path.join(args.out, variant)
+            os.makedirs(folder, exist_ok=True)
+            with open(os.path.join(folder, "config.json"), "w") as f:
+                json.dump(config, f, indent=2)
+            if variant == "vit_hf":
+                write_safetensors(os.path.join(folder, "model.safetensors"), hf, {"format": "pt"})
+            elif variant == "vit_hf_bin":
+                torch.save(hf, os.path.join(folder, "pytorch_model.bin"))
+            else:
+                names = sorted(hf)
+                shards = {"model-00001-of-00002.safetensors": names[: len(names) // 2],
+                          "model-00002-of-00002.safetensors": names[len(names) // 2:]}
+                for shard, keys in shards.items():
+                    write_safetensors(os.path.join(folder, shard), {k: hf[k] for k in keys}, {"format": "pt"})
+                with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
+                    json.dump({"metadata": {}, "weight_map": {k: shard for shard, keys in shards.items() for k in keys}}, f, indent=2)
+            save_expected(os.path.join(args.out, f"{variant}.expected.safetensors"), images, tokens, expected(clip_model, half, images, tokens))
         jit_sd = to_jit_archive(clip_model, build_copy(clip_model, sd), os.path.join(args.out, "vit_jit.pt"), images, tokens, vit["res"], vit["ctx"], vit["vocab"])
         jit_sd = {k: v for k, v in jit_sd.items() if k not in ("input_resolution", "context_length", "vocab_size")}
         save_expected(os.path.join(args.out, "vit_jit.expected.safetensors"), images, tokens, expected(clip_model, jit_sd, images, tokens))

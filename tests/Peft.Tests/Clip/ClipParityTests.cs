@@ -20,6 +20,8 @@ public class ClipParityTests(ITestOutputHelper output)
     [InlineData("vit_state_dict.pt", CheckpointFormat.TorchStateDict)]
     [InlineData("vit_fp16.safetensors", CheckpointFormat.SafeTensors)]
     [InlineData("vit_hf", CheckpointFormat.HuggingFaceFolder)]
+    [InlineData("vit_hf_sharded", CheckpointFormat.HuggingFaceFolder)]
+    [InlineData("vit_hf_bin", CheckpointFormat.HuggingFaceFolder)]
     [InlineData("vit_jit.pt", CheckpointFormat.OpenAiTorchScript)]
     [InlineData("rn_checkpoint.pt", CheckpointFormat.TorchStateDict)]
     [InlineData("rn_jit.pt", CheckpointFormat.OpenAiTorchScript)]
