@@ -1,0 +1,14 @@
+namespace Peft.Data.Datasets;
+
+/// <summary>Reads one kind of dataset folder (a CoOp dataset layout, an ImageFolder, ...).</summary>
+public interface IDatasetReader
+{
+    /// <summary>The name users type (<c>oxford_pets</c>, <c>imagenet</c>, <c>imagefolder</c>, ...).</summary>
+    string Name { get; }
+
+    /// <summary>One line for listings: what it reads and where it expects it.</summary>
+    string Description { get; }
+
+    /// <summary>Reads the dataset under <paramref name="root"/>; errors name the file or folder at fault.</summary>
+    ImageDataset Read(string root);
+}
