@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using System.Threading.Channels;
 using Peft.Clip.Imaging;
+using Peft.Clip.Inference;
 using Peft.Clip.Loading;
 using Peft.Clip.Text;
 using static TorchSharp.torch;
@@ -12,7 +12,7 @@ namespace Peft.Host.FeatureExtraction;
 /// Encodes a folder of images and/or a file of texts with a CLIP checkpoint into one safetensors file:
 /// <c>image_features</c> [N, D] (images sorted by relative path, ordinal) and <c>text_features</c> [M, D] (one per
 /// line), float32, projected and not normalised, as encode_image / encode_text return them. Images are decoded
-/// and preprocessed on worker threads while the previous batch is encoded.
+/// and preprocessed on worker threads while the previous batch is encoded (<see cref="PipelinedImageEncoder"/>).
 /// </summary>
 public sealed class EncodeJob(EncodeOptions options)
 {
@@ -100,54 +100,23 @@ public sealed class EncodeJob(EncodeOptions options)
 
     Tensor EncodeImages(Peft.Clip.Model.ClipModel model, List<(string full, string relative)> images, ClipPreprocessor pre, CancellationToken cancel)
     {
-        var batches = images.Chunk(options.BatchSize).ToList();
-        // Two batches in flight: workers preprocess batch i+1 while libtorch encodes batch i.
-        var channel = Channel.CreateBounded<Tensor>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
-        using var producerCancel = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var producer = Task.Run(async () =>
-        {
-            try
-            {
-                foreach (var batch in batches)
-                {
-                    var tensor = pre.PreprocessBatch(batch.Select(b => b.full).ToList(), Math.Max(1, Environment.ProcessorCount - 1));
-                    await channel.Writer.WriteAsync(tensor, producerCancel.Token);
-                }
-                channel.Writer.Complete();
-            }
-            catch (Exception e)
-            {
-                channel.Writer.Complete(e);
-            }
-        });
-
         var features = new List<Tensor>();
         try
         {
-            int done = 0;
-            foreach (var _ in batches)
+            var encoder = new PipelinedImageEncoder(model, options.BatchSize)
             {
-                cancel.ThrowIfCancellationRequested();
-                Tensor pixels;
-                try
-                {
-                    pixels = channel.Reader.ReadAsync(cancel).AsTask().GetAwaiter().GetResult();
-                }
-                catch (ChannelClosedException e) when (e.InnerException is not null)
-                {
-                    throw e.InnerException; // the image that failed to decode, named in its message
-                }
-                done += (int)pixels.shape[0];
-                using (pixels) features.Add(model.EncodeImage(pixels));
-                Progress?.Invoke("images", done, images.Count);
-            }
+                Progress = (done, total) => Progress?.Invoke("images", done, total),
+            };
+            encoder.Run(images, image =>
+            {
+                var pixels = new float[3 * pre.Size * pre.Size];
+                pre.Normalize(pre.PrepareRgb(ImageDecoder.Decode(image.full)), pixels);
+                return pixels;
+            }, (_, batch) => features.Add(batch.detach().clone().DetachFromDisposeScope()), cancel);
             return cat(features, 0);
         }
         finally
         {
-            producerCancel.Cancel();
-            try { producer.Wait(); } catch (AggregateException) { }
-            while (channel.Reader.TryRead(out var left)) left.Dispose();
             foreach (var f in features) f.Dispose();
         }
     }
