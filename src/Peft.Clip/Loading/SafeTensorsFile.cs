@@ -158,7 +158,8 @@ public static class SafeTensorsFile
 
             var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
             Directory.CreateDirectory(dir);
-            var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+            // Unique per writer, so concurrent writers of the same target (threads or processes) never share a temp file.
+            var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
             try
             {
                 using (var stream = File.Create(tmp))

@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Peft.Clip.Imaging;
+using Peft.Clip.Inference;
+using Peft.Clip.Loading;
+using Peft.Clip.Model;
+using static TorchSharp.torch;
+
+namespace Peft.Data.Caching;
+
+/// <summary>
+/// Frozen image features on disk, computed once per (backbone, view renderer, view index, image) and reused by
+/// every method, experiment and run. One small safetensors file per entry:
+/// <c>&lt;root&gt;/&lt;backbone&gt;/&lt;renderer&gt;/&lt;ab&gt;/&lt;image sha256&gt;.v&lt;view&gt;.safetensors</c>, where backbone
+/// and renderer are hashes (their readable descriptions sit beside them in <c>backbone.json</c> /
+/// <c>renderer.json</c>) and the image is identified by the SHA-256 of its file, not its path.
+/// Entries are written to a temporary file and renamed, so a killed process leaves no half entry, and several
+/// processes may fill the same cache at once (they write identical entries; the last rename wins). An entry that
+/// does not read back (e.g. a disk error) is recomputed.
+/// </summary>
+public sealed class FeatureCache
+{
+    readonly string _root;
+    readonly ClipModel _model;
+    readonly int _batchSize;
+    readonly ConcurrentDictionary<(string path, long size, DateTime modified), string> _imageHashes = new();
+
+    public string BackboneFingerprint { get; }
+    public FeatureCacheStats Stats { get; } = new();
+    /// <summary>Called with (views done, views to encode) while missing entries are encoded.</summary>
+    public Action<int, int>? Progress { get; init; }
+
+    public FeatureCache(string root, ClipModel model, int batchSize = 32)
+    {
+        _root = Path.GetFullPath(root);
+        _model = model;
+        _batchSize = batchSize;
+        BackboneFingerprint = Caching.BackboneFingerprint.Of(model);
+        var dir = BackboneDir;
+        Directory.CreateDirectory(dir);
+        WriteDescription(Path.Combine(dir, "backbone.json"), new { fingerprint = BackboneFingerprint, model = model.Config.Describe(), compute = model.ComputeType.ToString() });
+    }
+
+    string BackboneDir => Path.Combine(_root, BackboneFingerprint[..16]);
+
+    /// <summary>The cache key of one entry, as a readable string (what the file name hashes).</summary>
+    public string EntryKey(IViewRenderer renderer, string imageHash, int view) =>
+        $"{BackboneFingerprint}|{renderer.Key}|{view}|{imageHash}";
+
+    /// <summary>Features [N, D] of one view (0 for the evaluation transform) of each image, in order.</summary>
+    public Tensor Features(IReadOnlyList<string> imagePaths, IViewRenderer renderer, int viewIndex = 0, CancellationToken cancel = default)
+    {
+        using var scope = NewDisposeScope();
+        return Views(imagePaths, renderer, [viewIndex], cancel)[0].MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Features [V, N, D] of views 0..V-1 of each image (training views of an augmentation).</summary>
+    public Tensor Views(IReadOnlyList<string> imagePaths, IViewRenderer renderer, int views, CancellationToken cancel = default) =>
+        Views(imagePaths, renderer, Enumerable.Range(0, views).ToArray(), cancel);
+
+    Tensor Views(IReadOnlyList<string> imagePaths, IViewRenderer renderer, int[] viewIndices, CancellationToken cancel)
+    {
+        if (renderer.Size != _model.ImageResolution)
+            throw new ArgumentException($"renderer produces {renderer.Size}px views but the model takes {_model.ImageResolution}px");
+        var rendererDir = Path.Combine(BackboneDir, Hash(renderer.Key)[..16]);
+        Directory.CreateDirectory(rendererDir);
+        WriteDescription(Path.Combine(rendererDir, "renderer.json"), new { key = renderer.Key });
+
+        foreach (var path in imagePaths)
+            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: image not found", path);
+        var hashes = new string[imagePaths.Count];
+        Parallel.For(0, imagePaths.Count, i => hashes[i] = ImageHash(imagePaths[i]));
+
+        int d = _model.EmbedDim;
+        var result = new float[viewIndices.Length, imagePaths.Count, d];
+        var missing = new List<(int v, int i)>();
+        for (int v = 0; v < viewIndices.Length; v++)
+            for (int i = 0; i < imagePaths.Count; i++)
+            {
+                var row = TryRead(EntryPath(rendererDir, hashes[i], viewIndices[v]), d);
+                if (row is null) missing.Add((v, i));
+                else for (int k = 0; k < d; k++) result[v, i, k] = row[k];
+            }
+        Stats.AddHits(viewIndices.Length * imagePaths.Count - missing.Count);
+
+        if (missing.Count > 0)
+        {
+            var encoder = new PipelinedImageEncoder(_model, _batchSize) { Progress = Progress };
+            encoder.Run(missing,
+                m => renderer.Render(Decode(imagePaths[m.i]), hashes[m.i], viewIndices[m.v]),
+                (batch, features) =>
+                {
+                    var rows = features.data<float>().ToArray();
+                    for (int b = 0; b < batch.Count; b++)
+                    {
+                        var (v, i) = batch[b];
+                        var row = rows.AsSpan(b * d, d);
+                        for (int k = 0; k < d; k++) result[v, i, k] = row[k];
+                        Write(EntryPath(rendererDir, hashes[i], viewIndices[v]), row, renderer.Key, viewIndices[v], hashes[i]);
+                    }
+                    Stats.AddEncoded(batch.Count);
+                }, cancel);
+        }
+        return tensor(result);
+    }
+
+    static DecodedImage Decode(string path) => ImageDecoder.Decode(path);
+
+    /// <summary>SHA-256 of the file's bytes, remembered per (path, size, modification time) within this cache object.</summary>
+    string ImageHash(string path)
+    {
+        var info = new FileInfo(path);
+        return _imageHashes.GetOrAdd((info.FullName, info.Length, info.LastWriteTimeUtc), _ =>
+        {
+            using var stream = File.OpenRead(path);
+            return Convert.ToHexStringLower(SHA256.HashData(stream));
+        });
+    }
+
+    static string EntryPath(string rendererDir, string imageHash, int view) =>
+        Path.Combine(rendererDir, imageHash[..2], $"{imageHash}.v{view}.safetensors");
+
+    static float[]? TryRead(string path, int d)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            using var sd = SafeTensorsFile.Read(path);
+            if (!sd.TryGet("feature", out var t) || t.dtype != ScalarType.Float32 || t.shape.Length != 1 || t.shape[0] != d) return null;
+            return t.data<float>().ToArray();
+        }
+        catch (Exception e) when (e is ClipCheckpointException or IOException)
+        {
+            return null; // unreadable entry: recompute and overwrite it
+        }
+    }
+
+    static void Write(string path, ReadOnlySpan<float> row, string rendererKey, int view, string imageHash)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var t = tensor(row.ToArray());
+        SafeTensorsFile.Write(path, [new("feature", t)], new Dictionary<string, string>
+        {
+            ["renderer"] = rendererKey, ["view"] = view.ToString(), ["image_sha256"] = imageHash,
+        });
+    }
+
+    static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    static void WriteDescription(string path, object description)
+    {
+        if (File.Exists(path)) return;
+        var tmp = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
+        File.WriteAllText(tmp, JsonSerializer.Serialize(description, new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(tmp, path, overwrite: true);
+    }
+}

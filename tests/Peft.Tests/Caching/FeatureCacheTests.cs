@@ -1,0 +1,148 @@
+using Peft.Clip.Imaging;
+using Peft.Clip.Loading;
+using Peft.Data.Caching;
+using Peft.Tests.Host;
+using Peft.Tests.Imaging;
+using static TorchSharp.torch;
+
+namespace Peft.Tests.Caching;
+
+public sealed class FeatureCacheTests() : TempDirectory("peft-cache-")
+{
+    static readonly string[] Photos = ["photo_chelsea.jpg", "photo_coffee.jpg", "photo_rocket.jpg", "gray.png", "palette.png"];
+
+    LoadedClip Model(long seed = 1) =>
+        ClipLoader.Load(RandomClip.Save(Temp($"model{seed}.safetensors"), RandomClip.SmallViT, seed));
+
+    /// <summary>Copies of the fixture images under new names (the cache keys on content, not names).</summary>
+    List<string> Images(params string[] names)
+    {
+        var dir = Directory.CreateDirectory(Temp("images")).FullName;
+        return names.Select(n =>
+        {
+            var target = Path.Combine(dir, n);
+            if (!File.Exists(target)) File.Copy(ImageFixtures.PathOf(n), target);
+            return target;
+        }).ToList();
+    }
+
+    [Fact]
+    public void SecondRequestIsServedFromDiskWithIdenticalFeatures()
+    {
+        using var scope = NewDisposeScope();
+        using var clip = Model();
+        var images = Images(Photos);
+        var renderer = new EvalViewRenderer(new ClipPreprocessor(32));
+        var cache = new FeatureCache(Temp("cache"), clip.Model);
+
+        var first = cache.Features(images, renderer);
+        Assert.Equal((0L, 5L), (cache.Stats.Hits, cache.Stats.Encoded));
+        var second = new FeatureCache(Temp("cache"), clip.Model).Features(images, renderer); // a later run
+        Assert.True(first.Equals(second));
+
+        // The features are exactly what the encoder gives for the evaluation transform.
+        var pre = new ClipPreprocessor(32);
+        var direct = clip.Model.EncodeImage(stack(images.Select(p => pre.Preprocess(p)).ToArray()));
+        Assert.True(direct.allclose(first, 1e-5, 1e-6));
+        Assert.Empty(Directory.GetFiles(Temp("cache"), "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void OnlyMissingEntriesAreEncodedAndIdentityIsTheContent()
+    {
+        using var scope = NewDisposeScope();
+        using var clip = Model();
+        var renderer = new EvalViewRenderer(new ClipPreprocessor(32));
+        var cache = new FeatureCache(Temp("cache"), clip.Model);
+        var images = Images(Photos);
+        cache.Features(images.Take(3).ToList(), renderer);
+        var all = cache.Features(images, renderer);
+        Assert.Equal((3L, 5L), (cache.Stats.Hits, cache.Stats.Encoded)); // 3 + the 2 new ones
+
+        // A copy of a cached image under another name is a hit.
+        var copy = Temp("images/same-cat-other-name.jpg");
+        File.Copy(images[0], copy);
+        var again = cache.Features([copy], renderer);
+        Assert.Equal(5L, cache.Stats.Encoded);
+        Assert.True(again[0].Equals(all[0]));
+    }
+
+    [Fact]
+    public void RenderersAndBackbonesHaveSeparateEntries()
+    {
+        using var scope = NewDisposeScope();
+        using var a = Model(1);
+        using var b = Model(2);
+        var images = Images(Photos);
+        var clipStyle = new EvalViewRenderer(new ClipPreprocessor(32));
+        var coopStyle = new EvalViewRenderer(new ClipPreprocessor(32, ClipResizeMode.Squash));
+        var cacheA = new FeatureCache(Temp("cache"), a.Model);
+        var cacheB = new FeatureCache(Temp("cache"), b.Model);
+        Assert.NotEqual(cacheA.BackboneFingerprint, cacheB.BackboneFingerprint);
+
+        var clipFeatures = cacheA.Features(images, clipStyle);
+        var coopFeatures = cacheA.Features(images, coopStyle);
+        var otherModel = cacheB.Features(images, clipStyle);
+        Assert.Equal(10L, cacheA.Stats.Encoded);
+        Assert.Equal(5L, cacheB.Stats.Encoded);
+        Assert.False(clipFeatures.allclose(coopFeatures));
+        Assert.False(clipFeatures.allclose(otherModel));
+    }
+
+    [Fact]
+    public void FingerprintDependsOnWeightsNotOnTheFileFormat()
+    {
+        using var a = Model(1);
+        var path = Temp("resaved.safetensors");
+        SafeTensorsFile.Write(path, a.Model.state_dict().Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.to(ScalarType.Float16).to(ScalarType.Float32))));
+        using var sameWeightsRounded = ClipLoader.Load(path);
+        using var again = ClipLoader.Load(Temp("model1.safetensors"));
+        Assert.Equal(BackboneFingerprint.Of(a.Model), BackboneFingerprint.Of(again.Model));
+        Assert.NotEqual(BackboneFingerprint.Of(a.Model), BackboneFingerprint.Of(sameWeightsRounded.Model));
+    }
+
+    [Fact]
+    public void ACorruptEntryIsRecomputedNotTrusted()
+    {
+        using var scope = NewDisposeScope();
+        using var clip = Model();
+        var images = Images("photo_chelsea.jpg");
+        var renderer = new EvalViewRenderer(new ClipPreprocessor(32));
+        var cache = new FeatureCache(Temp("cache"), clip.Model);
+        var good = cache.Features(images, renderer);
+        var entry = Directory.GetFiles(Temp("cache"), "*.v0.safetensors", SearchOption.AllDirectories).Single();
+        File.WriteAllBytes(entry, File.ReadAllBytes(entry)[..40]); // as if a disk error cut it
+        var again = cache.Features(images, renderer);
+        Assert.Equal(2L, cache.Stats.Encoded);
+        Assert.True(again.Equals(good));
+    }
+
+    [Fact]
+    public void ConcurrentFillersOfOneCacheAgree()
+    {
+        using var clip1 = Model(1);
+        using var clip2 = ClipLoader.Load(Temp("model1.safetensors")); // same weights, another instance
+        var images = Images(Photos);
+        var renderer = new EvalViewRenderer(new ClipPreprocessor(32));
+        Tensor? r1 = null, r2 = null;
+        Parallel.Invoke(
+            () => r1 = new FeatureCache(Temp("cache"), clip1.Model, batchSize: 2).Features(images, renderer),
+            () => r2 = new FeatureCache(Temp("cache"), clip2.Model, batchSize: 3).Features(images, renderer));
+        Assert.True(r1!.allclose(r2!, 1e-5, 1e-6));
+        var fresh = new FeatureCache(Temp("cache"), clip1.Model);
+        var reread = fresh.Features(images, renderer);
+        Assert.Equal(0L, fresh.Stats.Encoded);
+        Assert.True(reread.allclose(r1!, 1e-5, 1e-6));
+        Assert.Empty(Directory.GetFiles(Temp("cache"), "*.tmp", SearchOption.AllDirectories));
+        r1.Dispose(); r2!.Dispose(); reread.Dispose();
+    }
+
+    [Fact]
+    public void MissingImageIsNamed()
+    {
+        using var clip = Model();
+        var cache = new FeatureCache(Temp("cache"), clip.Model);
+        var e = Assert.Throws<FileNotFoundException>(() => cache.Features([Temp("nope.jpg")], new EvalViewRenderer(new ClipPreprocessor(32))));
+        Assert.Contains("nope.jpg", e.Message);
+    }
+}
