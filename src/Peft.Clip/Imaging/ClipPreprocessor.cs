@@ -50,6 +50,8 @@ public sealed class ClipPreprocessor
     /// <c>image.resize((width, height), filter).convert("RGB")</c> where <c>image</c> is in its original PIL mode:
     /// P and 1 are resized with NEAREST; RGBA and LA premultiplied by alpha, resized, then unpremultiplied
     /// (Pillow's integer rounding); I (16-bit gray) in double precision and clipped to 0..255 afterwards.
+    /// CMYK is the one approximation: PIL resizes the CMYK samples, which the decoder does not have, so the RGB
+    /// is resized instead (the augmentation tests measure the difference on a CMYK fixture).
     /// </summary>
     public static RgbImage ResizeAsPil(DecodedImage image, int width, int height, ResampleFilter filter)
     {

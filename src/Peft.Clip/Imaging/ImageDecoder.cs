@@ -12,7 +12,11 @@ namespace Peft.Clip.Imaging;
 /// read by <see cref="Png16Reader"/> since Skia only offers them as half floats),
 /// and 16-bit grayscale becomes mode I, which PIL converts to RGB by clipping at 255.
 /// The PIL mode is read from the file header, because PIL's resize depends on it (see <see cref="PilImageMode"/>).
-/// Not checked against PIL: CMYK JPEGs (PIL's CMYK->RGB is a naive inversion; Skia's may differ) and
+/// CMYK JPEGs: PIL 9.4 reads every four-component JPEG as Adobe-style inverted CMYK (with or without the APP14
+/// marker) and converts with <c>R = K' - K'(255 - C')/255</c> (stored values, Pillow's rounded division); Skia
+/// also assumes inverted CMYK and computes <c>round(C'K'/255)</c>, which is the same integer for all inputs
+/// (no exact ties exist), so the RGB bytes agree (checked on PIL-written files with and without the marker).
+/// Not checked against PIL: YCCK JPEGs (Adobe transform 2; both rely on libjpeg's conversion) and
 /// 16-bit PNGs with alpha or Adam7 interlacing (handled, but no fixture). Thread-safe.
 /// </summary>
 public static class ImageDecoder
@@ -136,6 +140,8 @@ public static class ImageDecoder
             case SKEncodedImageFormat.Bmp:
                 return (BmpMode(b), false);
             case SKEncodedImageFormat.Jpeg:
+                // Skia reports CMYK as Bgra8888 like colour JPEGs; only the frame header tells them apart.
+                if (JpegComponentCount(b) == 4) return (PilImageMode.CMYK, false);
                 return (info.ColorType == SKColorType.Gray8 ? PilImageMode.L : PilImageMode.RGB, false);
             case SKEncodedImageFormat.Webp:
                 return (skiaAlpha ? PilImageMode.RGBA : PilImageMode.RGB, false);
@@ -162,6 +168,29 @@ public static class ImageDecoder
             6 => (PilImageMode.RGBA, sixteen),
             _ => throw new ImageDecodeException(name, $"PNG colour type {colourType} is invalid"),
         };
+    }
+
+    /// <summary>
+    /// The component count in the first SOF frame header, or 0 if none is found before the scan data.
+    /// Walks the marker segments from SOI: each is FF, a marker byte, then a big-endian length that includes itself.
+    /// </summary>
+    static int JpegComponentCount(byte[] b)
+    {
+        int p = 2;
+        while (p + 4 <= b.Length)
+        {
+            if (b[p] != 0xFF) return 0;
+            byte marker = b[p + 1];
+            if (marker == 0xFF) { p++; continue; } // fill byte
+            if (marker is 0x01 or 0xD8 or (>= 0xD0 and <= 0xD7)) { p += 2; continue; } // TEM, SOI, RSTn: no length
+            if (marker is 0xDA or 0xD9) return 0; // start of scan / end of image before any frame header
+            int length = BinaryPrimitives.ReadUInt16BigEndian(b.AsSpan(p + 2));
+            // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): length, precision, height, width, components.
+            bool frame = marker is >= 0xC0 and <= 0xCF && marker is not (0xC4 or 0xC8 or 0xCC);
+            if (frame) return p + 9 < b.Length ? b[p + 9] : 0;
+            p += 2 + length;
+        }
+        return 0;
     }
 
     /// <summary>

@@ -19,4 +19,9 @@ public enum PilImageMode
     Bilevel,
     /// <summary>32-bit integer ("I"): what PIL 9.4 makes of a 16-bit grayscale PNG.</summary>
     I,
+    /// <summary>
+    /// Four-component JPEG ("CMYK"). The RGB is exactly PIL's <c>convert("RGB")</c>, but the CMYK samples are not
+    /// available, so openai/CLIP's resize (done by PIL on the CMYK samples) is approximated by resizing the RGB.
+    /// </summary>
+    CMYK,
 }
