@@ -146,3 +146,33 @@ public sealed class FeatureCacheTests() : TempDirectory("peft-cache-")
         Assert.Contains("nope.jpg", e.Message);
     }
 }
+
+public sealed class TrainingViewCacheTests() : TempDirectory("peft-views-")
+{
+    [Fact]
+    public void ViewsAreReproducibleCachedAndExtendedOnlyByWhatIsMissing()
+    {
+        using var scope = NewDisposeScope();
+        using var clip = ClipLoader.Load(RandomClip.Save(Temp("m.safetensors"), RandomClip.SmallViT, 3));
+        var images = new[] { "photo_chelsea.jpg", "photo_rocket.jpg" }.Select(ImageFixtures.PathOf).ToList();
+        var spec = new Peft.Data.Augmentation.AugmentationSpec(32, scaleMin: 0.5);
+        var cache = new FeatureCache(Temp("cache"), clip.Model);
+
+        var four = cache.Views(images, new AugmentedViewRenderer(spec, seed: 1), 4);
+        Assert.Equal([4L, 2L, 32L], four.shape);
+        Assert.Equal(8L, cache.Stats.Encoded);
+        Assert.False(four[0].allclose(four[1])); // different views differ
+
+        var six = cache.Views(images, new AugmentedViewRenderer(spec, seed: 1), 6);
+        Assert.Equal(12L, cache.Stats.Encoded); // only views 4 and 5 were new
+        Assert.True(six.narrow(0, 0, 4).Equals(four));
+
+        // Another cache (another process) computing from scratch gets the same views: they depend on
+        // (seed, image content, view index) only.
+        var other = new FeatureCache(Temp("cache2"), clip.Model).Views(images, new AugmentedViewRenderer(spec, seed: 1), 2);
+        Assert.True(other.allclose(four.narrow(0, 0, 2), 1e-5, 1e-6));
+
+        var otherSeed = cache.Views(images, new AugmentedViewRenderer(spec, seed: 2), 1);
+        Assert.False(otherSeed[0].allclose(four[0]));
+    }
+}
