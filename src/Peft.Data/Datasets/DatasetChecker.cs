@@ -49,7 +49,7 @@ public sealed record DatasetCheckReport
             sb.AppendLine(inv, $"train/class: min {r.Min} ({r.MinClass}), max {r.Max} ({r.MaxClass})");
         else
             sb.AppendLine("train/class: - (test-only dataset)");
-        sb.AppendLine(inv, $"template{(Templates.Count > 1 ? "s" : " ")}:   {string.Join(" | ", Templates)}");
+        sb.AppendLine(inv, $"{(Templates.Count > 1 ? "templates:" : "template:"),-13}{string.Join(" | ", Templates)}");
         sb.AppendLine(inv, $"files:       {FilesChecked} checked ({(Decoded ? "exist and decode" : "exist; not decoded")})");
         if (IsOk)
         {

@@ -30,7 +30,7 @@ public class DatasetCheckerAndRegistryTests() : DatasetTreeTests("peft-check-")
         Assert.Contains("classes:     2 (abyssinian, beagle)", text);
         Assert.Contains("splits:      train 3, val 1, test 2", text);
         Assert.Contains("train/class: min 1 (beagle), max 2 (abyssinian)", text);
-        Assert.Contains("a photo of a {}, a type of pet.", text);
+        Assert.Contains("template:    a photo of a {}, a type of pet.", text);
         Assert.Contains("result:      OK", text);
     }
 
