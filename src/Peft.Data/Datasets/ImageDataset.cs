@@ -7,10 +7,14 @@ namespace Peft.Data.Datasets;
 /// </summary>
 public sealed record ImageDataset
 {
-    /// <summary>Registry name, e.g. <c>oxford_pets</c>, <c>imagefolder</c>.</summary>
+    /// <summary>Registry name, e.g. <c>oxford_pets</c>, <c>imagefolder</c>; for <c>coop_layout</c> the <c>name</c> in its <c>dataset.json</c>.</summary>
     public required string Name { get; init; }
 
-    /// <summary>The dataset folder the user gave.</summary>
+    /// <summary>
+    /// The dataset's own folder (absolute). Users may give either CoOp's <c>$DATA</c> parent or this folder; when the
+    /// given folder holds the dataset's CoOp subfolder (<c>oxford_pets/</c>, <c>caltech-101/</c>, ...) the reader
+    /// descends into it, so this is always the folder holding the split file (CoOp's <c>dataset_dir</c>).
+    /// </summary>
     public required string Root { get; init; }
 
     /// <summary>Absolute folder that every <see cref="DatasetItem.ImagePath"/> is relative to.</summary>
