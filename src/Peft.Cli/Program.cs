@@ -7,6 +7,10 @@ TorchNativeLoader.EnsureLoaded();
 var root = new RootCommand("Peft.Framework: compare parameter-efficient adaptation methods on a frozen CLIP.")
 {
     EncodeCommand.Create(),
+    new Command("data", "Inspect datasets, make few-shot splits, generate the synthetic world.")
+    {
+        DataCheckCommand.Create(),
+    },
     ModelsCommand.Create(),
     InfoCommand.Create(),
 };
