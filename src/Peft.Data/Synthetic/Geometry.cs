@@ -1,7 +1,7 @@
 namespace Peft.Data.Synthetic;
 
 /// <summary>The shapes of the world. Every name is one plain English word that CLIP's vocabulary spells whole.</summary>
-public enum Shape { Circle, Square, Triangle, Star, Cross, Ring, Heart, Hexagon, Diamond, Moon }
+public enum Shape { Circle, Square, Triangle, Star, Cross, Ring, Heart, Pentagon, Diamond, Moon }
 
 /// <summary>Shape outlines as polygons in a unit frame (about radius 1 around the origin, y down).</summary>
 static class Geometry
@@ -32,7 +32,7 @@ static class Geometry
             [Shape.Square] = [[new(-0.84, -0.84), new(0.84, -0.84), new(0.84, 0.84), new(-0.84, 0.84)]],
             // Equilateral, apex up, centroid at the origin.
             [Shape.Triangle] = [RegularPolygon(3, 1.15, -90)],
-            [Shape.Hexagon] = [RegularPolygon(6, 1.0, -90)],
+            [Shape.Pentagon] = [RegularPolygon(5, 1.05, -90)],
             [Shape.Diamond] = [[new(0, -1.12), new(0.66, 0), new(0, 1.12), new(-0.66, 0)]],
             [Shape.Ring] = [RegularPolygon(64, 1.0, 0), RegularPolygon(64, 0.56, 0)],
         };

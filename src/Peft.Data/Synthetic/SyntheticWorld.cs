@@ -26,7 +26,7 @@ public sealed record SyntheticWorldResult(string OutDir, string ManifestPath, in
 /// <remarks>
 /// <list type="bullet">
 /// <item><c>synth_shapes</c>: the ten shape names, drawn exactly like pretraining images — zero-shot should be easy.</item>
-/// <item><c>synth_fine</c>: shade × shape (crimson/scarlet, navy/azure, lime/olive × circle/hexagon). Captions name a
+/// <item><c>synth_fine</c>: shade × shape (crimson/scarlet, navy/azure, lime/olive × circle/pentagon). Captions name a
 /// shade only 30% of the time (its basic colour otherwise) and neighbouring shades are close in colour, so zero-shot
 /// is possible but weak and labelled examples help.</item>
 /// <item><c>synth_shift</c>: the ten shapes as pencil outlines on paper, a style pretraining never shows.</item>
@@ -49,7 +49,7 @@ public static class SyntheticWorld
     const ulong PretrainStream = 1;
     static readonly string[] SplitNames = ["train", "val", "test"];
 
-    static readonly Shape[] FineShapes = [Shape.Circle, Shape.Hexagon];
+    static readonly Shape[] FineShapes = [Shape.Circle, Shape.Pentagon];
     static readonly string[] FineShades = ["crimson", "scarlet", "navy", "azure", "lime", "olive"];
 
     /// <summary>The downstream tasks, in the order they are written.</summary>
@@ -62,7 +62,7 @@ public static class SyntheticWorld
             SampleScene = (rng, label, size) => SceneSampler.Filled(rng, size, 0, shape: (Shape)label),
         },
         new("synth_fine", FineShapes.SelectMany(s => FineShades.Select(c => $"{c} {Geometry.Name(s)}")).ToArray(),
-            "Which shade and shape? Six near shades (pairs within red, blue, green) × circle/hexagon, medium or large, pretraining style.")
+            "Which shade and shape? Six near shades (pairs within red, blue, green) × circle/pentagon, medium or large, pretraining style.")
         {
             StreamBase = 2000,
             SampleScene = (rng, label, size) => SceneSampler.Filled(rng, size, 0,
