@@ -115,7 +115,7 @@ public static class PngWriter
 /// <summary>A small deterministic deflate: greedy LZ77 over a 32 KiB window with bounded hash chains, one fixed-Huffman block.</summary>
 static class Deflate
 {
-    const int MinMatch = 3, MaxMatch = 258, Window = 32768, HashBits = 14, MaxChain = 16;
+    const int MinMatch = 3, MaxMatch = 258, Window = 32768, HashBits = 14, MaxChain = 8, GoodEnough = 32;
 
     static readonly int[] LengthBase = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
     static readonly int[] LengthExtra = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
@@ -147,7 +147,7 @@ static class Deflate
                 {
                     int len = 0;
                     while (len < limit && data[cand + len] == data[pos + len]) len++;
-                    if (len > bestLen) { bestLen = len; bestDist = pos - cand; if (len == limit) break; }
+                    if (len > bestLen) { bestLen = len; bestDist = pos - cand; if (len >= GoodEnough) break; }
                 }
                 prev[pos] = head[h];
                 head[h] = pos;
@@ -180,13 +180,24 @@ static class Deflate
 
     static int Hash(byte[] d, int p) => (int)(((uint)d[p] << 16 | (uint)d[p + 1] << 8 | d[p + 2]) * 2654435761u >> (32 - HashBits));
 
+    // The fixed literal/length code (RFC 1951 3.2.6), bit-reversed once because Huffman codes go most significant bit first.
+    static readonly (int Bits, int Length)[] LiteralCodes = Enumerable.Range(0, 288).Select(sym =>
+    {
+        var (code, n) = sym < 144 ? (0x30 + sym, 8) : sym < 256 ? (0x190 + sym - 144, 9) : sym < 280 ? (sym - 256, 7) : (0xC0 + sym - 280, 8);
+        return (Reverse(code, n), n);
+    }).ToArray();
+
+    static int Reverse(int code, int n)
+    {
+        int rev = 0;
+        for (int i = 0; i < n; i++) rev |= ((code >> i) & 1) << (n - 1 - i);
+        return rev;
+    }
+
     static void WriteSymbol(BitWriter w, int sym)
     {
-        // Fixed literal/length code (RFC 1951 3.2.6); Huffman codes go most significant bit first.
-        if (sym < 144) w.Code(0x30 + sym, 8);
-        else if (sym < 256) w.Code(0x190 + sym - 144, 9);
-        else if (sym < 280) w.Code(sym - 256, 7);
-        else w.Code(0xC0 + sym - 280, 8);
+        var (bits, n) = LiteralCodes[sym];
+        w.Bits(bits, n);
     }
 
     static void WriteMatch(BitWriter w, int len, int dist)
@@ -197,17 +208,19 @@ static class Deflate
         if (LengthExtra[li] > 0) w.Bits(len - LengthBase[li], LengthExtra[li]);
         int di = DistBase.Length - 1;
         while (DistBase[di] > dist) di--;
-        w.Code(di, 5);
+        w.Bits(Reverse(di, 5), 5);
         if (DistExtra[di] > 0) w.Bits(dist - DistBase[di], DistExtra[di]);
     }
 
     static uint Adler32(byte[] data)
     {
         uint a = 1, b = 0;
-        foreach (byte x in data)
+        for (int start = 0; start < data.Length; start += 5552) // 5552: the longest run without 32-bit overflow
         {
-            a = (a + x) % 65521;
-            b = (b + a) % 65521;
+            int end = Math.Min(data.Length, start + 5552);
+            for (int i = start; i < end; i++) { a += data[i]; b += a; }
+            a %= 65521;
+            b %= 65521;
         }
         return b << 16 | a;
     }
@@ -225,14 +238,6 @@ static class Deflate
             _acc |= (uint)value << _count;
             _count += n;
             while (_count >= 8) { WriteByte((byte)_acc); _acc >>= 8; _count -= 8; }
-        }
-
-        /// <summary>Writes an <paramref name="n"/>-bit Huffman code, most significant bit first.</summary>
-        public void Code(int code, int n)
-        {
-            int rev = 0;
-            for (int i = 0; i < n; i++) rev |= ((code >> i) & 1) << (n - 1 - i);
-            Bits(rev, n);
         }
 
         public void AlignToByte()

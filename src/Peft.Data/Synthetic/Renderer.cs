@@ -9,10 +9,17 @@ static class Renderer
 {
     const int Sub = 4;
 
+    // Per-thread scratch buffers: a 64 px image needs ~100 KB of doubles, which would otherwise land on the large object heap every time.
+    [ThreadStatic] static double[]? _px;
+    [ThreadStatic] static CoverageMask? _mask, _clip;
+
     public static byte[] Render(Scene scene, int size, SplitMix64 rng)
     {
-        var px = new double[size * size * 3];
-        var mask = new CoverageMask(size);
+        if (_px is null || _px.Length != size * size * 3) _px = new double[size * size * 3];
+        if (_mask is null || _mask.Size != size) { _mask = new CoverageMask(size); _clip = new CoverageMask(size); }
+        var px = _px;
+        var mask = _mask;
+        mask.Clear();
         if (scene.Style == RenderStyle.Filled)
         {
             PaintBackground(px, size, scene.Background, rng);
@@ -142,7 +149,8 @@ static class Renderer
         if (sk.Hatching)
         {
             // Diagonal pencil hatching clipped to the shape's inside, lighter than the outline.
-            var fill = new CoverageMask(size);
+            var fill = _clip!;
+            fill.Clear();
             fill.Fill(contours, evenOdd: o.Shape == Shape.Ring);
             mask.Clear();
             double diag = size * 2.0;
