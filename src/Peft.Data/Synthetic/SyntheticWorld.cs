@@ -177,7 +177,7 @@ public static class SyntheticWorld
         int taskImages = 0;
         foreach (var task in Tasks)
         {
-            var indices = Enumerable.Range(0, jobs.Count).Where(k => jobs[k].Task == task).ToList();
+            var indices = Enumerable.Range(0, jobs.Count).Where(k => ReferenceEquals(jobs[k].Task, task)).ToList();
             taskImages += indices.Count;
             string taskDir = Path.Combine(outDir, task.Name);
             var split = new Dictionary<string, object>();
@@ -239,7 +239,8 @@ public static class SyntheticWorld
 
     /// <summary>
     /// Checks a generated folder against its manifest: each task's <c>dataset.json</c> and <c>split.json</c> and the
-    /// captions file hash as recorded (and, with <paramref name="images"/>, every image). Returns the problems found.
+    /// captions file hash as recorded (and, with <paramref name="images"/>, every pretraining and task image). Returns the
+    /// problems found, one line each; an empty list means the folder is what the manifest describes.
     /// </summary>
     public static IReadOnlyList<string> Verify(string outDir, bool images = false)
     {
@@ -256,6 +257,18 @@ public static class SyntheticWorld
         }
         var pre = root.GetProperty("pretrain");
         Check(pre.GetProperty("captions").GetString()!, pre.GetProperty("captions_sha256").GetString()!);
+        if (images)
+        {
+            var lines = new StringBuilder();
+            int count = pre.GetProperty("images").GetInt32();
+            for (int i = 0; i < count; i++)
+            {
+                string rel = $"{PretrainFolder}/images/{i:D6}.png", file = Path.Combine(outDir, rel);
+                lines.Append(rel).Append('\t').Append(File.Exists(file) ? Sha256(File.ReadAllBytes(file)) : "missing").Append('\n');
+            }
+            if (Sha256(Encoding.UTF8.GetBytes(lines.ToString())) != pre.GetProperty("images_sha256").GetString())
+                problems.Add($"{Path.Combine(outDir, PretrainFolder)}: images differ from {ManifestFileName}");
+        }
         foreach (var t in root.GetProperty("tasks").EnumerateArray())
         {
             string name = t.GetProperty("name").GetString()!;

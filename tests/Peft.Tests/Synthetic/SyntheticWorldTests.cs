@@ -152,6 +152,8 @@ public class SyntheticWorldTests(SyntheticWorldFixture world, ITestOutputHelper 
         File.Copy(Path.Combine(temp.Path, "synth_fine", "images", "test", "navy_circle", "0002.png"), png, overwrite: true);
         Assert.Contains(SyntheticWorld.Verify(temp.Path, images: true), p => p.Contains("synth_fine") && p.Contains("images differ"));
         Assert.Empty(SyntheticWorld.Verify(temp.Path, images: false));
+        File.Delete(Path.Combine(temp.Path, "pretrain", "images", "000003.png"));
+        Assert.Contains(SyntheticWorld.Verify(temp.Path, images: true), p => p.Contains("pretrain") && p.Contains("images differ"));
         string splitFile = Path.Combine(temp.Path, "synth_shift", "split.json");
         File.WriteAllText(splitFile, File.ReadAllText(splitFile).Replace("\"test\":[[", "\"test\":[ ["));
         Assert.Contains(SyntheticWorld.Verify(temp.Path), p => p.Contains("synth_shift") && p.Contains("split.json"));
