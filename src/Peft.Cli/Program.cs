@@ -10,6 +10,7 @@ var root = new RootCommand("Peft.Framework: compare parameter-efficient adaptati
     new Command("data", "Inspect datasets, make few-shot splits, generate the synthetic world.")
     {
         DataCheckCommand.Create(),
+        DataSynthCommand.Create(),
     },
     ModelsCommand.Create(),
     InfoCommand.Create(),
