@@ -72,7 +72,8 @@ public static class DataSplitCommand
                 });
                 return 0;
             }
-            catch (Exception e) when (e is DatasetFormatException or KeyNotFoundException or ArgumentException
+            catch (Exception e) when (e is DatasetFormatException or KeyNotFoundException or ArgumentException or IOException
+                                              or UnauthorizedAccessException
                                           && Environment.GetEnvironmentVariable("PEFT_DEBUG") is null)
             {
                 Console.Error.WriteLine($"error: {e.Message}");

@@ -93,7 +93,7 @@ public static class CoOpSplitFile
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Shots < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.Shots, "shots must be at least 1");
+            throw new ArgumentException($"shots is {options.Shots}; it must be at least 1");
         var contents = Read(path);
         var root = options.Root ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!options.AlreadyFewShot)

@@ -3,6 +3,11 @@ using Peft.Data.Datasets;
 namespace Peft.Data.Splits;
 
 /// <summary>How a manifest's train/val lists were obtained.</summary>
+/// <remarks>
+/// There is deliberately no second drawing procedure (such as a "balanced" one): Dassl's is already K per class (all items
+/// when a class has fewer), and any other would only pick different subsets than the published CoOp/CLIP-Adapter/
+/// Tip-Adapter runs used. CoOp's linear probe samples with numpy instead (reference §7); that is not reproduced here.
+/// </remarks>
 public enum SamplingMode
 {
     /// <summary>Dassl/CoOp: <c>random.seed(seed)</c>, then train K-shot, then val <c>min(K, 4)</c>-shot (see <see cref="FewShotSampler"/>).</summary>
@@ -52,7 +57,7 @@ public sealed record FewShotRequest(int Shots, int Seed, SamplingMode Mode = Sam
     public void Validate()
     {
         if (Shots < 1)
-            throw new ArgumentOutOfRangeException(nameof(Shots), Shots, "shots must be at least 1");
+            throw new ArgumentException($"shots is {Shots}; it must be at least 1");
         if (Mode != SamplingMode.Dassl)
             throw new ArgumentException($"sampling mode '{Mode.ToName()}' cannot draw a split; only 'dassl' can");
     }

@@ -85,7 +85,7 @@ public class FewShotSamplerTests
     public void RejectsBadRequests()
     {
         var ds = SplitFixtures.FakeDataset();
-        Assert.Throws<ArgumentOutOfRangeException>(() => FewShotSampler.Sample(ds, new FewShotRequest(0, 1)));
+        Assert.Contains("at least 1", Assert.Throws<ArgumentException>(() => FewShotSampler.Sample(ds, new FewShotRequest(0, 1))).Message);
         Assert.Throws<ArgumentException>(() => FewShotSampler.Sample(ds, new FewShotRequest(1, 1, SamplingMode.Imported)));
     }
 

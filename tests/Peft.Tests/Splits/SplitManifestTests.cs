@@ -166,19 +166,33 @@ public class SplitManifestTests() : TempDirectory("peft-splits-manifest-")
     [Fact]
     public async Task ConcurrentWritersOfTheSameManifestAgree()
     {
-        var path = Path.Combine(Dir, "sub", "m.json");
         var manifests = Enumerable.Range(0, 8)
             .Select(i => FixtureManifest(DateTimeOffset.UnixEpoch.AddDays(i))).ToArray(); // different bytes, same split
-        using var start = new Barrier(manifests.Length);
-        var outcomes = await Task.WhenAll(manifests.Select(m => Task.Run(() =>
+        for (int round = 0; round < 10; round++) // a check-then-rename writer fails this within a few rounds
         {
-            start.SignalAndWait();
-            return m.Write(path);
-        })));
-        Assert.Equal(1, outcomes.Count(o => o == WriteOutcome.Created));
-        Assert.Equal(manifests.Length - 1, outcomes.Count(o => o == WriteOutcome.Unchanged));
-        Assert.Equal(manifests[0].Sha256, SplitManifest.Read(path).Sha256);
-        Assert.Equal(["m.json"], Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName));
+            var path = Path.Combine(Dir, $"round{round}", "m.json");
+            using var start = new Barrier(manifests.Length);
+            var outcomes = await Task.WhenAll(manifests.Select(m => Task.Run(() =>
+            {
+                start.SignalAndWait();
+                return m.Write(path);
+            })));
+            Assert.Equal(1, outcomes.Count(o => o == WriteOutcome.Created));
+            Assert.Equal(manifests.Length - 1, outcomes.Count(o => o == WriteOutcome.Unchanged));
+            Assert.Equal(manifests[0].Sha256, SplitManifest.Read(path).Sha256);
+            Assert.Equal(["m.json"], Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName));
+        }
+    }
+
+    [Fact]
+    public void MoveNoReplaceNeverReplaces()
+    {
+        File.WriteAllText(Temp("target"), "first");
+        File.WriteAllText(Temp("a"), "second");
+        Assert.False(AtomicFile.MoveNoReplace(Temp("a"), Temp("target")));
+        Assert.Equal("first", File.ReadAllText(Temp("target")));
+        Assert.True(AtomicFile.MoveNoReplace(Temp("a"), Temp("new")));
+        Assert.Equal("second", File.ReadAllText(Temp("new")));
     }
 
     [Fact]
