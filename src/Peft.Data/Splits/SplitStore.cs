@@ -1,0 +1,66 @@
+using Peft.Data.Datasets;
+
+namespace Peft.Data.Splits;
+
+/// <summary>
+/// Split manifests made once and reused, like CoOp's <c>split_fewshot/shot_{K}-seed_{seed}.pkl</c> cache but keyed also by
+/// sampling mode and validation shots: <c>&lt;cache&gt;/splits/&lt;dataset&gt;/shot_&lt;K&gt;-seed_&lt;S&gt;-&lt;mode&gt;.json</c>, with
+/// <c>-val_&lt;V&gt;</c> before <c>.json</c> when the validation shots are not the default <c>min(K, 4)</c>.
+/// </summary>
+/// <remarks>
+/// A stored manifest is reused without reading the dataset again (it is validated, including its hash, and must
+/// describe the same dataset name, shots, seed, mode and validation shots). Creation is safe across processes: each
+/// writer renames a complete temporary file into place without replacing, so one wins and the others verify that the
+/// winner holds the same split (same sha256), which it does when they sampled the same dataset; if it does not, that is
+/// an error rather than a silent switch of split.
+/// </remarks>
+public sealed class SplitStore(string cacheDirectory)
+{
+    public string CacheDirectory { get; } = Path.GetFullPath(cacheDirectory);
+
+    /// <summary>Where the manifest for these parameters lives.</summary>
+    public string PathFor(string dataset, FewShotRequest request)
+    {
+        request.Validate();
+        if (string.IsNullOrWhiteSpace(dataset) || dataset.IndexOfAny(['/', '\\', '\0']) >= 0 || dataset is "." or "..")
+            throw new ArgumentException($"'{dataset}' cannot be used as a folder name for its splits", nameof(dataset));
+        var name = $"shot_{request.Shots}-seed_{request.Seed}-{request.Mode.ToName()}";
+        if (request.EffectiveValShots != Math.Min(request.Shots, 4))
+            name += $"-val_{request.EffectiveValShots}";
+        return Path.Combine(CacheDirectory, "splits", dataset, name + ".json");
+    }
+
+    /// <summary>The stored manifest, or a new one sampled from <paramref name="load"/>() and stored.</summary>
+    /// <param name="created">True when this call sampled and wrote the manifest.</param>
+    public SplitManifest GetOrCreate(string dataset, FewShotRequest request, Func<ImageDataset> load, out bool created)
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        var path = PathFor(dataset, request);
+        if (File.Exists(path))
+        {
+            created = false;
+            return CheckMatches(SplitManifest.Read(path), path, dataset, request);
+        }
+        var data = load();
+        if (data.Name != dataset)
+            throw new ArgumentException($"asked for dataset '{dataset}' but the loader returned '{data.Name}'", nameof(load));
+        var manifest = SplitManifest.Create(data, request);
+        created = manifest.Write(path) == WriteOutcome.Created;
+        return created ? manifest : CheckMatches(SplitManifest.Read(path), path, dataset, request);
+    }
+
+    /// <summary>The stored manifest or a new one read through <paramref name="reader"/> from <paramref name="root"/>.</summary>
+    public SplitManifest GetOrCreate(IDatasetReader reader, string root, FewShotRequest request, out bool created) =>
+        GetOrCreate(reader.Name, request, () => reader.Read(root), out created);
+
+    static SplitManifest CheckMatches(SplitManifest m, string path, string dataset, FewShotRequest request)
+    {
+        if (m.Dataset != dataset || m.Shots != request.Shots || m.Seed != request.Seed || m.Sampling != request.Mode ||
+            m.ValShots != request.EffectiveValShots)
+            throw new DatasetFormatException(path,
+                $"holds dataset '{m.Dataset}', {m.Shots} shots, seed {m.Seed?.ToString() ?? "none"}, {m.Sampling.ToName()}, " +
+                $"val {m.ValShots}; expected '{dataset}', {request.Shots} shots, seed {request.Seed}, {request.Mode.ToName()}, " +
+                $"val {request.EffectiveValShots}");
+        return m;
+    }
+}
