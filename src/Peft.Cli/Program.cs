@@ -2,6 +2,7 @@ using System.CommandLine;
 using Peft.Cli;
 using Peft.Cli.Commands;
 using Peft.Clip.Native;
+using Peft.Data.Datasets;
 
 TorchNativeLoader.EnsureLoaded();
 var root = new RootCommand("Peft.Framework: compare parameter-efficient adaptation methods on a frozen CLIP.")
@@ -10,6 +11,7 @@ var root = new RootCommand("Peft.Framework: compare parameter-efficient adaptati
     new Command("data", "Inspect datasets, make few-shot splits, generate the synthetic world.")
     {
         DataCheckCommand.Create(),
+        DataSplitCommand.Create(DatasetRegistry.Get),
         DataSynthCommand.Create(),
     },
     ModelsCommand.Create(),
