@@ -8,12 +8,14 @@ using static TorchSharp.torch;
 //   parity <dir>                      relative errors of every <name>.pt against <name>.expected.safetensors
 //   encoder <state_dict.pt> [batch] [batches]   image-encoder throughput fp32 / bf16 (JSON on the last line)
 //   matmul                            measured GEMM peak, fp32 and bf16 (JSON)
+//   encoder-passes <world dir>        encoder passes of one experiment with the feature cache vs the official code paths
 TorchNativeLoader.EnsureLoaded();
 return args.FirstOrDefault() switch
 {
     "parity" => Parity(args[1]),
     "encoder" => Encoder(args[1], args.Length > 2 ? int.Parse(args[2]) : 32, args.Length > 3 ? int.Parse(args[3]) : 3),
     "matmul" => Matmul(),
+    "encoder-passes" => EncoderPasses.Run(args[1]),
     _ => Usage(),
 };
 
