@@ -12,6 +12,7 @@ var root = new RootCommand("Peft.Framework: compare parameter-efficient adaptati
     {
         DataCheckCommand.Create(),
         DataSplitCommand.Create(DatasetRegistry.Get),
+        DataFeaturesCommand.Create(DatasetRegistry.Get),
         DataSynthCommand.Create(),
     },
     ModelsCommand.Create(),

@@ -49,6 +49,25 @@ public sealed class SplitStore(string cacheDirectory)
         return created ? manifest : CheckMatches(SplitManifest.Read(path), path, dataset, request);
     }
 
+    /// <summary>
+    /// The stored manifest for this dataset's content, or a new one: manifests live under
+    /// <c>splits/&lt;name&gt;-&lt;content fingerprint&gt;/</c>, so a changed dataset (or another folder read by the same
+    /// reader) never gets a stale split.
+    /// </summary>
+    public SplitManifest GetOrCreate(ImageDataset dataset, FewShotRequest request, out bool created)
+    {
+        var key = $"{dataset.Name}-{DatasetFingerprint.Of(dataset)[..12]}";
+        var path = PathFor(key, request);
+        if (File.Exists(path))
+        {
+            created = false;
+            return CheckMatches(SplitManifest.Read(path), path, dataset.Name, request);
+        }
+        var manifest = SplitManifest.Create(dataset, request);
+        created = manifest.Write(path) == WriteOutcome.Created;
+        return created ? manifest : CheckMatches(SplitManifest.Read(path), path, dataset.Name, request);
+    }
+
     /// <summary>The stored manifest or a new one read through <paramref name="reader"/> from <paramref name="root"/>.</summary>
     public SplitManifest GetOrCreate(IDatasetReader reader, string root, FewShotRequest request, out bool created) =>
         GetOrCreate(reader.Name, request, () => reader.Read(root), out created);

@@ -16,18 +16,7 @@ public static class ModelCache
 {
     public const string PartialSuffix = ".partial";
 
-    public static string DefaultRoot(Func<string, string?>? env = null)
-    {
-        env ??= Environment.GetEnvironmentVariable;
-        var peftHome = env("PEFT_HOME");
-        if (!string.IsNullOrWhiteSpace(peftHome)) return Path.GetFullPath(Path.Combine(peftHome, "models"));
-        var xdg = env("XDG_CACHE_HOME");
-        if (!string.IsNullOrWhiteSpace(xdg) && Path.IsPathRooted(xdg))
-            return Path.GetFullPath(Path.Combine(xdg, "peft", "models"));
-        var home = env("HOME");
-        if (string.IsNullOrWhiteSpace(home)) home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        return Path.GetFullPath(Path.Combine(home, ".cache", "peft", "models"));
-    }
+    public static string DefaultRoot(Func<string, string?>? env = null) => PeftHome.Resolve("models", env);
 
     public static string OpenAiPath(string root, OpenAiClipSource model) =>
         Path.Combine(root, "openai", model.Name.Replace('/', '-') + ".pt");

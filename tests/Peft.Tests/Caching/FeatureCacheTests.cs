@@ -176,3 +176,26 @@ public sealed class TrainingViewCacheTests() : TempDirectory("peft-views-")
         Assert.False(otherSeed[0].allclose(four[0]));
     }
 }
+
+public sealed class SplitStoreFingerprintTests() : TempDirectory("peft-store-")
+{
+    static Peft.Data.Datasets.ImageDataset Folder(string name, params string[] files) => new()
+    {
+        Name = "imagefolder", Root = name, ImageRoot = name, ClassNames = ["a", "b"], Templates = ["a photo of a {}."],
+        Train = files.Select((f, i) => new Peft.Data.Datasets.DatasetItem(f, i % 2, i % 2 == 0 ? "a" : "b")).ToList(),
+        Val = [], Test = [new("t.png", 0, "a")],
+    };
+
+    [Fact]
+    public void DifferentFoldersReadByOneReaderGetTheirOwnSplits()
+    {
+        var store = new Peft.Data.Splits.SplitStore(Temp("cache"));
+        var request = new Peft.Data.Splits.FewShotRequest(1, 1, ValShots: 0);
+        var first = store.GetOrCreate(Folder("/x", "a1.png", "b1.png", "a2.png", "b2.png"), request, out bool created1);
+        var second = store.GetOrCreate(Folder("/y", "c1.png", "d1.png"), request, out bool created2);
+        var again = store.GetOrCreate(Folder("/elsewhere", "a1.png", "b1.png", "a2.png", "b2.png"), request, out bool created3);
+        Assert.True(created1 && created2 && !created3);
+        Assert.NotEqual(first.Sha256, second.Sha256);
+        Assert.Equal(first.Sha256, again.Sha256); // same content, another root: the same split
+    }
+}
