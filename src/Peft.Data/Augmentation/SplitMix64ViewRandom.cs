@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Peft.Data.Randomness;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -18,10 +19,10 @@ public sealed class SplitMix64ViewRandom : IViewRandom
     /// </summary>
     public const string Scheme = "splitmix64(sha256(seed,key,view))/v1";
 
-    ulong _state;
+    readonly SplitMix64 _generator;
 
     /// <summary>A generator started from a raw 64-bit state (the reference SplitMix64 seeding).</summary>
-    public SplitMix64ViewRandom(ulong state) => _state = state;
+    public SplitMix64ViewRandom(ulong state) => _generator = new SplitMix64(state);
 
     /// <summary>
     /// The generator for view <paramref name="viewIndex"/> of the image identified by <paramref name="imageKey"/>
@@ -42,16 +43,10 @@ public sealed class SplitMix64ViewRandom : IViewRandom
     }
 
     /// <summary>The next 64 random bits.</summary>
-    public ulong NextUInt64()
-    {
-        ulong z = _state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
+    public ulong NextUInt64() => _generator.NextUInt64();
 
     /// <summary>A double in [0, 1) from the top 53 bits.</summary>
-    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+    public double NextDouble() => _generator.NextDouble();
 
     public double NextUniform(double low, double high)
     {
@@ -63,14 +58,6 @@ public sealed class SplitMix64ViewRandom : IViewRandom
     public int NextInteger(int low, int highExclusive)
     {
         if (highExclusive <= low) throw new ArgumentException($"Empty range [{low}, {highExclusive}).");
-        ulong range = (ulong)((long)highExclusive - low);
-        // Lemire's multiply-shift with rejection: unbiased for every range.
-        ulong threshold = (0UL - range) % range;
-        while (true)
-        {
-            ulong x = NextUInt64();
-            ulong hi = Math.BigMul(x, range, out ulong lo);
-            if (lo >= threshold) return (int)(low + (long)hi);
-        }
+        return (int)(low + (long)_generator.NextBelow((ulong)((long)highExclusive - low)));
     }
 }

@@ -1,3 +1,4 @@
+using Peft.Data.Randomness;
 using System.Text;
 
 namespace Peft.Data.Datasets;
@@ -131,7 +132,7 @@ public sealed class ImageFolderReader(ImageFolderOptions? options = null) : IDat
         var rng = new SplitMix64(options.Seed ^ Fnv1a64(folder));
         for (int i = order.Length - 1; i > 0; i--)
         {
-            int j = (int)(rng.Next() % (ulong)(i + 1));
+            int j = (int)(rng.NextUInt64() % (ulong)(i + 1));
             (order[i], order[j]) = (order[j], order[i]);
         }
         int n = order.Length;
@@ -155,19 +156,5 @@ public sealed class ImageFolderReader(ImageFolderOptions? options = null) : IDat
             h *= 1099511628211UL;
         }
         return h;
-    }
-}
-
-/// <summary>SplitMix64 (Steele, Lea, Flood 2014; the reference constants of Vigna's <c>splitmix64.c</c>).</summary>
-internal struct SplitMix64(ulong seed)
-{
-    ulong _state = seed;
-
-    public ulong Next()
-    {
-        ulong z = _state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }

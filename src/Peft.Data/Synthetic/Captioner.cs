@@ -1,3 +1,4 @@
+using Peft.Data.Randomness;
 namespace Peft.Data.Synthetic;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Peft.Data.Randomness;
 namespace Peft.Data.Synthetic;
 
 /// <summary>An sRGB colour with float channels in [0, 255].</summary>

@@ -1,3 +1,4 @@
+using Peft.Data.Randomness;
 namespace Peft.Data.Synthetic;
 
 /// <summary>Draws scenes. All randomness comes from the image's own <see cref="SplitMix64"/>.</summary>

@@ -1,3 +1,4 @@
+using Peft.Data.Randomness;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;

@@ -1,3 +1,4 @@
+using Peft.Data.Randomness;
 using System.Text.Json;
 using Peft.Data.Datasets;
 
@@ -10,8 +11,8 @@ public class ImageFolderAndCoopLayoutTests() : DatasetTreeTests("peft-imagefolde
     {
         // Vigna's splitmix64.c seeded with 0: first outputs 0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4.
         var rng = new SplitMix64(0);
-        Assert.Equal(0xE220A8397B1DCDAFUL, rng.Next());
-        Assert.Equal(0x6E789E6AA1B965F4UL, rng.Next());
+        Assert.Equal(0xE220A8397B1DCDAFUL, rng.NextUInt64());
+        Assert.Equal(0x6E789E6AA1B965F4UL, rng.NextUInt64());
     }
 
     [Fact]
@@ -69,7 +70,7 @@ public class ImageFolderAndCoopLayoutTests() : DatasetTreeTests("peft-imagefolde
         var rng = new SplitMix64(7UL ^ ImageFolderReader.Fnv1a64("cat"));
         for (int i = cat.Length - 1; i > 0; i--)
         {
-            int j = (int)(rng.Next() % (ulong)(i + 1));
+            int j = (int)(rng.NextUInt64() % (ulong)(i + 1));
             (cat[i], cat[j]) = (cat[j], cat[i]);
         }
         Assert.Equal(cat[..5].Select(f => "cat/" + f), ds.Train.Where(i => i.Label == 0).Select(i => i.ImagePath));

@@ -1,3 +1,4 @@
+using Peft.Data.Randomness;
 using System.IO.Compression;
 using Peft.Clip.Imaging;
 using Peft.Data.Synthetic;

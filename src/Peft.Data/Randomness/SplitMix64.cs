@@ -1,10 +1,11 @@
-namespace Peft.Data.Synthetic;
+namespace Peft.Data.Randomness;
 
 /// <summary>
-/// SplitMix64 (Steele, Lea &amp; Flood 2014): the only source of randomness of the synthetic world. Pure 64-bit integer
-/// arithmetic, so a seed gives the same stream on every machine and runtime (unlike <see cref="System.Random"/>,
-/// whose algorithm is an implementation detail). Not thread-safe: each rendered image owns one generator derived
-/// from (seed, stream, index) with <see cref="For"/>, which also makes the output independent of thread scheduling.
+/// SplitMix64 (Steele, Lea &amp; Flood 2014; the reference constants of Vigna's <c>splitmix64.c</c>): the project's
+/// own seeded generator (synthetic world, ImageFolder splits, training views). Pure 64-bit integer arithmetic, so a
+/// seed gives the same stream on every machine and runtime (unlike <see cref="System.Random"/>, whose algorithm is an
+/// implementation detail, or torch's global generator). Not thread-safe: derive one generator per item (see
+/// <see cref="For"/>), which also makes results independent of thread scheduling.
 /// </summary>
 public sealed class SplitMix64
 {
@@ -40,12 +41,18 @@ public sealed class SplitMix64
     public int NextInt(int n)
     {
         if (n <= 0) throw new ArgumentOutOfRangeException(nameof(n), n, "must be positive");
-        ulong bound = (ulong)n, threshold = (0UL - bound) % bound;
+        return (int)NextBelow((ulong)n);
+    }
+
+    /// <summary>Uniform integer in [0, bound), bound ≥ 1 (Lemire's multiply-shift with rejection).</summary>
+    public ulong NextBelow(ulong bound)
+    {
+        ulong threshold = (0UL - bound) % bound;
         while (true)
         {
             ulong x = NextUInt64();
             UInt128 m = (UInt128)x * bound;
-            if ((ulong)m >= threshold) return (int)(m >> 64);
+            if ((ulong)m >= threshold) return (ulong)(m >> 64);
         }
     }
 
