@@ -1,0 +1,40 @@
+using System.CommandLine;
+using System.Reflection;
+using Peft.Core;
+using Peft.Host.Plugins;
+
+namespace Peft.Cli.Commands;
+
+/// <summary><c>peft methods</c>: the installed adaptation methods with their options and defaults.</summary>
+public static class MethodsCommand
+{
+    public static Command Create()
+    {
+        var plugins = new Option<string[]>("--plugins") { Description = "Extra plugin folders to load", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("methods", "List the installed adaptation methods, their options and defaults.") { plugins };
+        command.SetAction(parse =>
+        {
+            var catalog = MethodCatalog.Load(parse.GetValue(plugins));
+            foreach (var m in catalog.Methods)
+            {
+                Console.WriteLine($"{m.Name}  —  {m.Description}");
+                var defaults = m.DefaultOptions();
+                foreach (var p in m.OptionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+                    Console.WriteLine($"    {MethodOptionsBinder.Camel(p.Name),-22} {Format(p.GetValue(defaults))}");
+                Console.WriteLine();
+            }
+            if (catalog.Methods.Count == 0) Console.WriteLine("no methods installed (plugins folder: " + MethodCatalog.BuiltInFolder + ")");
+            return 0;
+        });
+        return command;
+    }
+
+    static string Format(object? value) => value switch
+    {
+        null => "(none)",
+        string s => s,
+        System.Collections.IEnumerable e => "[" + string.Join(", ", e.Cast<object>()) + "]",
+        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+}

@@ -1,0 +1,17 @@
+using static TorchSharp.torch;
+
+namespace Peft.Core;
+
+/// <summary>Everything a method receives for one cell (dataset × shots × seed). Test data is not part of it.</summary>
+public sealed class AdaptationContext
+{
+    public required FewShotTask Task { get; init; }
+    public required ITaskFeatures Features { get; init; }
+    /// <summary>The frozen text tower, including the token-embedding path for prompt learning.</summary>
+    public required IFrozenTextEncoder TextEncoder { get; init; }
+    public required ITextTokenizer Tokenizer { get; init; }
+    /// <summary>The cell's generator: every random choice of the method (initialisation, shuffling) draws from it.</summary>
+    public required Generator Generator { get; init; }
+    public IMetricSink Metrics { get; init; } = NullMetricSink.Instance;
+    public CancellationToken Cancellation { get; init; }
+}

@@ -1,0 +1,37 @@
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+
+namespace Peft.Core;
+
+/// <summary>Binds and validates a method's options record from configuration, with errors that name the option.</summary>
+public static class MethodOptionsBinder
+{
+    public static TOptions Bind<TOptions>(string method, IConfiguration? section) where TOptions : class, IMethodOptions, new()
+    {
+        var options = new TOptions();
+        if (section is not null)
+        {
+            var valid = typeof(TOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                .Where(p => p.CanWrite).Select(p => p.Name).ToList();
+            var unknown = section.GetChildren().Select(c => c.Key)
+                .Where(k => !valid.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
+            if (unknown.Count > 0)
+                throw new MethodOptionsException(method,
+                    $"unknown option{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(u => $"'{u}'"))}; valid options: {string.Join(", ", valid.Select(Camel))}");
+            try
+            {
+                section.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new MethodOptionsException(method, e.InnerException?.Message ?? e.Message);
+            }
+        }
+        var problems = options.Validate().ToList();
+        if (problems.Count > 0) throw new MethodOptionsException(method, string.Join("; ", problems));
+        return options;
+    }
+
+    /// <summary>The name users write in experiment files (camelCase of the property).</summary>
+    public static string Camel(string property) => char.ToLowerInvariant(property[0]) + property[1..];
+}
