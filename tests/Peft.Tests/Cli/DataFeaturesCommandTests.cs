@@ -7,7 +7,7 @@ namespace Peft.Tests.Cli;
 public sealed class DataFeaturesCommandTests() : TempDirectory("peft-features-cli-")
 {
     [Fact]
-    public void ConcurrentProcessesFillOneCacheAndALaterRunEncodesNothing()
+    public async Task ConcurrentProcessesFillOneCacheAndALaterRunEncodesNothing()
     {
         var world = Temp("world");
         var (code, _, stderr) = PeftProcess.Run("data", "synth", "--out", world, "--pretrain", "10",
@@ -17,9 +17,8 @@ public sealed class DataFeaturesCommandTests() : TempDirectory("peft-features-cl
         string[] args = ["data", "features", "coop_layout", "--root", Path.Combine(world, "synth_shapes"), "--model", model,
             "--shots", "4", "--seed", "1", "--views", "3", "--cache-dir", Temp("cache"), "--batch-size", "8"];
 
-        var both = new[] { Task.Run(() => PeftProcess.Run(args)), Task.Run(() => PeftProcess.Run(args)) };
-        Task.WaitAll(both);
-        foreach (var run in both) Assert.True(run.Result.exitCode == 0, run.Result.stderr);
+        var both = await Task.WhenAll(Task.Run(() => PeftProcess.Run(args)), Task.Run(() => PeftProcess.Run(args)));
+        foreach (var run in both) Assert.True(run.exitCode == 0, run.stderr);
 
         var (again, stdout, err) = PeftProcess.Run(args);
         Assert.True(again == 0, err);
