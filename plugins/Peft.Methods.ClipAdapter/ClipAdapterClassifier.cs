@@ -1,0 +1,85 @@
+using Peft.Core;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Peft.Methods.ClipAdapter;
+
+/// <summary>
+/// CLIP-Adapter's head (clip_adapter.py <c>CustomCLIP.forward</c> after the image encoder):
+/// f' = normalise(α·A_v(f) + (1−α)·f), W' = normalise(α·A_t(W) + (1−α)·W) (text branch only, the paper's
+/// variant), logits = exp(logit_scale) · f'·W'ᵀ. Without an adapter on a side that side passes through unchanged.
+/// </summary>
+sealed class ClipAdapterClassifier : IFeatureClassifier
+{
+    readonly Tensor _textWeights; // [C, D], normalised, frozen
+    readonly float _scale;
+    readonly double _alpha;
+
+    public BottleneckAdapter? Visual { get; }
+    public BottleneckAdapter? Text { get; }
+
+    public ClipAdapterClassifier(Tensor textWeights, float scale, double alpha, BottleneckAdapter? visual, BottleneckAdapter? text)
+    {
+        _textWeights = textWeights;
+        _scale = scale;
+        _alpha = alpha;
+        Visual = visual;
+        Text = text;
+    }
+
+    public IEnumerable<Parameter> Parameters =>
+        (Visual?.Parameters ?? []).Concat(Text?.Parameters ?? []);
+
+    public long TrainableParameters => (Visual?.ParameterCount ?? 0) + (Text?.ParameterCount ?? 0);
+
+    public IReadOnlyDictionary<string, Tensor> Weights
+    {
+        get
+        {
+            // Names follow the released state_dict (adapter.fc.0.weight / adapter.fc.2.weight).
+            var weights = new Dictionary<string, Tensor> { ["text_classifier"] = _textWeights };
+            if (Visual is not null)
+            {
+                weights["visual_adapter.fc.0.weight"] = Visual.Down;
+                weights["visual_adapter.fc.2.weight"] = Visual.Up;
+            }
+            if (Text is not null)
+            {
+                weights["text_adapter.fc.0.weight"] = Text.Down;
+                weights["text_adapter.fc.2.weight"] = Text.Up;
+            }
+            return weights;
+        }
+    }
+
+    /// <summary>The class weights after the text adapter (or <c>W</c> itself without one), normalised, [C, D].</summary>
+    public Tensor AdaptedTextWeights()
+    {
+        if (Text is null) return _textWeights.alias();
+        using var scope = NewDisposeScope();
+        return nn.functional.normalize(Text.Blend(_textWeights, _alpha), dim: -1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The differentiable forward used for training.</summary>
+    public Tensor Forward(Tensor imageFeatures)
+    {
+        using var scope = NewDisposeScope();
+        var f = imageFeatures.to(ScalarType.Float32);
+        if (Visual is not null) f = Visual.Blend(f, _alpha);
+        f = nn.functional.normalize(f, dim: -1);
+        return (f.matmul(AdaptedTextWeights().t()) * _scale).MoveToOuterDisposeScope();
+    }
+
+    public Tensor Logits(Tensor imageFeatures)
+    {
+        using var noGrad = no_grad();
+        return Forward(imageFeatures);
+    }
+
+    public void Dispose()
+    {
+        _textWeights.Dispose();
+        Visual?.Dispose();
+        Text?.Dispose();
+    }
+}
