@@ -39,11 +39,24 @@ public record TipAdapterOptions : IMethodOptions
     /// <summary>Search α and β on the validation features (configs/imagenet.yaml search_hp: True).</summary>
     public bool Search { get; init; } = true;
 
-    /// <summary>[S_β, S_α]: β ∈ {0.1 + i·(S_β−0.1)/n_β}, α ∈ {0.1 + j·(S_α−0.1)/n_α} (configs/imagenet.yaml search_scale: [7, 3]; utils.py search_hp).</summary>
-    public double[] SearchScale { get; init; } = [7, 3];
+    /// <summary>
+    /// [S_β, S_α]: β ∈ {0.1 + i·(S_β−0.1)/n_β}, α ∈ {0.1 + j·(S_α−0.1)/n_α} (utils.py search_hp). Unset (null) means
+    /// <see cref="DefaultSearchScale"/> = [7, 3] (configs/imagenet.yaml search_scale). The default is not stored in the
+    /// property because the configuration binder appends bound list items to an existing array ([7, 3, 12, 10]).
+    /// </summary>
+    public double[]? SearchScale { get; init; }
 
-    /// <summary>[n_β, n_α]: grid sizes (configs/imagenet.yaml search_step: [200, 20]).</summary>
-    public int[] SearchStep { get; init; } = [200, 20];
+    /// <summary>[n_β, n_α]: grid sizes. Unset (null) means <see cref="DefaultSearchStep"/> = [200, 20] (configs/imagenet.yaml search_step).</summary>
+    public int[]? SearchStep { get; init; }
+
+    public static readonly double[] DefaultSearchScale = [7, 3];   // configs/imagenet.yaml: search_scale: [7, 3]
+    public static readonly int[] DefaultSearchStep = [200, 20];     // configs/imagenet.yaml: search_step: [200, 20]
+
+    /// <summary>The β grid (utils.py search_hp beta_list).</summary>
+    public double[] BetaGrid() => TipCache.Grid((SearchScale ?? DefaultSearchScale)[0], (SearchStep ?? DefaultSearchStep)[0]);
+
+    /// <summary>The α grid (utils.py search_hp alpha_list).</summary>
+    public double[] AlphaGrid() => TipCache.Grid((SearchScale ?? DefaultSearchScale)[1], (SearchStep ?? DefaultSearchStep)[1]);
 
     public static readonly string[] TemplateSets = ["dataset", "ensemble7"];
 
@@ -55,17 +68,17 @@ public record TipAdapterOptions : IMethodOptions
         if (!(LogitScale > 0) || double.IsInfinity(LogitScale)) yield return $"logitScale must be positive and finite, got {LogitScale}";
         if (!double.IsFinite(InitAlpha) || InitAlpha < 0) yield return $"initAlpha must be finite and >= 0, got {InitAlpha}";
         if (!double.IsFinite(InitBeta) || InitBeta < 0) yield return $"initBeta must be finite and >= 0, got {InitBeta}";
-        if (SearchScale is null || SearchScale.Length != 2)
+        if (SearchScale is not null && SearchScale.Length != 2)
             yield return $"searchScale must be two numbers [beta, alpha], got {Show(SearchScale)}";
-        else if (SearchScale.Any(s => !double.IsFinite(s) || s <= 0.1))
+        else if (SearchScale is not null && SearchScale.Any(s => !double.IsFinite(s) || s <= 0.1))
             yield return $"searchScale values must be finite and > 0.1 (the grid starts at 0.1), got {Show(SearchScale)}";
-        if (SearchStep is null || SearchStep.Length != 2)
+        if (SearchStep is not null && SearchStep.Length != 2)
             yield return $"searchStep must be two integers [beta, alpha], got {Show(SearchStep)}";
-        else if (SearchStep.Any(s => s < 1))
+        else if (SearchStep is not null && SearchStep.Any(s => s < 1))
             yield return $"searchStep values must be at least 1, got {Show(SearchStep)}";
     }
 
-    static string Show<T>(T[]? values) => values is null ? "nothing" : $"[{string.Join(", ", values)}]";
+    static string Show<T>(T[] values) => $"[{string.Join(", ", values)}]";
 }
 
 /// <summary>

@@ -90,7 +90,7 @@ static class TipCache
         {
             if (m == 0) throw new InvalidOperationException($"{prefix}: searching alpha/beta needs validation features; the cell has none (set search: false)");
             var found = Search(clipLogits, affinity, values, valLabels,
-                Grid(options.SearchScale[0], options.SearchStep[0]), Grid(options.SearchScale[1], options.SearchStep[1]), context.Cancellation);
+                options.BetaGrid(), options.AlphaGrid(), context.Cancellation);
             (beta, alpha) = (found.Beta, found.Alpha);
         }
         context.Metrics.Log($"{prefix}/alpha", alpha);
