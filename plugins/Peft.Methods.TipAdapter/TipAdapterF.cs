@@ -27,10 +27,19 @@ public sealed class TipAdapterF(TipAdapterFOptions options) : IAdaptationMethod
                 initialKeys = TipCache.Keys(context.Features.TrainViews(options.AugmentViews)).MoveToOuterDisposeScope();
             values = TipCache.Values(context.Features.TrainLabels, context.Task.NumClasses);
         }
-        using (initialKeys)
-            keys = Train(options, context, clipWeights, initialKeys, values).Keys;
-        var (beta, alpha) = TipCache.Choose(options, context, clipWeights, keys, values, "tip-adapter-f");
-        return new TipAdapterClassifier(clipWeights, keys, values, alpha, beta, options.LogitScale, keys.numel());
+        try
+        {
+            using (initialKeys)
+                keys = Train(options, context, clipWeights, initialKeys, values).Keys;
+            var (beta, alpha) = TipCache.Choose(options, context, clipWeights, keys, values, "tip-adapter-f");
+            return new TipAdapterClassifier(clipWeights, keys, values, alpha, beta, options.LogitScale, keys.numel());
+        }
+        catch
+        {
+            clipWeights.Dispose();
+            values.Dispose();
+            throw;
+        }
     }
 
     /// <summary>What training produced: the kept keys [N, D], the mean loss of each epoch, the learning rate used at each iteration.</summary>

@@ -186,6 +186,9 @@ public class TipAdapterTests
 
         var one = TrainOn(context, options with { Epochs = 1 }, out _);
         Assert.False(one.Keys.allclose(initial, 1e-6, 1e-6));
+        // The weight decay is passed to AdamW (TorchSharp's default would be 0): decoupled decay shrinks the keys.
+        var noDecay = TrainOn(context, options with { WeightDecay = 0 }, out _);
+        Assert.True(noDecay.Keys.norm().item<float>() > result.Keys.norm().item<float>());
     }
 
     [Fact]
@@ -217,6 +220,7 @@ public class TipAdapterTests
         var accuracies = sink.Entries.Where(e => e.Name == "tip-adapter-f/epoch_val_accuracy").Select(e => e.Value).ToList();
         Assert.Equal(10, accuracies.Count);
         Assert.Equal(accuracies.IndexOf(accuracies.Max()), best.SelectedEpoch);
+        Assert.True(best.SelectedEpoch < 9, $"val accuracies {string.Join(", ", accuracies)}");
         var last = TrainOn(context, options with { Select = "last" }, out _);
         Assert.Equal(9, last.SelectedEpoch);
         Assert.Equal(best.SelectedEpoch == 9, best.Keys.equal(last.Keys).all().item<bool>());
