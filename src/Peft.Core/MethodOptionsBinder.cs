@@ -21,6 +21,14 @@ public static class MethodOptionsBinder
             try
             {
                 section.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+                // The binder appends configured items to a collection's default items ([7, 3] + [12, 10] would give
+                // [7, 3, 12, 10]); a configured list replaces the default instead.
+                foreach (var p in typeof(TOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+                {
+                    if (!p.CanWrite || p.PropertyType == typeof(string) || !typeof(System.Collections.IEnumerable).IsAssignableFrom(p.PropertyType)) continue;
+                    var child = section.GetSection(p.Name);
+                    if (child.Exists()) p.SetValue(options, child.Get(p.PropertyType, o => o.ErrorOnUnknownConfiguration = true));
+                }
             }
             catch (InvalidOperationException e)
             {
