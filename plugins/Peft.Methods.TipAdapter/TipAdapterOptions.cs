@@ -40,14 +40,13 @@ public record TipAdapterOptions : IMethodOptions
     public bool Search { get; init; } = true;
 
     /// <summary>
-    /// [S_β, S_α]: β ∈ {0.1 + i·(S_β−0.1)/n_β}, α ∈ {0.1 + j·(S_α−0.1)/n_α} (utils.py search_hp). Unset (null) means
-    /// <see cref="DefaultSearchScale"/> = [7, 3] (configs/imagenet.yaml search_scale). The default is not stored in the
-    /// property because the configuration binder appends bound list items to an existing array ([7, 3, 12, 10]).
+    /// [S_β, S_α]: β ∈ {0.1 + i·(S_β−0.1)/n_β}, α ∈ {0.1 + j·(S_α−0.1)/n_α} (utils.py search_hp); a configured list
+    /// replaces the default (MethodOptionsBinder). Null also means <see cref="DefaultSearchScale"/>.
     /// </summary>
-    public double[]? SearchScale { get; init; }
+    public double[]? SearchScale { get; init; } = [7, 3]; // configs/imagenet.yaml: search_scale: [7, 3]
 
-    /// <summary>[n_β, n_α]: grid sizes. Unset (null) means <see cref="DefaultSearchStep"/> = [200, 20] (configs/imagenet.yaml search_step).</summary>
-    public int[]? SearchStep { get; init; }
+    /// <summary>[n_β, n_α]: grid sizes; null also means <see cref="DefaultSearchStep"/>.</summary>
+    public int[]? SearchStep { get; init; } = [200, 20]; // configs/imagenet.yaml: search_step: [200, 20]
 
     public static readonly double[] DefaultSearchScale = [7, 3];   // configs/imagenet.yaml: search_scale: [7, 3]
     public static readonly int[] DefaultSearchStep = [200, 20];     // configs/imagenet.yaml: search_step: [200, 20]

@@ -57,7 +57,8 @@ public class TipAdapterTests
     public void SearchGridIsTheOfficialOne()
     {
         var defaults = new TipAdapterOptions();
-        Assert.Null(defaults.SearchScale);
+        Assert.Equal([7.0, 3.0], defaults.SearchScale);
+        Assert.Equal([200, 20], defaults.SearchStep);
         Assert.Equal(TipCache.Grid(7, 200), defaults.BetaGrid());
         Assert.Equal(TipCache.Grid(3, 20), defaults.AlphaGrid());
         Assert.Equal(TipCache.Grid(12, 20), new TipAdapterOptions { SearchScale = [12, 10], SearchStep = [20, 5] }.BetaGrid());
