@@ -144,6 +144,13 @@ public class CoOpTests(ITestOutputHelper output)
         Same(csc.Ctx[2, 0], prompts[1, 1], "class 2 uses its own context");
         Assert.False(csc.Ctx[1].allclose(csc.Ctx[2]));
 
+        // A phrase with CSC initialises every class's context from it (the official code would silently share it).
+        using var phrase = new PromptLearner(support.Clip.Model, ClipTokenizer.Default, classes,
+            new CoOpOptions { CtxInit = "a photo of a", ClassSpecificContext = true }, new Generator(1));
+        Assert.Equal(new long[] { 3, 4, w }, phrase.Ctx.shape);
+        Same(phrase.Ctx[0], phrase.Ctx[2], "same phrase for every class");
+        Same(Row(support.Clip.Model, ClipTokenizer.Default.Encode("photo").Single()), phrase.Ctx[1, 1], "phrase token");
+
         var context = support.Context(classes, shots: 1);
         var options = new CoOpOptions { NCtx = 3, ClassSpecificContext = true, Epochs = 1, TrainViews = 2 };
         using var classifier = new CoOpMethod(options).Fit(context);
