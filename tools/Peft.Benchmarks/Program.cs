@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 //   encoder <state_dict.pt> [batch] [batches]   image-encoder throughput fp32 / bf16 (JSON on the last line)
 //   matmul                            measured GEMM peak, fp32 and bf16 (JSON)
 //   encoder-passes <world dir>        encoder passes of one experiment with the feature cache vs the official code paths
+//   method-times <checkpoint> [classes] [shots] [epochs]   each method on a 16-shot task from cached features
 TorchNativeLoader.EnsureLoaded();
 return args.FirstOrDefault() switch
 {
@@ -16,6 +17,7 @@ return args.FirstOrDefault() switch
     "encoder" => Encoder(args[1], args.Length > 2 ? int.Parse(args[2]) : 32, args.Length > 3 ? int.Parse(args[3]) : 3),
     "matmul" => Matmul(),
     "encoder-passes" => EncoderPasses.Run(args[1]),
+    "method-times" => MethodTimes.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 37, args.Length > 3 ? int.Parse(args[3]) : 16, args.Length > 4 ? int.Parse(args[4]) : 1),
     _ => Usage(),
 };
 
