@@ -20,30 +20,13 @@ public sealed class ClipAdapterMethod(ClipAdapterOptions options) : IAdaptationM
 {
     public ClipAdapterOptions Options => options;
 
-    /// <summary>
-    /// Learning rate of epoch <paramref name="epoch"/> (0-based) under Dassl's ConstantWarmupScheduler around
-    /// CosineAnnealingLR(T_max = <paramref name="epochs"/>): warm-up epochs run at warmupLr, then
-    /// lr/2 · (1 + cos(π (e − warmup) / E)).
-    /// </summary>
+    /// <summary>Learning rate of an epoch (<see cref="DasslSchedule.LearningRate"/> with this method's options).</summary>
     public static double LearningRate(int epoch, int epochs, ClipAdapterOptions options) =>
-        epoch < options.WarmupEpochs
-            ? options.WarmupLr
-            : 0.5 * options.Lr * (1 + Math.Cos(Math.PI * (epoch - options.WarmupEpochs) / epochs));
-
-    /// <summary>Mini-batches per epoch: Dassl drops the last incomplete batch only when N ≥ batch size.</summary>
-    public static int BatchesPerEpoch(long n, int batchSize) =>
-        n >= batchSize ? (int)(n / batchSize) : (n > 0 ? 1 : 0);
+        DasslSchedule.LearningRate(epoch, epochs, options.Lr, options.WarmupEpochs, options.WarmupLr);
 
     public IFeatureClassifier Fit(AdaptationContext context)
     {
-        var templates = options.Templates switch
-        {
-            "dataset" => context.Task.Templates,
-            "ensemble7" => PromptTemplates.ImageNetSelected7,
-            "dataset+ensemble7" => [.. PromptTemplates.ImageNetSelected7, .. context.Task.Templates],
-            "ensemble80" => PromptTemplates.ImageNet80,
-            _ => throw new InvalidOperationException($"templates '{options.Templates}'"),
-        };
+        var templates = PromptTemplates.Resolve(options.Templates, context.Task.Templates);
         int dim = context.Features.Dim;
         var g = context.Generator;
         var textWeights = TextClassifier.Build(context.TextEncoder, context.Tokenizer, context.Task.ClassNames, templates);
@@ -71,7 +54,7 @@ public sealed class ClipAdapterMethod(ClipAdapterOptions options) : IAdaptationM
         var views = context.Features.TrainViews(options.TrainViews); // [V, N, D]
         var labels = context.Features.TrainLabels;
         long n = labels.shape[0];
-        int batches = BatchesPerEpoch(n, options.BatchSize);
+        int batches = DasslSchedule.BatchesPerEpoch(n, options.BatchSize);
 
         bool bestVal = options.Select == "best-val";
         double bestAccuracy = double.NegativeInfinity;

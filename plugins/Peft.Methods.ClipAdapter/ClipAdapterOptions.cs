@@ -54,20 +54,17 @@ public sealed record ClipAdapterOptions : IMethodOptions
     public string Select { get; init; } = "last"; // Dassl default TEST.FINAL_MODEL = "last_step"
 
     public static readonly string[] Branches = ["visual", "text", "both"];
-    public static readonly string[] TemplateSets = ["dataset", "ensemble7", "dataset+ensemble7", "ensemble80"];
     public static readonly string[] Selections = ["last", "best-val"];
 
-    /// <summary>CoOp's epochs per shot count (COOP.md): 1 → 50, 2 and 4 → 100, 8 and more → 200.</summary>
-    public static int EpochsForShots(int shots) => shots <= 1 ? 50 : shots <= 4 ? 100 : 200;
-
-    public int EpochsFor(int shots) => Epochs ?? EpochsForShots(shots);
+    /// <summary>Epochs for a shot count: the explicit value, else CoOp's by shots (<see cref="DasslSchedule.EpochsForShots"/>).</summary>
+    public int EpochsFor(int shots) => Epochs ?? DasslSchedule.EpochsForShots(shots);
 
     public IEnumerable<string> Validate()
     {
         if (Reduction < 1) yield return $"reduction must be ≥ 1, got {Reduction}";
         if (!(Alpha >= 0 && Alpha <= 1)) yield return $"alpha must be in [0, 1], got {Alpha}";
         if (!Branches.Contains(Branch)) yield return $"branch must be one of {string.Join(", ", Branches)}, got '{Branch}'";
-        if (!TemplateSets.Contains(Templates)) yield return $"templates must be one of {string.Join(", ", TemplateSets)}, got '{Templates}'";
+        if (!PromptTemplates.SetNames.Contains(Templates)) yield return $"templates must be one of {string.Join(", ", PromptTemplates.SetNames)}, got '{Templates}'";
         if (Epochs is < 1) yield return $"epochs must be ≥ 1, got {Epochs}";
         if (BatchSize < 1) yield return $"batchSize must be ≥ 1, got {BatchSize}";
         if (!(Lr > 0)) yield return $"lr must be > 0, got {Lr}";

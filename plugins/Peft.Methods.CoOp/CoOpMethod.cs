@@ -62,12 +62,11 @@ public sealed class CoOpMethod(CoOpOptions options) : IAdaptationMethod
     }
 }
 
-/// <summary>Dassl's ConstantWarmupScheduler around CosineAnnealingLR(T_max = epochs), stepped once per epoch, WARMUP_RECOUNT.</summary>
+/// <summary>CoOp's learning rate per epoch: <see cref="DasslSchedule.LearningRate"/> with its options.</summary>
 static class Schedule
 {
-    /// <summary>lr of epoch <paramref name="epoch"/> (0-based): warmupLr for e &lt; W, else lr·(1 + cos(π(e − W)/E))/2.</summary>
     public static double LearningRate(int epoch, int epochs, CoOpOptions o) =>
-        epoch < o.WarmupEpochs ? o.WarmupLr : 0.5 * o.Lr * (1 + Math.Cos(Math.PI * (epoch - o.WarmupEpochs) / epochs));
+        DasslSchedule.LearningRate(epoch, epochs, o.Lr, o.WarmupEpochs, o.WarmupLr);
 }
 
 /// <summary>One CoOp optimisation: forward over all classes, cross-entropy, SGD (torch.optim.SGD semantics) on the context.</summary>
@@ -84,8 +83,7 @@ sealed class Trainer(PromptLearner learner, CoOpOptions options, float logitScal
         var images = nn.functional.normalize(viewFeatures.to(ScalarType.Float32), dim: -1);
         long n = labels.shape[0], b = options.BatchSize;
         var order = randperm(n, generator: generator);  // RandomSampler
-        // Dassl: drop_last only when the few-shot set has at least one full batch.
-        long batches = n >= b ? n / b : 1, size = Math.Min(n, b);
+        long batches = DasslSchedule.BatchesPerEpoch(n, (int)b), size = Math.Min(n, b);
         double total = 0;
         for (long i = 0; i < batches; i++)
         {

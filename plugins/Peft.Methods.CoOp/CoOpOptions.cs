@@ -62,7 +62,7 @@ public sealed record CoOpOptions : IMethodOptions
     public static readonly string[] Selections = ["last", "best-val"];
 
     /// <summary>Epochs used for <paramref name="shots"/> shots.</summary>
-    public int EpochsFor(int shots) => Epochs > 0 ? Epochs : shots <= 1 ? 50 : shots <= 4 ? 100 : 200;
+    public int EpochsFor(int shots) => Epochs > 0 ? Epochs : DasslSchedule.EpochsForShots(shots);
 
     public IEnumerable<string> Validate()
     {

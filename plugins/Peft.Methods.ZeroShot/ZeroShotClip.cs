@@ -10,14 +10,7 @@ public sealed class ZeroShotClip(ZeroShotOptions options) : IAdaptationMethod
 {
     public IFeatureClassifier Fit(AdaptationContext context)
     {
-        var templates = options.Templates switch
-        {
-            "dataset" => context.Task.Templates,
-            "ensemble7" => PromptTemplates.ImageNetSelected7,
-            "dataset+ensemble7" => [.. PromptTemplates.ImageNetSelected7, .. context.Task.Templates],
-            "ensemble80" => PromptTemplates.ImageNet80,
-            _ => throw new InvalidOperationException($"templates '{options.Templates}'"),
-        };
+        var templates = PromptTemplates.Resolve(options.Templates, context.Task.Templates);
         var weights = TextClassifier.Build(context.TextEncoder, context.Tokenizer, context.Task.ClassNames, templates);
         return new LinearHeadClassifier(weights, context.TextEncoder.LogitScale);
     }

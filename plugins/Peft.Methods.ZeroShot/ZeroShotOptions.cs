@@ -12,11 +12,9 @@ public sealed record ZeroShotOptions : IMethodOptions
     /// </summary>
     public string Templates { get; init; } = "dataset";
 
-    public static readonly string[] TemplateSets = ["dataset", "ensemble7", "dataset+ensemble7", "ensemble80"];
-
     public IEnumerable<string> Validate()
     {
-        if (!TemplateSets.Contains(Templates))
-            yield return $"templates must be one of {string.Join(", ", TemplateSets)}, got '{Templates}'";
+        if (!PromptTemplates.SetNames.Contains(Templates))
+            yield return $"templates must be one of {string.Join(", ", PromptTemplates.SetNames)}, got '{Templates}'";
     }
 }

@@ -26,6 +26,22 @@ public static class PromptTemplates
         return doc.RootElement.GetProperty("imagenet_templates_80").EnumerateArray().Select(e => e.GetString()!).ToList();
     });
 
+    /// <summary>
+    /// Names of template sets methods accept: <c>dataset</c> (the dataset's own, CoOp's CUSTOM_TEMPLATES), <c>ensemble7</c>,
+    /// <c>dataset+ensemble7</c> (CoOp ZeroshotCLIP2), <c>ensemble80</c>.
+    /// </summary>
+    public static IReadOnlyList<string> SetNames { get; } = ["dataset", "ensemble7", "dataset+ensemble7", "ensemble80"];
+
+    /// <summary>The templates of a named set (<see cref="SetNames"/>) for a task whose own templates are <paramref name="dataset"/>.</summary>
+    public static IReadOnlyList<string> Resolve(string set, IReadOnlyList<string> dataset) => set switch
+    {
+        "dataset" => dataset,
+        "ensemble7" => ImageNetSelected7,
+        "dataset+ensemble7" => [.. ImageNetSelected7, .. dataset],
+        "ensemble80" => ImageNet80,
+        _ => throw new ArgumentException($"unknown template set '{set}'; valid: {string.Join(", ", SetNames)}"),
+    };
+
     /// <summary>Fills a template's <c>{}</c> with a class name.</summary>
     public static string Fill(string template, string className) => template.Replace("{}", className);
 }

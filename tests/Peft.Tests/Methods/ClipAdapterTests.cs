@@ -110,9 +110,9 @@ public class ClipAdapterTests
         var o = new ClipAdapterOptions();
         Assert.Equal([50, 100, 100, 200, 200], new[] { 1, 2, 4, 8, 16 }.Select(o.EpochsFor).ToArray());
         Assert.Equal(7, (o with { Epochs = 7 }).EpochsFor(16));
-        Assert.Equal(1, ClipAdapterMethod.BatchesPerEpoch(10, 32));  // N < batch: one short batch kept
-        Assert.Equal(1, ClipAdapterMethod.BatchesPerEpoch(40, 32));  // N ≥ batch: last partial batch dropped
-        Assert.Equal(2, ClipAdapterMethod.BatchesPerEpoch(64, 32));
+        Assert.Equal(1, DasslSchedule.BatchesPerEpoch(10, 32));  // N < batch: one short batch kept
+        Assert.Equal(1, DasslSchedule.BatchesPerEpoch(40, 32));  // N ≥ batch: last partial batch dropped
+        Assert.Equal(2, DasslSchedule.BatchesPerEpoch(64, 32));
     }
 
     /// <summary>
