@@ -112,9 +112,16 @@ public sealed class ClipPretrainer
     /// <summary>Trains on <paramref name="dataDir"/>, evaluates zero-shot on the recipe's tasks, writes the checkpoint (if a path is given).</summary>
     public PretrainResult Run(string dataDir, string? checkpointPath)
     {
+        int previousThreads = get_num_threads();
+        set_num_threads(Recipe.Threads);
+        try { return RunCore(dataDir, checkpointPath); }
+        finally { set_num_threads(previousThreads); }
+    }
+
+    PretrainResult RunCore(string dataDir, string? checkpointPath)
+    {
         var total = Stopwatch.StartNew();
         var r = Recipe;
-        set_num_threads(r.Threads);
         var items = ReadCaptions(dataDir);
         if (r.Data.MaxImages > 0 && items.Count > r.Data.MaxImages) items = items.Take(r.Data.MaxImages).ToList();
         if (items.Count < r.Data.MinImages)
