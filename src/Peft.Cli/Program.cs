@@ -17,6 +17,7 @@ var root = new RootCommand("Peft.Framework: compare parameter-efficient adaptati
     },
     MethodsCommand.Create(),
     ModelsCommand.Create(),
+    PretrainCommand.Create(),
     InfoCommand.Create(),
 };
 // Our handler, not System.CommandLine's, reports failures: one line for bad input, a stack only for bugs.

@@ -84,6 +84,47 @@ public sealed class ClipModel : nn.Module, Peft.Core.IFrozenTextEncoder
         return EncodeTokenEmbeddings(embeddings, ids.argmax(-1)).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
+    // ---- Training path (pretraining only). The frozen API above is unchanged: EncodeImage/EncodeText always run
+    // under no_grad; these methods keep gradients when the model was made trainable with SetTrainable(true).
+
+    /// <summary>
+    /// Makes every parameter trainable (requires_grad, train mode) or frozen again (eval mode). Only pretraining
+    /// uses this; a model from <see cref="Loading.ClipLoader"/> starts frozen.
+    /// </summary>
+    public ClipModel SetTrainable(bool trainable)
+    {
+        foreach (var p in parameters()) p.requires_grad = trainable;
+        if (trainable) train(); else eval();
+        return this;
+    }
+
+    /// <summary>True when <see cref="SetTrainable"/> made the parameters trainable.</summary>
+    public bool IsTrainable => parameters().Any(p => p.requires_grad);
+
+    /// <summary>The raw (log) temperature parameter; exp gives <see cref="LogitScale"/>. For training only.</summary>
+    public Parameter LogitScaleParameter => logit_scale;
+
+    /// <summary>Image features [N, EmbedDim] with gradients (training path; not normalised).</summary>
+    public Tensor ForwardImage(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        return visual.forward(images.to(ComputeType)).to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Text features [N, EmbedDim] with gradients (training path), pooled at the argmax id (EOT). The sequence is cut
+    /// after the last EOT of the batch, which gives the same result because the mask is causal.
+    /// </summary>
+    public Tensor ForwardText(Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        var ids = tokens.to(ScalarType.Int64);
+        var eot = ids.argmax(-1);
+        long used = Math.Min(ids.shape[1], eot.max().item<long>() + 1);
+        var embeddings = token_embedding.forward(ids.narrow(1, 0, used));
+        return EncodeTokenEmbeddings(embeddings, eot).to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
     /// <summary>The frozen token embedding table lookup, [N, L] → [N, L, TextWidth] (in the compute type).</summary>
     public Tensor EmbedTokens(Tensor tokens)
     {
