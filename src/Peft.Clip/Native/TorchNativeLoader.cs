@@ -24,11 +24,23 @@ public static class TorchNativeLoader
             if (_done) return;
             _done = true;
             if (!OperatingSystem.IsLinux()) { Status = "not-linux"; return; }
+            RequestReproducibleMkl();
             var path = Locate();
             if (path is null) { Status = "not-found"; return; } // TorchSharp's own loader reports what is missing
             Status = PatchIfNeeded(path);
         }
     }
+
+    [DllImport("libc", EntryPoint = "setenv")]
+    static extern int SetEnv(string name, string value, int overwrite);
+
+    /// <summary>
+    /// MKL (libtorch's fp32/fp64 BLAS on x86) may pick different kernels depending on the memory alignment of the
+    /// buffers, so the same computation can differ in the low bits from run to run — seen as a linear probe that was
+    /// not bit-identical on a rerun. MKL_CBWR=AUTO (conditional numerical reproducibility) makes reruns exact for the
+    /// same thread count. Set in the native environment before libtorch loads; a user's own MKL_CBWR wins.
+    /// </summary>
+    static void RequestReproducibleMkl() => SetEnv("MKL_CBWR", "AUTO", 0);
 
     /// <summary>Candidate places where the .NET host resolves the native library for this application.</summary>
     static string? Locate()
