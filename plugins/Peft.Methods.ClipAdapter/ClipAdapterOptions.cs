@@ -66,12 +66,8 @@ public sealed record ClipAdapterOptions : IMethodOptions
         if (!Branches.Contains(Branch)) yield return $"branch must be one of {string.Join(", ", Branches)}, got '{Branch}'";
         if (!PromptTemplates.SetNames.Contains(Templates)) yield return $"templates must be one of {string.Join(", ", PromptTemplates.SetNames)}, got '{Templates}'";
         if (Epochs is < 1) yield return $"epochs must be ≥ 1, got {Epochs}";
-        if (BatchSize < 1) yield return $"batchSize must be ≥ 1, got {BatchSize}";
-        if (!(Lr > 0)) yield return $"lr must be > 0, got {Lr}";
-        if (!(Momentum >= 0 && Momentum < 1)) yield return $"momentum must be in [0, 1), got {Momentum}";
-        if (!(WeightDecay >= 0)) yield return $"weightDecay must be ≥ 0, got {WeightDecay}";
-        if (WarmupEpochs < 0) yield return $"warmupEpochs must be ≥ 0, got {WarmupEpochs}";
-        if (!(WarmupLr > 0)) yield return $"warmupLr must be > 0, got {WarmupLr}";
+        foreach (var problem in DasslSchedule.ValidateOptimizer(BatchSize, Lr, Momentum, WeightDecay, WarmupEpochs, WarmupLr))
+            yield return problem;
         if (TrainViews < 1) yield return $"trainViews must be ≥ 1, got {TrainViews}";
         if (!Selections.Contains(Select)) yield return $"select must be one of {string.Join(", ", Selections)}, got '{Select}'";
     }

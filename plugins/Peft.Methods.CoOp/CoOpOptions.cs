@@ -70,12 +70,8 @@ public sealed record CoOpOptions : IMethodOptions
         if (!Positions.Contains(ClassTokenPosition))
             yield return $"classTokenPosition must be one of {string.Join(", ", Positions)}, got '{ClassTokenPosition}'";
         if (Epochs < 0) yield return $"epochs must be ≥ 0 (0 = by shots), got {Epochs}";
-        if (BatchSize < 1) yield return $"batchSize must be ≥ 1, got {BatchSize}";
-        if (!(Lr > 0)) yield return $"lr must be > 0, got {Lr}";
-        if (!(Momentum >= 0 && Momentum < 1)) yield return $"momentum must be in [0, 1), got {Momentum}";
-        if (!(WeightDecay >= 0)) yield return $"weightDecay must be ≥ 0, got {WeightDecay}";
-        if (WarmupEpochs < 0) yield return $"warmupEpochs must be ≥ 0, got {WarmupEpochs}";
-        if (!(WarmupLr > 0)) yield return $"warmupLr must be > 0, got {WarmupLr}";
+        foreach (var problem in DasslSchedule.ValidateOptimizer(BatchSize, Lr, Momentum, WeightDecay, WarmupEpochs, WarmupLr))
+            yield return problem;
         if (TrainViews < 1) yield return $"trainViews must be ≥ 1, got {TrainViews}";
         if (ClassChunk < 1) yield return $"classChunk must be ≥ 1, got {ClassChunk}";
         if (!Selections.Contains(Select)) yield return $"select must be one of {string.Join(", ", Selections)}, got '{Select}'";
