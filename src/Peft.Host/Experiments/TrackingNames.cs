@@ -1,0 +1,54 @@
+namespace Peft.Host.Experiments;
+
+/// <summary>
+/// The names the runner logs under and the report reads back: one place, so an <c>mlruns</c> folder written by any
+/// version of the runner reads the same way. Accuracies are logged in percent.
+/// </summary>
+public static class TrackingNames
+{
+    // Params of a child run (one cell). Method options are logged as "method.<option>" (camelCase option name).
+    public const string Dataset = "dataset";
+    public const string Shots = "shots";
+    public const string Seed = "seed";
+    public const string Method = "method";
+    public const string Backbone = "backbone";
+    public const string Sampling = "sampling";
+    public const string ValShots = "val_shots";
+    public const string TrainViews = "train_views";
+    public const string MethodOptionPrefix = "method.";
+
+    // Metrics of a child run.
+    public const string TestTop1 = "test_top1";
+    public const string TestMeanPerClass = "test_mean_per_class";
+    public const string ValTop1 = "val_top1";
+    public const string ValMeanPerClass = "val_mean_per_class";
+    public const string FitSeconds = "fit_seconds";
+    public const string EvalSeconds = "eval_seconds";
+    public const string TrainableParameters = "trainable_parameters";
+    public const string PeakMemoryMb = "peak_memory_mb";
+    /// <summary>Prefix of what a method logs through its metric sink (e.g. "train/loss" with step = epoch).</summary>
+    public const string MethodMetricPrefix = "train/";
+
+    // Tags.
+    public const string ParentRunId = "mlflow.parentRunId";
+    public const string RunNameTag = "mlflow.runName";
+    public const string CellTag = "peft.cell";
+    public const string ExperimentTag = "peft.experiment";
+    public const string InvocationTag = "peft.invocation";
+    public const string RoleTag = "peft.role";           // "parent" or "cell"
+    public const string SplitHashTag = "peft.split_sha256";
+    public const string FeatureCacheKeyTag = "peft.feature_cache_key";
+    public const string CodeVersionTag = "peft.code_version";
+    public const string ShardTag = "peft.shard";         // "i/N"
+
+    // Artifacts of a child run.
+    public const string SplitArtifact = "split.json";
+    public const string PerClassArtifact = "per_class_accuracy.json";
+    public const string GridArtifact = "grid.json";
+    public const string WeightsArtifact = "weights.safetensors";
+
+    public static string CellKey(string dataset, int shots, int seed, string method) => $"{dataset}/{shots}/{seed}/{method}";
+
+    /// <summary>A run name that reads well in the MLflow UI's run table.</summary>
+    public static string CellRunName(string dataset, int shots, int seed, string method) => $"{method} · {dataset} · {shots}-shot · seed {seed}";
+}
