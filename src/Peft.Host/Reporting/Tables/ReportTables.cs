@@ -21,7 +21,7 @@ public static class ReportTables
             new ReportCell[] { "Cells", g.Cells.Count == full ? $"{g.Cells.Count}" : $"{g.Cells.Count} of {full} (some cells missing)" },
             new ReportCell[] { "Baseline", summary.Baseline },
         };
-        return new ReportTable("Experiment", ["Item", "Value"], rows, []).Validate();
+        return new ReportTable("Experiment", ["Item", "Value"], rows, []) { TextColumns = 2 }.Validate();
     }
 
     /// <summary>Methods × shots "mean ± std" on one dataset, or averaged over datasets when <paramref name="dataset"/> is null.</summary>

@@ -18,7 +18,7 @@ public static class HtmlReport
         th,td{border:1px solid #d0d7de;padding:.3em .7em;text-align:right;white-space:nowrap}
         th:first-child,td:first-child{text-align:left}
         thead th{background:#f3f5f7}tbody tr:nth-child(even){background:#fafbfc}
-        td.best{font-weight:700}
+        td.best{font-weight:700}td.text,th.text{text-align:left}
         .notes{font-size:.85em;color:#555;margin:-.8em 0 1.2em}
         p.convention{font-size:.92em;color:#444}
         img{max-width:100%;height:auto;display:block;margin:.5em 0 1.5em}
@@ -79,13 +79,15 @@ public static class HtmlReport
     static void Table(StringBuilder h, ReportTable table)
     {
         h.Append("<table>\n<caption>").Append(Escape(table.Caption)).Append("</caption>\n<thead><tr>");
-        foreach (var head in table.Header) h.Append("<th>").Append(Escape(head)).Append("</th>");
+        for (int i = 0; i < table.Header.Count; i++)
+            h.Append(i < table.TextColumns ? "<th class=\"text\">" : "<th>").Append(Escape(table.Header[i])).Append("</th>");
         h.Append("</tr></thead>\n<tbody>\n");
         foreach (var row in table.Rows)
         {
             h.Append("<tr>");
-            foreach (var cell in row)
-                h.Append(cell.IsBest ? "<td class=\"best\">" : "<td>").Append(Escape(cell.Text)).Append("</td>");
+            for (int i = 0; i < row.Count; i++)
+                h.Append(row[i].IsBest ? "<td class=\"best\">" : i < table.TextColumns ? "<td class=\"text\">" : "<td>")
+                    .Append(Escape(row[i].Text)).Append("</td>");
             h.Append("</tr>\n");
         }
         h.Append("</tbody>\n</table>\n");

@@ -49,12 +49,12 @@ public static class MarkdownReport
             md.Append("![").Append(Escape(plot.Title)).Append("](").Append(Uri.EscapeDataString(plot.RelativePath).Replace("%2F", "/")).Append(")\n\n");
     }
 
-    /// <summary>A caption line, a pipe table (first column left-aligned, others right-aligned), then its notes.</summary>
+    /// <summary>A caption line, a pipe table (text columns left-aligned, numbers right-aligned), then its notes.</summary>
     public static void Table(StringBuilder md, ReportTable table)
     {
         md.Append("**").Append(Escape(table.Caption)).Append("**\n\n");
         md.Append("| ").AppendJoin(" | ", table.Header.Select(Escape)).Append(" |\n");
-        md.Append("|").AppendJoin("|", table.Header.Select((_, i) => i == 0 ? ":---" : "---:")).Append("|\n");
+        md.Append("|").AppendJoin("|", table.Header.Select((_, i) => i < table.TextColumns ? ":---" : "---:")).Append("|\n");
         foreach (var row in table.Rows)
             md.Append("| ").AppendJoin(" | ", row.Select(c => c.IsBest ? $"**{Escape(c.Text)}**" : Escape(c.Text))).Append(" |\n");
         md.Append('\n');
