@@ -350,7 +350,7 @@ public sealed partial class FakeMlflowServer : IDisposable
             var key = (string?)item?["key"] ?? throw new MlflowError("INVALID_PARAMETER_VALUE", $"Missing value for required parameter '{field}[{i}].key'.");
             if (rejectDuplicates && result.ContainsKey(key))
                 throw new MlflowError("INVALID_PARAMETER_VALUE", $"Duplicate parameter keys have been submitted: ['{key}']");
-            result[key] = (string?)item["value"] ?? "";
+            result[key] = (string?)item!["value"] ?? "";
             i++;
         }
         return result;

@@ -137,7 +137,7 @@ public sealed class OutboxTrackerTests : TempDirectory, IDisposable
         Assert.Equal(3, result.EntriesSent);
         AssertDeliveredOnce("a");
         Assert.Single(_server.Runs.Values, r => r.Name == "b");
-        Assert.Empty(_server.Requests.Skip(before).Where(r => r.Path.EndsWith("/runs/update") || r.Method == "PUT"));
+        Assert.DoesNotContain(_server.Requests.Skip(before), r => r.Path.EndsWith("/runs/update") || r.Method == "PUT");
     }
 
     [Fact]
