@@ -15,6 +15,7 @@ var root = new RootCommand("Peft.Framework: compare parameter-efficient adaptati
         DataFeaturesCommand.Create(DatasetRegistry.Get),
         DataSynthCommand.Create(),
     },
+    PlanCommand.Create(),
     MethodsCommand.Create(),
     ModelsCommand.Create(),
     PretrainCommand.Create(),

@@ -45,7 +45,8 @@ public static class MethodOptionsBinder
         }
         catch (InvalidOperationException e)
         {
-            throw new MethodOptionsException(method, e.InnerException?.Message ?? e.Message);
+            // The outer message names the option ("... at 'lr' ..."), the inner one the value.
+            throw new MethodOptionsException(method, e.InnerException is { } inner ? $"{e.Message} {inner.Message}" : e.Message);
         }
         return options;
     }

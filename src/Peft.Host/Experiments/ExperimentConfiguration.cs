@@ -92,7 +92,7 @@ public sealed class ExperimentConfiguration
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{source}: not valid JSON at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}: {e.Message.Split(" Path:")[0]}", e);
+            throw new InvalidDataException($"{source}: not valid JSON at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}: {e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]}", e);
         }
         var wrapped = prefix.Length == 0 ? json : WrapUnder(prefix, json);
         using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(wrapped));

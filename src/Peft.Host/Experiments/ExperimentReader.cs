@@ -104,7 +104,9 @@ public sealed class ExperimentReader(MethodCatalog catalog)
             string root = entry["root"] is { Length: > 0 } r
                 ? Path.GetFullPath(Path.Combine(config.OriginOf($"{path}:root") == ConfigOrigin.File ? dataRoot : CurrentDirectory, r))
                 : dataRoot;
-            if (!Directory.Exists(root)) problems.Add($"{path}:root: folder not found: {root}");
+            // Datasets without a root of their own share dataRoot: one problem for all of them.
+            var at = entry["root"] is { Length: > 0 } ? $"{path}:root" : "dataRoot";
+            if (!Directory.Exists(root) && !problems.Contains($"{at}: folder not found: {root}")) problems.Add($"{at}: folder not found: {root}");
             list.Add(new DatasetSpec(name, reader.Name, root));
         }
         return list;
@@ -115,7 +117,8 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         var installed = string.Join(", ", catalog.Methods.Select(m => m.Name));
         var methods = new List<MethodSpec>();
         var children = section.GetChildren().ToList();
-        if (section.Value is not null || children.Any(c => int.TryParse(c.Key, out _)))
+        // The JSON provider keeps an empty object or array as an empty value.
+        if (section.Value is { Length: > 0 } || children.Any(c => int.TryParse(c.Key, out _)))
         {
             problems.Add($"methods: must be an object of method name → options ({{\"zero-shot\": {{}}}}); installed: {installed}");
             return methods;
@@ -136,7 +139,7 @@ public sealed class ExperimentReader(MethodCatalog catalog)
     {
         var values = new List<int>();
         // A single value (e.g. --set shots=4) is a list of one.
-        var items = section.Value is { } single ? [(section.Path, single)] : section.GetChildren().Select(c => (c.Path, c.Value ?? "")).ToList();
+        var items = section.Value is { Length: > 0 } single ? [(section.Path, single)] : section.GetChildren().Select(c => (c.Path, c.Value ?? "")).ToList();
         if (items.Count == 0) { problems.Add($"{section.Path}: missing or empty; list at least one value"); return values; }
         foreach (var (path, text) in items)
         {
@@ -161,7 +164,7 @@ public sealed class ExperimentReader(MethodCatalog catalog)
     static bool IsList(IConfigurationSection section, string path, string what, List<string> problems)
     {
         var children = section.GetChildren().ToList();
-        if (section.Value is not null || children.Any(c => !int.TryParse(c.Key, out _)))
+        if (section.Value is { Length: > 0 } || children.Any(c => !int.TryParse(c.Key, out _)))
         {
             problems.Add($"{path}: must be a list of {what}s");
             return false;

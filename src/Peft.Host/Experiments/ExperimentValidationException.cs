@@ -8,6 +8,6 @@ public sealed class ExperimentValidationException(string source, IReadOnlyList<s
     : ArgumentException($"{source}: {problems.Count} problem{(problems.Count == 1 ? "" : "s")}:{Environment.NewLine}  "
                         + string.Join(Environment.NewLine + "  ", problems))
 {
-    public string Source { get; } = source;
+    public string FilePath { get; } = source;
     public IReadOnlyList<string> Problems { get; } = problems;
 }

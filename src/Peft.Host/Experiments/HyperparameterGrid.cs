@@ -37,8 +37,7 @@ public static class HyperparameterGrid
             else if (axis)
                 axes.Add((child.Key, elements));
             else
-                foreach (var (k, v) in child.AsEnumerable(makePathsRelative: true))
-                    fixedEntries[k.Length == 0 ? child.Key : $"{child.Key}:{k}"] = v;
+                Copy(child, child.Key, fixedEntries);
         }
         if (problems.Count > before) return [];
 
@@ -51,8 +50,7 @@ public static class HyperparameterGrid
             for (int i = 0; i < axes.Count; i++)
             {
                 var element = combination[i];
-                foreach (var (k, v) in element.AsEnumerable(makePathsRelative: true))
-                    entries[k.Length == 0 ? axes[i].Option : $"{axes[i].Option}:{k}"] = v;
+                Copy(element, axes[i].Option, entries);
                 axisValues[MethodOptionsBinder.Camel(properties[axes[i].Option].Name)] = element.Value
                     ?? "[" + string.Join(", ", element.GetChildren().Select(e => e.Value)) + "]";
             }
@@ -89,6 +87,14 @@ public static class HyperparameterGrid
         if (invalid) return null;
         var values = properties.Values.ToDictionary(p => MethodOptionsBinder.Camel(p.Name), p => OptionText.Format(p.GetValue(options)), StringComparer.Ordinal);
         return new GridPoint(entries, options, values, axisValues);
+    }
+
+    /// <summary>Copies a section (a value, or a subtree such as a list) under <paramref name="key"/>; AsEnumerable skips the section itself.</summary>
+    static void Copy(IConfigurationSection section, string key, Dictionary<string, string?> entries)
+    {
+        if (section.Value is not null) { entries[key] = section.Value; return; }
+        foreach (var (k, v) in section.AsEnumerable(makePathsRelative: true))
+            if (v is not null) entries[$"{key}:{k}"] = v;
     }
 
     static void Add(List<string> problems, HashSet<string> seen, string problem)
