@@ -20,6 +20,7 @@ var root = new RootCommand("Peft.Framework: compare parameter-efficient adaptati
     ModelsCommand.Create(),
     PretrainCommand.Create(),
     InfoCommand.Create(),
+    TrackingSyncCommand.Create(),
 };
 // Our handler, not System.CommandLine's, reports failures: one line for bad input, a stack only for bugs.
 return CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
