@@ -1,0 +1,86 @@
+using System.Text.RegularExpressions;
+using Peft.Core.Tracking;
+
+namespace Peft.Tracking;
+
+/// <summary>
+/// MLflow's rules for metric, param and tag keys and its value limits (mlflow/utils/validation.py), checked on our
+/// side so a bad key fails with its name before anything is written or sent. Keys become file paths in an mlruns
+/// folder, which is why MLflow refuses anything that is not its own normalised relative path.
+/// </summary>
+public static partial class TrackingKeys
+{
+    public const int MaxKeyLength = 250;
+    public const int MaxParamValueLength = 6000;
+    public const int MaxTagValueLength = 8000;
+    public const int MaxExperimentNameLength = 500;
+
+    // The non-Windows server rule: letters, digits, _ - . space / and colon.
+    [GeneratedRegex(@"^[/\w.\- :]*$")]
+    private static partial Regex KeyPattern();
+
+    /// <summary>Throws a <see cref="TrackingException"/> naming the key when MLflow would refuse it.</summary>
+    public static void Validate(string key, string kind)
+    {
+        if (key is null) throw new TrackingException($"{kind} key is missing (null)", transient: false);
+        if (key.Length > MaxKeyLength)
+            throw new TrackingException($"{kind} key '{Shorten(key)}' is {key.Length} characters; MLflow allows at most {MaxKeyLength}", false);
+        if (!KeyPattern().IsMatch(key))
+            throw new TrackingException(
+                $"{kind} key '{key}' is invalid: MLflow allows only letters, digits, underscores, dashes, periods, spaces, colons and slashes", false);
+        var normal = PosixNormalize(key);
+        if (normal != key || normal == "." || normal.StartsWith("..", StringComparison.Ordinal) || normal.StartsWith('/'))
+            throw new TrackingException(
+                $"{kind} key '{key}' is invalid: it must be a normalised relative path (no leading or trailing '/', no '//', '.' or '..' parts)", false);
+    }
+
+    /// <summary>A relative artifact path such as <c>weights/adapter.safetensors</c>: no empty, '.' or '..' parts, not absolute.</summary>
+    public static void ValidateArtifactPath(string relativePath)
+    {
+        if (string.IsNullOrEmpty(relativePath)) throw new TrackingException("artifact path is empty", false);
+        var parts = relativePath.Split('/');
+        if (relativePath.Contains('\\') || relativePath.Contains('\0') || parts.Any(p => p is "" or "." or ".."))
+            throw new TrackingException(
+                $"artifact path '{relativePath}' is invalid: use a relative path with '/' separators and no empty, '.' or '..' parts", false);
+    }
+
+    public static void ValidateExperimentName(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw new TrackingException("experiment name is empty", false);
+        if (name.Length > MaxExperimentNameLength)
+            throw new TrackingException($"experiment name '{Shorten(name)}' is {name.Length} characters; MLflow allows at most {MaxExperimentNameLength}", false);
+    }
+
+    /// <summary>
+    /// MLflow's client truncates over-long param and tag values with a warning by default
+    /// (MLFLOW_TRUNCATE_LONG_VALUES); we do the same, writing the warning to stderr.
+    /// </summary>
+    public static string TruncateValue(string key, string value, int limit, string kind)
+    {
+        ArgumentNullException.ThrowIfNull(value, $"{kind} '{key}' value");
+        if (value.Length <= limit) return value;
+        Console.Error.WriteLine($"warning: {kind} '{key}' value has {value.Length} characters; truncated to MLflow's limit of {limit}.");
+        return value[..limit];
+    }
+
+    /// <summary>Python's <c>posixpath.normpath</c>.</summary>
+    internal static string PosixNormalize(string path)
+    {
+        if (path.Length == 0) return ".";
+        int leadingSlashes = path.StartsWith("//", StringComparison.Ordinal) && !path.StartsWith("///", StringComparison.Ordinal) ? 2
+            : path.StartsWith('/') ? 1 : 0;
+        var parts = new List<string>();
+        foreach (var part in path.Split('/'))
+        {
+            if (part is "" or ".") continue;
+            if (part != ".." || (leadingSlashes == 0 && parts.Count == 0) || (parts.Count > 0 && parts[^1] == ".."))
+                parts.Add(part);
+            else if (parts.Count > 0)
+                parts.RemoveAt(parts.Count - 1);
+        }
+        var joined = new string('/', leadingSlashes) + string.Join('/', parts);
+        return joined.Length == 0 ? "." : joined;
+    }
+
+    private static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";
+}
