@@ -1,0 +1,59 @@
+using Peft.Host.Experiments;
+
+namespace Peft.Host.Reporting;
+
+/// <summary>
+/// The cells of one experiment, validated and indexed by (method, dataset, shots, seed). Methods and datasets keep
+/// the order of their first appearance in the input (the runner's order); shots and seeds are sorted.
+/// </summary>
+public sealed class ExperimentGrid
+{
+    readonly Dictionary<(string Method, string Dataset, int Shots, int Seed), CellResult> _cells;
+
+    public IReadOnlyList<CellResult> Cells { get; }
+    public IReadOnlyList<string> Methods { get; }
+    public IReadOnlyList<string> Datasets { get; }
+    public IReadOnlyList<int> Shots { get; }
+    public IReadOnlyList<int> Seeds { get; }
+
+    ExperimentGrid(IReadOnlyList<CellResult> cells, Dictionary<(string, string, int, int), CellResult> index)
+    {
+        Cells = cells;
+        _cells = index;
+        Methods = cells.Select(c => c.Method).Distinct(StringComparer.Ordinal).ToArray();
+        Datasets = cells.Select(c => c.Dataset).Distinct(StringComparer.Ordinal).ToArray();
+        Shots = cells.Select(c => c.Shots).Distinct().Order().ToArray();
+        Seeds = cells.Select(c => c.Seed).Distinct().Order().ToArray();
+    }
+
+    /// <summary>Validates the cells: no nulls, names present, shots ≥ 1, accuracies finite in [0, 100], no cell twice.</summary>
+    public static ExperimentGrid From(IReadOnlyList<CellResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        if (results.Count == 0)
+            throw new ReportException("No cell results to report: the experiment has no finished cells (run it first, or check the results folder).");
+        var index = new Dictionary<(string, string, int, int), CellResult>();
+        for (int i = 0; i < results.Count; i++)
+        {
+            var cell = results[i] ?? throw new ReportException($"Cell result {i} is null.");
+            if (string.IsNullOrWhiteSpace(cell.Method) || string.IsNullOrWhiteSpace(cell.Dataset))
+                throw new ReportException($"Cell result {i} ({cell.CellKey}) has an empty method or dataset name.");
+            if (cell.Shots < 1)
+                throw new ReportException($"Cell {cell.CellKey} has {cell.Shots} shots; shots must be at least 1.");
+            CheckAccuracy(cell, cell.TestTop1, "test top-1");
+            CheckAccuracy(cell, cell.TestMeanPerClass, "test mean-per-class");
+            if (!index.TryAdd((cell.Method, cell.Dataset, cell.Shots, cell.Seed), cell))
+                throw new ReportException($"Cell {cell.CellKey} appears twice in the results; a report needs one result per cell.");
+        }
+        return new ExperimentGrid(results, index);
+    }
+
+    static void CheckAccuracy(CellResult cell, double value, string name)
+    {
+        if (!double.IsFinite(value) || value < 0 || value > 100)
+            throw new ReportException($"Cell {cell.CellKey} has {name} accuracy {value}; accuracies must be percentages in [0, 100].");
+    }
+
+    public CellResult? Find(string method, string dataset, int shots, int seed) =>
+        _cells.GetValueOrDefault((method, dataset, shots, seed));
+}

@@ -1,0 +1,22 @@
+using Peft.Host.Reporting.Statistics;
+
+namespace Peft.Host.Reporting;
+
+/// <summary>
+/// A method against the baseline over paired cells (same dataset, shots, seed): at one shots value, or over all
+/// shots when <see cref="Shots"/> is null. Differences are method − baseline in percentage points;
+/// a tie is a difference of zero (after rounding to 1e-9 points); <see cref="UnpairedCells"/> counts the
+/// method's cells with no baseline cell to pair with.
+/// </summary>
+public sealed record PairedComparison(
+    string Method,
+    string Baseline,
+    int? Shots,
+    int Pairs,
+    double MeanDifference,
+    int Wins,
+    int Ties,
+    int Losses,
+    double SignTestPValue,
+    WilcoxonResult Wilcoxon,
+    int UnpairedCells);

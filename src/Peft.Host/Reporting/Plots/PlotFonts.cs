@@ -1,0 +1,30 @@
+using SkiaSharp;
+
+namespace Peft.Host.Reporting.Plots;
+
+/// <summary>
+/// The typeface plots use: DejaVu Sans (fonts-dejavu-core, on stock Debian/Ubuntu) when Skia finds it, else Skia's
+/// default typeface. Fixed once per process so that the same input renders to the same bytes.
+/// </summary>
+static class PlotFonts
+{
+    const string Preferred = "DejaVu Sans";
+
+    public static SKTypeface Regular { get; } = Find(SKFontStyle.Normal);
+    public static SKTypeface Bold { get; } = Find(SKFontStyle.Bold);
+
+    static SKTypeface Find(SKFontStyle style)
+    {
+        var typeface = SKTypeface.FromFamilyName(Preferred, style);
+        if (typeface is not null && typeface.FamilyName == Preferred && typeface.GlyphCount > 0) return typeface;
+        return SKTypeface.Default;
+    }
+
+    /// <summary>An antialiased font without hinting or subpixel positioning (both can vary between Skia builds).</summary>
+    public static SKFont Font(float size, bool bold = false) => new(bold ? Bold : Regular, size)
+    {
+        Edging = SKFontEdging.Antialias,
+        Hinting = SKFontHinting.None,
+        Subpixel = false,
+    };
+}

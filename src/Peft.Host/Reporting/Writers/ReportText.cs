@@ -1,0 +1,37 @@
+using Peft.Host.Reporting.Statistics;
+
+namespace Peft.Host.Reporting.Writers;
+
+/// <summary>The report's prose, shared by the Markdown and HTML writers so both say the same thing.</summary>
+static class ReportText
+{
+    public static string Intro(ExperimentSummary s) =>
+        $"Test accuracies in percent, mean ± sample standard deviation (n − 1) over seeds, from {s.Grid.Cells.Count} cells. " +
+        "The best value of each column is in bold. A missing value is shown as —, with a note saying why.";
+
+    public const string AverageConvention =
+        "The average over datasets is the mean over datasets of the per-dataset means; its ± is the sample standard " +
+        "deviation over seeds of the dataset-averaged accuracy (computed per seed, from the seeds present on every dataset). " +
+        "A method missing on any dataset at some shots has no average there: it is never averaged over fewer datasets.";
+
+    public static string ComparisonConvention(ExperimentSummary s) =>
+        $"Each method against {s.Baseline} on test top-1, paired by (dataset, seed) at each shots value and by " +
+        "(dataset, shots, seed) over all shots. Mean Δ = method − baseline in percentage points. A tie is a zero " +
+        $"difference (differences rounded to 1e-{PairedComparisons.DifferenceDecimals} points). " +
+        "Sign test: two-sided exact binomial test on wins vs losses, ties dropped (scipy.stats.binomtest). " +
+        "Wilcoxon: two-sided signed-rank test with SciPy ≥ 1.15 defaults (zero_method='wilcox': zero differences dropped; " +
+        $"no continuity correction; exact null distribution for up to {WilcoxonSignedRankTest.ExactMaxPairs} pairs without " +
+        $"zeros or ties, exact permutation test for up to {WilcoxonSignedRankTest.PermutationMaxPairs} pairs with them, " +
+        "else the normal approximation with tie-corrected variance). p-values are not corrected for multiple comparisons.";
+
+    public static string SingleMethod(ExperimentSummary s) =>
+        $"Only one method ({s.Grid.Methods[0]}) has results: there is nothing to compare it with.";
+
+    public const string CostConvention =
+        "Mean over the method's cells at that shots value (16 shots, or the largest the method ran). Trainable parameters " +
+        "can depend on the number of classes: then the mean and the range over datasets are shown.";
+
+    public const string PlotConvention =
+        "Plots: accuracy versus labelled training examples per class (log2 axis), one line per method with a band of " +
+        "± one standard deviation over seeds; a method whose accuracy does not depend on shots (zero-shot CLIP) is a dashed line.";
+}

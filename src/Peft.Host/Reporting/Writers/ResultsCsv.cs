@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Text;
+using Peft.Host.Experiments;
+
+namespace Peft.Host.Reporting.Writers;
+
+/// <summary>
+/// Renders <c>results.csv</c>: one row per cell in input order, RFC 4180 quoting, invariant culture, doubles in
+/// round-trip form. Options are one column, <c>key=value</c> pairs sorted by key and joined with "; ".
+/// Column names are the metric names the runner logs (<see cref="TrackingNames"/>).
+/// </summary>
+public static class ResultsCsv
+{
+    public static readonly IReadOnlyList<string> Columns =
+    [
+        TrackingNames.Dataset, TrackingNames.Shots, TrackingNames.Seed, TrackingNames.Method,
+        TrackingNames.TestTop1, TrackingNames.TestMeanPerClass, TrackingNames.ValTop1,
+        TrackingNames.FitSeconds, TrackingNames.TrainableParameters, TrackingNames.PeakMemoryMb, "options",
+    ];
+
+    public static string Render(IEnumerable<CellResult> cells)
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        var csv = new StringBuilder();
+        csv.AppendJoin(',', Columns).Append("\r\n");
+        foreach (var c in cells)
+        {
+            string options = string.Join("; ", c.Options.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
+            string[] fields =
+            [
+                c.Dataset, Int(c.Shots), Int(c.Seed), c.Method,
+                Real(c.TestTop1), Real(c.TestMeanPerClass), c.ValTop1 is double v ? Real(v) : "",
+                Real(c.FitSeconds), c.TrainableParameters.ToString(CultureInfo.InvariantCulture), Real(c.PeakMemoryMb), options,
+            ];
+            csv.AppendJoin(',', fields.Select(Quote)).Append("\r\n");
+        }
+        return csv.ToString();
+    }
+
+    static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    static string Real(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>Quotes a field that holds a comma, quote or line break, doubling inner quotes.</summary>
+    public static string Quote(string field) =>
+        field.AsSpan().IndexOfAny(",\"\r\n") < 0 ? field : $"\"{field.Replace("\"", "\"\"")}\"";
+}
