@@ -86,8 +86,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                         {
                             cancel.ThrowIfCancellationRequested();
                             states.EndStaleRuns(cell);
-                            overall.Message($"cell {cell.Index + 1}/{plan.Cells.Count} start: {cell.RunName}");
-                            if (RunCell(cell, session, dataset, split, features, experimentId, parentId, invocation, store, overall, failures, cancel)) ran++;
+                            if (RunCell(cell, plan.Cells.Count, session, dataset, split, features, experimentId, parentId, invocation, store, overall, failures, cancel)) ran++;
                             overall.Increment();
                         }
                 }
@@ -144,7 +143,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
     }
 
     /// <summary>Runs and logs one cell; false when it failed (recorded in <paramref name="failures"/>). Cancellation propagates.</summary>
-    bool RunCell(ExperimentCell cell, BackboneSession session, ImageDataset dataset, SplitManifest split, CachedTaskFeatures features,
+    bool RunCell(ExperimentCell cell, int totalCells, BackboneSession session, ImageDataset dataset, SplitManifest split, CachedTaskFeatures features,
         string experimentId, string parentId, string invocation, LocalResultStore store, ConsoleProgress overall,
         Dictionary<string, string> failures, CancellationToken cancel)
     {
@@ -157,6 +156,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             [TrackingNames.CodeVersionTag] = CodeVersion.Current,
         });
         store.WriteMarker(new CellMarker(cell.Key, runId, CellMarker.Running, Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow));
+        // Printed once the run and its marker exist: from here on a kill leaves a cell a rerun repairs.
+        overall.Message($"cell {cell.Index + 1}/{totalCells} start: {cell.RunName}");
         try
         {
             bool perCell = PeakMemory.Reset();
