@@ -16,6 +16,7 @@ var root = new RootCommand("Peft.Framework: compare parameter-efficient adaptati
         DataSynthCommand.Create(),
     },
     PlanCommand.Create(),
+    RunCommand.Create(),
     MethodsCommand.Create(),
     ModelsCommand.Create(),
     PretrainCommand.Create(),
