@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Peft.Host.Experiments;
-using Peft.Core.Tracking;
-using Peft.Tracking.Mlruns;
-using Peft.Tracking.Rest;
+using Peft.Tracking;
 
 namespace Peft.Cli.Commands;
 
@@ -40,7 +38,8 @@ public static class RunCommand
             using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; Stop(); });
             try
             {
-                using var tracker = OpenTracker(spec.Tracking.Uri);
+                // A server gets an outbox: records that fail while it is down are delivered later.
+                using var tracker = TrackingTargets.Create(spec.Tracking.Uri);
                 var summary = new ExperimentRunner(spec, tracker) { Shard = shard }.Run(cancel.Token);
                 Console.Error.WriteLine();
                 Console.Error.WriteLine($"{spec.Name}{(shard.IsAll ? "" : $" shard {shard}")}: {summary.Ran} cells run, {summary.Skipped} already done, {summary.Failures.Count} failed" +
@@ -60,10 +59,4 @@ public static class RunCommand
         });
         return command;
     }
-
-    /// <summary>An MLflow server for http(s) URIs, else an mlruns folder (the reader already made paths absolute).</summary>
-    static IExperimentTracker OpenTracker(string uri) =>
-        uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
-            ? new RestTracker(uri, RestTrackerOptions.FromEnvironment())
-            : new FileStoreTracker(uri);
 }
