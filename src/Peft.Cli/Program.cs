@@ -15,6 +15,8 @@ var root = new RootCommand("Peft.Framework: compare parameter-efficient adaptati
         DataFeaturesCommand.Create(DatasetRegistry.Get),
         DataSynthCommand.Create(),
     },
+    PlanCommand.Create(),
+    RunCommand.Create(),
     MethodsCommand.Create(),
     ModelsCommand.Create(),
     PretrainCommand.Create(),

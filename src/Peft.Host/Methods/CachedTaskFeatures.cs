@@ -20,10 +20,14 @@ public sealed class CachedTaskFeatures : ITaskFeatures, IDisposable
     readonly SplitManifest _split;
     readonly IViewRenderer _eval;
     readonly AugmentedViewRenderer _views;
+    readonly CancellationToken _cancel;
     Tensor? _train, _val, _trainViews, _test;
 
-    public CachedTaskFeatures(FeatureCache cache, ImageDataset dataset, SplitManifest split, IViewRenderer eval, AugmentationSpec augmentation)
+    /// <param name="cancel">Stops encoding missing entries (Ctrl-C during a long extraction).</param>
+    public CachedTaskFeatures(FeatureCache cache, ImageDataset dataset, SplitManifest split, IViewRenderer eval, AugmentationSpec augmentation,
+        CancellationToken cancel = default)
     {
+        _cancel = cancel;
         _cache = cache;
         _dataset = dataset;
         _split = split;
@@ -43,11 +47,11 @@ public sealed class CachedTaskFeatures : ITaskFeatures, IDisposable
     public Tensor ValLabels { get; }
     public Tensor TestLabels { get; }
 
-    public Tensor TrainFeatures() => _train ??= _cache.Features(Paths(_split.Train), _eval).DetachFromDisposeScope();
-    public Tensor ValFeatures() => _val ??= _cache.Features(Paths(_split.Val), _eval).DetachFromDisposeScope();
+    public Tensor TrainFeatures() => _train ??= _cache.Features(Paths(_split.Train), _eval, cancel: _cancel).DetachFromDisposeScope();
+    public Tensor ValFeatures() => _val ??= _cache.Features(Paths(_split.Val), _eval, cancel: _cancel).DetachFromDisposeScope();
 
     /// <summary>The test features, for the host's evaluation only.</summary>
-    public Tensor TestFeatures() => _test ??= _cache.Features(Paths(_split.Test), _eval).DetachFromDisposeScope();
+    public Tensor TestFeatures() => _test ??= _cache.Features(Paths(_split.Test), _eval, cancel: _cancel).DetachFromDisposeScope();
 
     public Tensor TrainViews(int views)
     {
@@ -55,7 +59,7 @@ public sealed class CachedTaskFeatures : ITaskFeatures, IDisposable
         if (_trainViews is null || _trainViews.shape[0] < views)
         {
             _trainViews?.Dispose();
-            _trainViews = _cache.Views(Paths(_split.Train), _views, views).DetachFromDisposeScope();
+            _trainViews = _cache.Views(Paths(_split.Train), _views, views, _cancel).DetachFromDisposeScope();
         }
         return _trainViews.narrow(0, 0, views);
     }

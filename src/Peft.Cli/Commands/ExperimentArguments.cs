@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Peft.Host.Experiments;
+using Peft.Host.Plugins;
+
+namespace Peft.Cli.Commands;
+
+/// <summary>The arguments <c>peft plan</c> and <c>peft run</c> share: the experiment file, overrides, shard and plugin folders.</summary>
+sealed class ExperimentArguments
+{
+    public Argument<string> File { get; } = new("experiment") { Description = "Experiment file (experiments/*.json)" };
+    public Option<string[]> Set { get; } = new("--set")
+    {
+        Description = "Override a setting by configuration path, e.g. --set methods:clip-adapter:alpha=0.5 or --set shots=[1,2] (repeatable; file < PEFT_* environment < --set)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+    public Option<string?> Shard { get; } = new("--shard") { Description = "Run shard i of N (0-based), e.g. 0/4; default from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID" };
+    public Option<int?> ShardCount { get; } = new("--shard-count") { Description = "Number of shards when the index comes from JOB_COMPLETION_INDEX (else PEFT_SHARD_COUNT)" };
+    public Option<string[]> Plugins { get; } = new("--plugins") { Description = "Extra plugin folders to load", AllowMultipleArgumentsPerToken = true };
+
+    public void AddTo(Command command)
+    {
+        command.Add(File);
+        command.Add(Set);
+        command.Add(Shard);
+        command.Add(ShardCount);
+        command.Add(Plugins);
+    }
+
+    /// <summary>Loads plugins, reads and validates the experiment (every problem at once), and resolves the shard.</summary>
+    public (ExperimentSpec Spec, Shard Shard) Read(ParseResult parse)
+    {
+        var catalog = MethodCatalog.Load(parse.GetValue(Plugins));
+        var config = ExperimentConfiguration.Load(parse.GetValue(File)!, parse.GetValue(Set));
+        var spec = new ExperimentReader(catalog).Read(config);
+        return (spec, Host.Experiments.Shard.Resolve(parse.GetValue(Shard), parse.GetValue(ShardCount)));
+    }
+}

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Peft.Host.Experiments;
+using Peft.Tracking;
+
+namespace Peft.Cli.Commands;
+
+/// <summary>
+/// <c>peft run</c>: runs an experiment's cells (or one shard's share), skipping finished ones. Ctrl-C (or SIGTERM, as
+/// Kubernetes and Slurm send on preemption) stops after ending the current cell's run and the parent KILLED: exit 130.
+/// Failed cells are listed at the end: exit 1.
+/// </summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var args = new ExperimentArguments();
+        var command = new Command("run", "Run an experiment: every cell (dataset × shots × seed × method) not finished yet, logged to MLflow and to <output>/results.");
+        args.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var (spec, shard) = args.Read(parse);
+            using var cancel = new CancellationTokenSource();
+            void Stop()
+            {
+                if (cancel.IsCancellationRequested) return;
+                Console.Error.WriteLine("stopping: ending the current cell's run as KILLED (rerun the same command to resume)");
+                cancel.Cancel();
+            }
+            ConsoleCancelEventHandler onCtrlC = (_, e) =>
+            {
+                // The first Ctrl-C stops cleanly; a second one ends the process at once.
+                if (cancel.IsCancellationRequested) return;
+                e.Cancel = true;
+                Stop();
+            };
+            Console.CancelKeyPress += onCtrlC;
+            using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; Stop(); });
+            try
+            {
+                // A server gets an outbox: records that fail while it is down are delivered later.
+                using var tracker = TrackingTargets.Create(spec.Tracking.Uri);
+                var summary = new ExperimentRunner(spec, tracker) { Shard = shard }.Run(cancel.Token);
+                Console.Error.WriteLine();
+                Console.Error.WriteLine($"{spec.Name}{(shard.IsAll ? "" : $" shard {shard}")}: {summary.Ran} cells run, {summary.Skipped} already done, {summary.Failures.Count} failed" +
+                                        (summary.Cancelled ? ", interrupted" : ""));
+                foreach (var (cell, error) in summary.Failures) Console.Error.WriteLine($"  FAILED {cell}: {error}");
+                Console.Error.WriteLine($"results:  {spec.ResultsDir}");
+                Console.Error.WriteLine($"tracking: {tracker.Uri} (experiment '{spec.Tracking.ExperimentName}'" +
+                                        (summary.ParentRunId is { } id ? $", parent run {id})" : ")"));
+                Console.Error.WriteLine($"report:   ./peft report {parse.GetValue(args.File)}");
+                if (summary.Cancelled) Console.Error.WriteLine("interrupted: run the same command again to resume");
+                return summary.ExitCode;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCtrlC;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,198 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Peft.Data.Datasets;
+using Peft.Host.Plugins;
+
+namespace Peft.Host.Experiments;
+
+/// <summary>
+/// Turns an <see cref="ExperimentConfiguration"/> into an <see cref="ExperimentSpec"/>, checking everything before any
+/// work starts and reporting every problem at once (<see cref="ExperimentValidationException"/>), each with its
+/// configuration path. Relative paths written in the file resolve against the file's folder (dataset roots against
+/// <c>dataRoot</c>); paths given by environment variables or <c>--set</c>, and the defaults, against the current directory.
+/// </summary>
+public sealed class ExperimentReader(MethodCatalog catalog)
+{
+    /// <summary>The current directory for defaults and overrides (tests set it).</summary>
+    public string CurrentDirectory { get; init; } = Environment.CurrentDirectory;
+    /// <summary>Where the feature cache and splits go when the file says nothing.</summary>
+    public string DefaultCacheDir { get; init; } = PeftHome.Resolve("cache");
+
+    public ExperimentSpec Read(ExperimentConfiguration config)
+    {
+        var problems = new List<string>();
+        var root = config.Root;
+        foreach (var key in root.GetChildren().Select(c => c.Key))
+            if (!ExperimentConfiguration.TopLevelKeys.Contains(key, StringComparer.OrdinalIgnoreCase))
+                problems.Add($"{key}: unknown setting; valid: {string.Join(", ", ExperimentConfiguration.TopLevelKeys)}");
+
+        var name = root["name"]?.Trim() ?? "";
+        if (name.Length == 0) problems.Add("name: missing; every experiment needs a name (it names the output folder and the MLflow experiment)");
+        else if (name.IndexOfAny(['/', '\\', '\0']) >= 0 || name is "." or "..")
+            problems.Add($"name: '{name}' cannot name a folder (no '/' or '\\')");
+
+        var backbone = ReadBackbone(config, problems);
+        var dataRoot = root["dataRoot"] is { } dr ? Resolve(config, "dataRoot", dr) : Path.GetDirectoryName(config.FilePath)!;
+        var datasets = ReadDatasets(config, dataRoot, problems);
+        var shots = ReadIntList(root.GetSection("shots"), 1, problems);
+        var seeds = ReadIntList(root.GetSection("seeds"), 0, problems);
+        var sampling = root["sampling"] ?? "dassl";
+        if (sampling != "dassl") problems.Add($"sampling: '{sampling}' cannot draw few-shot splits; valid: dassl");
+        var valShots = root["valShots"] is { } vs ? ReadInt("valShots", vs, 0, problems) : null;
+        var trainViews = root["trainViews"] is { } tv ? ReadInt("trainViews", tv, 0, problems) ?? 10 : 10;
+        var augmentation = root["augmentation"] ?? "tip";
+        if (augmentation is not ("tip" or "dassl")) problems.Add($"augmentation: '{augmentation}' is not one of: tip, dassl");
+        var methods = ReadMethods(root.GetSection("methods"), problems);
+
+        var tracking = root.GetSection("tracking");
+        CheckKeys(tracking, ["uri", "experimentName"], problems);
+        var uri = tracking["uri"] is { } u ? ResolveUri(config, "tracking:uri", u) : Path.GetFullPath(Path.Combine(CurrentDirectory, "mlruns"));
+        var experimentName = tracking["experimentName"] is { Length: > 0 } en ? en : name;
+        var output = root["output"] is { } o ? Resolve(config, "output", o) : Path.GetFullPath(Path.Combine(CurrentDirectory, "runs", name));
+        var cache = root["cache"] is { } c ? Resolve(config, "cache", c) : DefaultCacheDir;
+
+        if (problems.Count > 0) throw new ExperimentValidationException(config.FilePath, problems);
+        return new ExperimentSpec
+        {
+            Name = name, Description = root["description"] ?? "", SourcePath = config.FilePath, Backbone = backbone!,
+            Datasets = datasets, Shots = shots, Seeds = seeds, Sampling = sampling, ValShots = valShots, TrainViews = trainViews,
+            Augmentation = augmentation, Methods = methods, Tracking = new TrackingSpec(uri, experimentName),
+            OutputDir = output, CacheDir = cache,
+        };
+    }
+
+    BackboneSpec? ReadBackbone(ExperimentConfiguration config, List<string> problems)
+    {
+        var section = config.Root.GetSection("backbone");
+        CheckKeys(section, ["model", "dtype", "preprocess"], problems);
+        string? model = null;
+        if (section["model"] is not { Length: > 0 } m) problems.Add("backbone:model: missing; give a CLIP checkpoint path (e.g. the output of ./peft models pull ViT-B/16)");
+        else
+        {
+            model = Resolve(config, "backbone:model", m);
+            if (!File.Exists(model) && !Directory.Exists(model)) problems.Add($"backbone:model: file not found: {model}");
+        }
+        var dtype = section["dtype"] ?? "fp32";
+        if (!BackboneSpec.Dtypes.Contains(dtype)) problems.Add($"backbone:dtype: '{dtype}' is not one of: {string.Join(", ", BackboneSpec.Dtypes)}");
+        var preprocess = section["preprocess"] ?? "clip";
+        if (!BackboneSpec.Preprocessings.Contains(preprocess))
+            problems.Add($"backbone:preprocess: '{preprocess}' is not one of: {string.Join(", ", BackboneSpec.Preprocessings)}");
+        return model is null ? null : new BackboneSpec(model, dtype, preprocess);
+    }
+
+    List<DatasetSpec> ReadDatasets(ExperimentConfiguration config, string dataRoot, List<string> problems)
+    {
+        var section = config.Root.GetSection("datasets");
+        var list = new List<DatasetSpec>();
+        if (!IsList(section, "datasets", "dataset", problems)) return list;
+        foreach (var entry in section.GetChildren())
+        {
+            string path = entry.Path;
+            CheckKeys(entry, ["name", "type", "root"], problems);
+            var type = entry["type"];
+            if (string.IsNullOrWhiteSpace(type)) { problems.Add($"{path}:type: missing; valid: {string.Join(", ", DatasetRegistry.Names)}"); continue; }
+            if (!DatasetRegistry.TryGet(type, out var reader))
+            {
+                problems.Add($"{path}:type: unknown dataset type '{type}'; valid: {string.Join(", ", DatasetRegistry.Names)}");
+                continue;
+            }
+            var name = entry["name"] is { Length: > 0 } n ? n : reader.Name;
+            if (name.IndexOfAny(['/', '\\', ':', '\0']) >= 0 || name is "." or "..")
+                problems.Add($"{path}:name: '{name}' cannot name a folder (no '/', '\\' or ':')");
+            else if (list.Any(d => d.Name == name))
+                problems.Add($"{path}:name: '{name}' is used by an earlier dataset; give each a distinct name");
+            string root = entry["root"] is { Length: > 0 } r
+                ? Path.GetFullPath(Path.Combine(config.OriginOf($"{path}:root") == ConfigOrigin.File ? dataRoot : CurrentDirectory, r))
+                : dataRoot;
+            // Datasets without a root of their own share dataRoot: one problem for all of them.
+            var at = entry["root"] is { Length: > 0 } ? $"{path}:root" : "dataRoot";
+            if (!Directory.Exists(root) && !problems.Contains($"{at}: folder not found: {root}")) problems.Add($"{at}: folder not found: {root}");
+            list.Add(new DatasetSpec(name, reader.Name, root));
+        }
+        return list;
+    }
+
+    List<MethodSpec> ReadMethods(IConfigurationSection section, List<string> problems)
+    {
+        var installed = string.Join(", ", catalog.Methods.Select(m => m.Name));
+        var methods = new List<MethodSpec>();
+        var children = section.GetChildren().ToList();
+        // The JSON provider keeps an empty object or array as an empty value.
+        if (section.Value is { Length: > 0 } || children.Any(c => int.TryParse(c.Key, out _)))
+        {
+            problems.Add($"methods: must be an object of method name → options ({{\"zero-shot\": {{}}}}); installed: {installed}");
+            return methods;
+        }
+        if (children.Count == 0) problems.Add($"methods: missing or empty; list at least one method; installed: {installed}");
+        foreach (var child in children)
+        {
+            var descriptor = catalog.Methods.FirstOrDefault(m => string.Equals(m.Name, child.Key, StringComparison.OrdinalIgnoreCase));
+            if (descriptor is null) { problems.Add($"{child.Path}: unknown method '{child.Key}'; installed: {installed}"); continue; }
+            if (child.Value is { Length: > 0 }) { problems.Add($"{child.Path}: must be an object of options ({{}} for the published defaults)"); continue; }
+            var points = HyperparameterGrid.Expand(descriptor, child, problems);
+            if (points.Count > 0) methods.Add(new MethodSpec(descriptor.Name, descriptor, points));
+        }
+        return methods.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
+    }
+
+    static List<int> ReadIntList(IConfigurationSection section, int min, List<string> problems)
+    {
+        var values = new List<int>();
+        // A single value (e.g. --set shots=4) is a list of one.
+        var items = section.Value is { Length: > 0 } single ? [(section.Path, single)] : section.GetChildren().Select(c => (c.Path, c.Value ?? "")).ToList();
+        if (items.Count == 0) { problems.Add($"{section.Path}: missing or empty; list at least one value"); return values; }
+        foreach (var (path, text) in items)
+        {
+            if (ReadInt(path, text, min, problems) is not int v) continue;
+            if (values.Contains(v)) problems.Add($"{section.Path}: {v} is listed twice");
+            else values.Add(v);
+        }
+        return values;
+    }
+
+    static int? ReadInt(string path, string text, int min, List<string> problems)
+    {
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
+        {
+            problems.Add($"{path}: must be a whole number, got '{text}'");
+            return null;
+        }
+        if (v < min) { problems.Add($"{path}: must be ≥ {min}, got {v}"); return null; }
+        return v;
+    }
+
+    static bool IsList(IConfigurationSection section, string path, string what, List<string> problems)
+    {
+        var children = section.GetChildren().ToList();
+        if (section.Value is { Length: > 0 } || children.Any(c => !int.TryParse(c.Key, out _)))
+        {
+            problems.Add($"{path}: must be a list of {what}s");
+            return false;
+        }
+        if (children.Count == 0) { problems.Add($"{path}: missing or empty; list at least one {what}"); return false; }
+        return true;
+    }
+
+    static void CheckKeys(IConfigurationSection section, string[] valid, List<string> problems)
+    {
+        foreach (var child in section.GetChildren())
+            if (!valid.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+                problems.Add($"{child.Path}: unknown setting; valid: {string.Join(", ", valid)}");
+    }
+
+    string Resolve(ExperimentConfiguration config, string key, string value)
+    {
+        if (value.StartsWith("~/", StringComparison.Ordinal))
+            value = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), value[2..]);
+        var baseDir = config.OriginOf(key) == ConfigOrigin.File ? Path.GetDirectoryName(config.FilePath)! : CurrentDirectory;
+        return Path.GetFullPath(Path.Combine(baseDir, value));
+    }
+
+    /// <summary>Server URIs stay as they are; a folder (or <c>file:</c> URI) becomes an absolute path.</summary>
+    string ResolveUri(ExperimentConfiguration config, string key, string value)
+    {
+        if (value.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase)) return value;
+        if (value.StartsWith("file:", StringComparison.OrdinalIgnoreCase) && System.Uri.TryCreate(value, UriKind.Absolute, out var file)) return file.LocalPath;
+        return Resolve(config, key, value);
+    }
+}

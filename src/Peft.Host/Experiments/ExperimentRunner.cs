@@ -1,0 +1,276 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Peft.Core;
+using Peft.Core.Tracking;
+using Peft.Data.Datasets;
+using Peft.Data.Splits;
+using Peft.Host.Methods;
+using Peft.Host.Progress;
+
+namespace Peft.Host.Experiments;
+
+/// <summary>
+/// Runs an experiment's cells (or one shard's share) and logs them: one parent run per invocation, one child run per
+/// cell. Per (dataset, shots, seed) group the split is made or loaded once and the feature cache filled once for all
+/// methods; then each method is fitted (every grid point, selection on validation), evaluated on validation and
+/// test by the host, and logged. Finished cells are skipped; see <see cref="CellStates"/> for crash recovery. Order
+/// of a cell's writes: run created → state marker → params/metrics/artifacts → local result → run FINISHED → marker
+/// removed; a crash anywhere leaves a state a rerun recognises.
+/// </summary>
+public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tracker)
+{
+    public Shard Shard { get; init; } = Shard.All;
+    /// <summary>Messages and progress bars (stderr in the CLI).</summary>
+    public TextWriter Log { get; init; } = Console.Error;
+    public Func<string, IDatasetReader> ResolveReader { get; init; } = DatasetRegistry.Get;
+    public long MaxWeightsBytes { get; init; } = CellArtifacts.MaxWeightsBytes;
+
+    static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    public RunSummary Run(CancellationToken cancel = default)
+    {
+        var plan = new ExperimentPlan(spec);
+        var cells = plan.CellsOf(Shard);
+        var store = new LocalResultStore(spec.OutputDir);
+        var experimentId = tracker.GetOrCreateExperiment(spec.Tracking.ExperimentName);
+        var started = DateTimeOffset.UtcNow;
+        var invocation = $"{started:yyyyMMdd-HHmmss}-{Environment.ProcessId}";
+        var parentName = $"{spec.Name} ({started.ToLocalTime():yyyy-MM-dd HH:mm:ss})" + (Shard.IsAll ? "" : $" shard {Shard}");
+        var parentId = tracker.CreateRun(experimentId, parentName, Now, new Dictionary<string, string>
+        {
+            [TrackingNames.ExperimentTag] = spec.Name, [TrackingNames.InvocationTag] = invocation, [TrackingNames.RoleTag] = "parent",
+            [TrackingNames.ShardTag] = Shard.ToString(), [TrackingNames.CodeVersionTag] = CodeVersion.Current,
+        });
+        tracker.LogBatch(parentId, [], CommonParams(), new Dictionary<string, string>());
+
+        using var overall = new ConsoleProgress(Shard.IsAll ? "cells" : $"cells (shard {Shard})", cells.Count, "cells", Log, Interactive);
+        var states = new CellStates(store, tracker, experimentId) { Warn = overall.Message };
+        var todo = new List<ExperimentCell>();
+        int skipped = 0;
+        foreach (var cell in cells)
+        {
+            if (states.Of(cell) == CellState.Done) { states.SettleFinished(cell); skipped++; }
+            else todo.Add(cell);
+        }
+        overall.Message($"{spec.Name}: {cells.Count} cells{(Shard.IsAll ? "" : $" in shard {Shard}")}, {skipped} already done, {todo.Count} to run");
+        overall.Report(skipped);
+
+        var failures = new Dictionary<string, string>();
+        int ran = 0;
+        try
+        {
+            if (todo.Count > 0)
+            {
+                using var session = new BackboneSession(spec);
+                var datasets = new Dictionary<string, ImageDataset>();
+                foreach (var group in todo.GroupBy(c => c.Group))
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    CachedTaskFeatures? features = null;
+                    ImageDataset? dataset = null;
+                    SplitManifest? split = null;
+                    try
+                    {
+                        (dataset, split, features) = PrepareGroup(group.Key, session, datasets, overall, cancel);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // The split or its features could not be made: every cell of the group fails with that reason.
+                        foreach (var cell in group) Fail(store, cell, null, e, failures, overall);
+                        overall.Report(overall.Done + group.Count());
+                        continue;
+                    }
+                    using (features)
+                        foreach (var cell in group)
+                        {
+                            cancel.ThrowIfCancellationRequested();
+                            states.EndStaleRuns(cell);
+                            if (RunCell(cell, plan.Cells.Count, session, dataset, split, features, experimentId, parentId, invocation, store, overall, failures, cancel)) ran++;
+                            overall.Increment();
+                        }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            TryEnd(parentId, RunStatus.Killed);
+            overall.Message($"interrupted: {ran} cells finished in this invocation; the cell in progress was logged KILLED. Run the same command again to resume.");
+            return new RunSummary(ran, skipped, failures, Cancelled: true, parentId);
+        }
+        tracker.EndRun(parentId, failures.Count == 0 ? RunStatus.Finished : RunStatus.Failed, Now);
+        return new RunSummary(ran, skipped, failures, Cancelled: false, parentId);
+    }
+
+    bool Interactive => ReferenceEquals(Log, Console.Error) && !Console.IsErrorRedirected;
+
+    (ImageDataset, SplitManifest, CachedTaskFeatures) PrepareGroup((string Dataset, int Shots, int Seed) group, BackboneSession session,
+        Dictionary<string, ImageDataset> datasets, ConsoleProgress overall, CancellationToken cancel)
+    {
+        var ds = spec.Dataset(group.Dataset);
+        if (!datasets.TryGetValue(ds.Name, out var dataset))
+            datasets[ds.Name] = dataset = ResolveReader(ds.Type).Read(ds.Root);
+        var store = new SplitStore(Path.Combine(spec.CacheDir, "splits"));
+        var split = store.GetOrCreate(dataset, new FewShotRequest(group.Shots, group.Seed, SamplingMode.Dassl, spec.ValShots), out _);
+        var features = new CachedTaskFeatures(session.Cache, dataset, split, session.Eval, session.Augmentation, cancel);
+        try
+        {
+            // Every method of the group reads these; encoding them here shows one bar per stage.
+            Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: test", () => features.TestFeatures());
+            Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: val", () => features.ValFeatures());
+            Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: train", () => features.TrainFeatures());
+            if (spec.TrainViews > 0)
+                Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: {spec.TrainViews} train views", () => features.TrainViews(spec.TrainViews));
+        }
+        catch
+        {
+            features.Dispose();
+            throw;
+        }
+        return (dataset, split, features);
+
+        void Stage(string label, Action fill)
+        {
+            ConsoleProgress? bar = null;
+            session.EncodeProgress = (done, total) => (bar ??= new ConsoleProgress($"encode {label}", total, "images", Log, Interactive)).Report(done);
+            try { fill(); }
+            finally
+            {
+                session.EncodeProgress = null;
+                bar?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Runs and logs one cell; false when it failed (recorded in <paramref name="failures"/>). Cancellation propagates.</summary>
+    bool RunCell(ExperimentCell cell, int totalCells, BackboneSession session, ImageDataset dataset, SplitManifest split, CachedTaskFeatures features,
+        string experimentId, string parentId, string invocation, LocalResultStore store, ConsoleProgress overall,
+        Dictionary<string, string> failures, CancellationToken cancel)
+    {
+        var method = spec.Method(cell.Method);
+        var runId = tracker.CreateRun(experimentId, cell.RunName, Now, new Dictionary<string, string>
+        {
+            [TrackingNames.ParentRunId] = parentId, [TrackingNames.CellTag] = cell.Key, [TrackingNames.RoleTag] = "cell",
+            [TrackingNames.ExperimentTag] = spec.Name, [TrackingNames.InvocationTag] = invocation, [TrackingNames.ShardTag] = Shard.ToString(),
+            [TrackingNames.SplitHashTag] = split.Sha256, [TrackingNames.FeatureCacheKeyTag] = session.FeatureCacheKey,
+            [TrackingNames.CodeVersionTag] = CodeVersion.Current,
+        });
+        store.WriteMarker(new CellMarker(cell.Key, runId, CellMarker.Running, Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow));
+        // Printed once the run and its marker exist: from here on a kill leaves a cell a rerun repairs.
+        overall.Message($"cell {cell.Index + 1}/{totalCells} start: {cell.RunName}");
+        try
+        {
+            bool perCell = PeakMemory.Reset();
+            var task = new FewShotTask(cell.Dataset, dataset.ClassNames, dataset.Templates, cell.Shots, cell.Seed);
+            ConsoleProgress? epochs = null;
+            GridFit fit;
+            try
+            {
+                fit = GridFit.Run(method, CellSeed.For(spec.Name, cell.Dataset, cell.Shots, cell.Seed, cell.Method),
+                    (generator, sink) => new AdaptationContext
+                    {
+                        Task = task, Features = features, TextEncoder = session.TextEncoder, Tokenizer = session.Tokenizer,
+                        Generator = generator, Metrics = sink, Cancellation = cancel,
+                    },
+                    features, task.NumClasses, step => (epochs ??= new ConsoleProgress($"fit {cell.Method}", null, "epochs", Log, Interactive)).Report(step),
+                    cancel);
+            }
+            finally
+            {
+                epochs?.Dispose();
+            }
+            using (fit)
+            {
+                var clock = Stopwatch.StartNew();
+                var test = ClassifierEvaluation.Evaluate(fit.Classifier, features.TestFeatures(), features.TestLabels, task.NumClasses);
+                double evalSeconds = fit.EvalSeconds + clock.Elapsed.TotalSeconds;
+                double peakMb = PeakMemory.PeakMb();
+                var result = new CellResult(cell.Dataset, cell.Shots, cell.Seed, cell.Method, test.Top1 * 100, test.MeanPerClass * 100,
+                    fit.Validation.Top1 * 100, fit.FitSeconds, fit.Classifier.TrainableParameters, peakMb, fit.Selected.OptionValues);
+                LogCell(runId, cell, fit, test, result, evalSeconds, perCell, split);
+                store.WriteResult(new CellRecord(cell.Key, result, runId, experimentId, tracker.Uri, fit.Validation.MeanPerClass * 100,
+                    evalSeconds, split.Sha256, session.FeatureCacheKey, DateTimeOffset.UtcNow));
+                tracker.EndRun(runId, RunStatus.Finished, Now);
+                store.DeleteMarker(cell.Key);
+                overall.Message($"cell {cell.Index + 1} done: {cell.RunName}: test top-1 {result.TestTop1:F2}%, val {result.ValTop1:F2}%, fit {result.FitSeconds:F1} s");
+                return true;
+            }
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            TryEnd(runId, RunStatus.Killed);
+            store.WriteMarker(new CellMarker(cell.Key, runId, CellMarker.Killed, Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow));
+            throw;
+        }
+        catch (Exception e)
+        {
+            Fail(store, cell, runId, e, failures, overall);
+            return false;
+        }
+    }
+
+    void LogCell(string runId, ExperimentCell cell, GridFit fit, ClassifierEvaluation test, CellResult result, double evalSeconds, bool perCellPeak, SplitManifest split)
+    {
+        long now = Now;
+        var metrics = new List<MetricPoint>
+        {
+            new(TrackingNames.TestTop1, result.TestTop1, now), new(TrackingNames.TestMeanPerClass, result.TestMeanPerClass, now),
+            new(TrackingNames.ValTop1, fit.Validation.Top1 * 100, now), new(TrackingNames.ValMeanPerClass, fit.Validation.MeanPerClass * 100, now),
+            new(TrackingNames.FitSeconds, fit.FitSeconds, now), new(TrackingNames.EvalSeconds, evalSeconds, now),
+            new(TrackingNames.TrainableParameters, result.TrainableParameters, now), new(TrackingNames.PeakMemoryMb, result.PeakMemoryMb, now),
+        };
+        metrics.AddRange(fit.MethodMetrics);
+        var parameters = new Dictionary<string, string>
+        {
+            [TrackingNames.Dataset] = cell.Dataset, [TrackingNames.Shots] = Text(cell.Shots), [TrackingNames.Seed] = Text(cell.Seed),
+            [TrackingNames.Method] = cell.Method, [TrackingNames.Backbone] = spec.Backbone.Model, [TrackingNames.Sampling] = spec.Sampling,
+            [TrackingNames.ValShots] = spec.ValShots is int v ? Text(v) : "min(shots,4)", [TrackingNames.TrainViews] = Text(spec.TrainViews),
+        };
+        foreach (var (option, value) in fit.Selected.OptionValues) parameters[TrackingNames.MethodOptionPrefix + option] = value;
+        var tags = new Dictionary<string, string> { ["peft.peak_memory"] = perCellPeak ? "per-cell VmHWM" : "process peak working set" };
+        var weights = CellArtifacts.Weights(fit.Classifier, Path.Combine(spec.OutputDir, "tmp"));
+        if (weights is not null && weights.Length > MaxWeightsBytes) tags["peft.weights_not_logged"] = $"{weights.Length} bytes > {MaxWeightsBytes}";
+        tracker.LogBatch(runId, metrics, parameters, tags);
+        tracker.LogArtifact(runId, TrackingNames.SplitArtifact, Encoding.UTF8.GetBytes(split.ToJson()));
+        tracker.LogArtifact(runId, TrackingNames.PerClassArtifact, CellArtifacts.PerClass(split.ClassNames, test, fit.Validation));
+        if (fit.Points.Count > 1) tracker.LogArtifact(runId, TrackingNames.GridArtifact, CellArtifacts.Grid(fit));
+        if (weights is not null && weights.Length <= MaxWeightsBytes) tracker.LogArtifact(runId, TrackingNames.WeightsArtifact, weights);
+    }
+
+    void Fail(LocalResultStore store, ExperimentCell cell, string? runId, Exception e, Dictionary<string, string> failures, ConsoleProgress overall)
+    {
+        var message = $"{e.GetType().Name}: {e.Message}";
+        failures[cell.Key] = message;
+        overall.Message($"cell {cell.Index + 1} FAILED: {cell.RunName}: {message}");
+        if (runId is not null)
+        {
+            try
+            {
+                tracker.LogBatch(runId, [], new Dictionary<string, string>(),
+                    new Dictionary<string, string> { ["peft.error"] = message.Length > 1000 ? message[..1000] + "…" : message });
+                tracker.LogArtifact(runId, "error.txt", Encoding.UTF8.GetBytes(e.ToString()));
+            }
+            catch (TrackingException) { } // the run is still ended below
+            TryEnd(runId, RunStatus.Failed);
+        }
+        store.WriteMarker(new CellMarker(cell.Key, runId, CellMarker.Failed, Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow, message));
+    }
+
+    void TryEnd(string runId, RunStatus status)
+    {
+        try { tracker.EndRun(runId, status, Now); }
+        catch (TrackingException) { } // the local marker still records the state
+    }
+
+    Dictionary<string, string> CommonParams() => new()
+    {
+        ["experiment_file"] = spec.SourcePath, [TrackingNames.Backbone] = spec.Backbone.Model, ["dtype"] = spec.Backbone.Dtype,
+        ["preprocess"] = spec.Backbone.Preprocess, ["datasets"] = string.Join(",", spec.Datasets.Select(d => $"{d.Name}={d.Type}")),
+        ["shots"] = string.Join(",", spec.Shots), ["seeds"] = string.Join(",", spec.Seeds), [TrackingNames.Sampling] = spec.Sampling,
+        [TrackingNames.ValShots] = spec.ValShots is int v ? Text(v) : "min(shots,4)", [TrackingNames.TrainViews] = Text(spec.TrainViews),
+        ["augmentation"] = spec.Augmentation, ["methods"] = string.Join(",", spec.Methods.Select(m => m.Name)),
+        ["cache"] = spec.CacheDir, ["output"] = spec.OutputDir, ["shard"] = Shard.ToString(),
+    };
+
+    static string Text(int v) => v.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,37 @@
+namespace Peft.Host.Experiments;
+
+/// <summary>
+/// A validated experiment: the grid dataset × shots × seed × method (× hyperparameter point) and where it runs.
+/// Paths are absolute. Built by <see cref="ExperimentReader"/>.
+/// </summary>
+public sealed record ExperimentSpec
+{
+    public required string Name { get; init; }
+    public string Description { get; init; } = "";
+    /// <summary>The experiment file (absolute).</summary>
+    public required string SourcePath { get; init; }
+    public required BackboneSpec Backbone { get; init; }
+    public required IReadOnlyList<DatasetSpec> Datasets { get; init; }
+    public required IReadOnlyList<int> Shots { get; init; }
+    public required IReadOnlyList<int> Seeds { get; init; }
+    public string Sampling { get; init; } = "dassl";
+    /// <summary>Validation images per class; null = min(shots, 4) (Dassl), 0 = the whole validation split.</summary>
+    public int? ValShots { get; init; }
+    /// <summary>Augmented training views cached per image (methods may ask for fewer).</summary>
+    public int TrainViews { get; init; } = 10;
+    /// <summary><c>tip</c> (RandomResizedCrop scale 0.5–1) or <c>dassl</c> (0.08–1).</summary>
+    public string Augmentation { get; init; } = "tip";
+    /// <summary>Methods in name order.</summary>
+    public required IReadOnlyList<MethodSpec> Methods { get; init; }
+    public required TrackingSpec Tracking { get; init; }
+    /// <summary>Local results (<c>results/</c>), cell state (<c>state/</c>).</summary>
+    public required string OutputDir { get; init; }
+    /// <summary>Feature cache (<c>features/</c>) and split manifests (<c>splits/</c>), shareable between experiments and machines.</summary>
+    public required string CacheDir { get; init; }
+
+    public string ResultsDir => Path.Combine(OutputDir, "results");
+    public string StateDir => Path.Combine(OutputDir, "state");
+
+    public MethodSpec Method(string name) => Methods.First(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+    public DatasetSpec Dataset(string name) => Datasets.First(d => d.Name == name);
+}

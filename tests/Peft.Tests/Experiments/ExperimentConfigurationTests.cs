@@ -1,0 +1,145 @@
+using Peft.Host.Experiments;
+using Peft.Host.Plugins;
+using Peft.Methods.LinearProbe;
+using Peft.Methods.ZeroShot;
+
+namespace Peft.Tests.Experiments;
+
+public sealed class ExperimentConfigurationTests : TempDirectory
+{
+    static readonly Dictionary<string, string> NoEnvironment = [];
+    readonly MethodCatalog _catalog = MethodCatalog.From(new FakeMethods(), new ZeroShotPlugin(), new LinearProbePlugin());
+
+    public ExperimentConfigurationTests() : base("peft-expconfig-")
+    {
+        Directory.CreateDirectory(Temp("data/a"));
+        Directory.CreateDirectory(Temp("data/b"));
+        File.WriteAllText(Temp("model.safetensors"), "not read by validation");
+    }
+
+    string Write(string json, string name = "exp.json")
+    {
+        File.WriteAllText(Temp(name), json);
+        return Temp(name);
+    }
+
+    const string Valid = """
+        {
+          // comments are allowed
+          "name": "demo",
+          "backbone": { "model": "model.safetensors" },
+          "datasets": [ { "name": "a", "type": "imagefolder", "root": "data/a" }, { "type": "coop_layout", "root": "data/b" } ],
+          "shots": [1, 4],
+          "seeds": [1, 2, 3],
+          "methods": { "zero-shot": {}, "fake": { "correctClasses": [2, 8, 5], "widths": [3, 4] } }
+        }
+        """;
+
+    ExperimentReader Reader => new(_catalog) { CurrentDirectory = Temp("cwd"), DefaultCacheDir = Temp("cache") };
+
+    ExperimentSpec Read(string path, string[]? sets = null, Dictionary<string, string>? env = null) =>
+        Reader.Read(ExperimentConfiguration.Load(path, sets, env ?? NoEnvironment));
+
+    [Fact]
+    public void ReadsTheFileWithDefaultsAndPathsRelativeToIt()
+    {
+        var spec = Read(Write(Valid));
+        Assert.Equal("demo", spec.Name);
+        Assert.Equal(Temp("model.safetensors"), spec.Backbone.Model);
+        Assert.Equal(("fp32", "clip"), (spec.Backbone.Dtype, spec.Backbone.Preprocess));
+        Assert.Equal(["a", "coop_layout"], spec.Datasets.Select(d => d.Name));
+        Assert.Equal(Temp("data/b"), spec.Datasets[1].Root);
+        Assert.Equal([1, 4], spec.Shots);
+        Assert.Equal([1, 2, 3], spec.Seeds);
+        Assert.Equal(["fake", "zero-shot"], spec.Methods.Select(m => m.Name));
+        Assert.Equal((10, "tip", "dassl", (int?)null), (spec.TrainViews, spec.Augmentation, spec.Sampling, spec.ValShots));
+        // Defaults of the output, tracking and cache folders: the current directory and PEFT_HOME.
+        Assert.Equal(Path.Combine(Temp("cwd"), "runs", "demo"), spec.OutputDir);
+        Assert.Equal(Path.Combine(Temp("cwd"), "mlruns"), spec.Tracking.Uri);
+        Assert.Equal("demo", spec.Tracking.ExperimentName);
+        Assert.Equal(Temp("cache"), spec.CacheDir);
+    }
+
+    [Fact]
+    public void AnArrayForAScalarOptionIsAGridAndAListOptionTakesItsArrayAsOneValue()
+    {
+        var fake = Read(Write(Valid)).Method("fake");
+        Assert.Equal(["2", "8", "5"], fake.Points.Select(p => p.AxisValues["correctClasses"]));
+        Assert.All(fake.Points, p => Assert.Equal("[3, 4]", p.OptionValues["widths"]));
+        Assert.Equal([2, 8, 5], fake.Points.Select(p => ((FakeOptions)p.Options).CorrectClasses));
+
+        // An array of arrays for a list option is a grid of lists; two axes make their product, first axis slowest.
+        var grid = Read(Write(Valid.Replace("\"widths\": [3, 4]", "\"widths\": [[1], [2, 3]]"))).Method("fake");
+        Assert.Equal(["2|[1]", "2|[2, 3]", "8|[1]", "8|[2, 3]", "5|[1]", "5|[2, 3]"],
+            grid.Points.Select(p => $"{p.AxisValues["correctClasses"]}|{p.AxisValues["widths"]}"));
+    }
+
+    [Fact]
+    public void OverridesApplyInOrderFileThenEnvironmentThenSet()
+    {
+        var path = Write(Valid);
+        var env = new Dictionary<string, string>
+        {
+            ["PEFT_methods__fake__correctClasses"] = "7", ["PEFT_shots__0"] = "2", ["MLFLOW_TRACKING_URI"] = "http://mlflow:5000",
+            ["PEFT_HOME"] = "/not/an/experiment/key", ["PEFT_output"] = "out",
+        };
+        var spec = Read(path, ["methods:fake:correctClasses=9", "seeds=[5, 6]", "trainViews=4"], env);
+        Assert.Equal(["9"], spec.Method("fake").Points.Select(p => p.OptionValues["correctClasses"])); // --set beats env, replaces the file's grid
+        Assert.Equal([2, 4], spec.Shots);   // env replaced one element
+        Assert.Equal([5, 6], spec.Seeds);   // a JSON list replaces the whole list
+        Assert.Equal(4, spec.TrainViews);
+        Assert.Equal("http://mlflow:5000", spec.Tracking.Uri);
+        Assert.Equal(Path.Combine(Temp("cwd"), "out"), spec.OutputDir); // override paths resolve against the current directory
+
+        var fromEnv = Read(path, [], env);
+        Assert.Equal(["7"], fromEnv.Method("fake").Points.Select(p => p.OptionValues["correctClasses"]));
+    }
+
+    [Fact]
+    public void EveryProblemIsReportedAtOnceWithItsPath()
+    {
+        var path = Write("""
+            {
+              "name": "bad", "colour": "red",
+              "backbone": { "model": "missing.pt", "dtype": "fp16" },
+              "datasets": [ { "type": "imagefolder", "root": "data/a" }, { "type": "imagefolder", "root": "nowhere" }, { "type": "pets2" } ],
+              "shots": [1, 2, 1],
+              "seeds": [],
+              "methods": { "fake": { "correctClasses": [3, -1], "colour": 1 }, "zero-shot": { "templates": "x" }, "nope": {} }
+            }
+            """);
+        var e = Assert.Throws<ExperimentValidationException>(() => Read(path));
+        var expected = new[]
+        {
+            "colour: unknown setting",
+            $"backbone:model: file not found: {Temp("missing.pt")}",
+            "backbone:dtype: 'fp16' is not one of: fp32, bf16",
+            $"datasets:1:root: folder not found: {Temp("nowhere")}",
+            "datasets:2:type: unknown dataset type 'pets2'; valid: imagenet,",
+            "datasets:1:name: 'imagefolder' is used by an earlier dataset",
+            "shots: 1 is listed twice",
+            "seeds: missing or empty",
+            "methods:fake:colour: unknown option of fake; valid options: correctClasses, unused, widths",
+            "methods:nope: unknown method 'nope'; installed: cancels, fails, fake, linear-probe, zero-shot",
+            "methods:zero-shot:templates: must be one of dataset, ensemble7",
+        };
+        foreach (var problem in expected) Assert.Contains(e.Problems, p => p.StartsWith(problem, StringComparison.Ordinal));
+        Assert.Equal(expected.Length, e.Problems.Count);
+        Assert.Contains(path, e.Message);
+
+        // A bad value at one grid point is reported with the option's path (once the unknown option is gone).
+        var grid = Assert.Throws<ExperimentValidationException>(() => Read(path, ["methods:fake={}"]));
+        Assert.DoesNotContain(grid.Problems, p => p.StartsWith("methods:fake", StringComparison.Ordinal));
+        var point = Assert.Throws<ExperimentValidationException>(() => Read(Write(Valid), ["methods:fake:correctClasses=[3, -1]"]));
+        Assert.Equal(["methods:fake:correctClasses: must be ≥ 0, got -1"], point.Problems);
+    }
+
+    [Fact]
+    public void UnreadableJsonNamesTheFileAndLine()
+    {
+        var path = Write("{\n  \"name\": \"x\",\n  \"shots\": [1,,2]\n}");
+        var e = Assert.Throws<InvalidDataException>(() => ExperimentConfiguration.Load(path, [], NoEnvironment));
+        Assert.StartsWith($"{path}: not valid JSON at line 3", e.Message);
+        Assert.Throws<ArgumentException>(() => ExperimentConfiguration.Load(Write(Valid), ["no-equals-sign"], NoEnvironment));
+    }
+}

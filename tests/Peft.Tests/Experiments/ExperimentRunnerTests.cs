@@ -1,0 +1,154 @@
+using System.Text.Json;
+using Peft.Core.Tracking;
+using Peft.Host.Experiments;
+using Peft.Host.Plugins;
+using Peft.Methods.ZeroShot;
+
+namespace Peft.Tests.Experiments;
+
+public sealed class ExperimentRunnerTests(RunnerWorld world) : TempDirectory("peft-runner-"), IClassFixture<RunnerWorld>
+{
+    const string GridMethods = """{ "zero-shot": {}, "fake": { "correctClasses": [2, 8, 5] } }""";
+
+    ExperimentSpec Spec(string methods, string folder = "a") =>
+        new ExperimentReader(MethodCatalog.From(new FakeMethods(), new ZeroShotPlugin())) { CurrentDirectory = Dir }
+            .Read(ExperimentConfiguration.Load(world.Experiment(Temp(folder), methods), [], new Dictionary<string, string>()));
+
+    static RunSummary Run(ExperimentSpec spec, InMemoryTracker tracker, CancellationToken cancel = default) =>
+        new ExperimentRunner(spec, tracker) { Log = TextWriter.Null }.Run(cancel);
+
+    static List<InMemoryTracker.Run> Finished(InMemoryTracker tracker, string cell) =>
+        tracker.CellRuns(cell).Where(r => r.Status == RunStatus.Finished).ToList();
+
+    [Fact]
+    public void RunsEveryCellSelectsGridPointsOnValidationAndLogsThem()
+    {
+        var spec = Spec(GridMethods);
+        var tracker = new InMemoryTracker();
+        var summary = Run(spec, tracker);
+        Assert.Equal((8, 0, 0, 0), (summary.Ran, summary.Skipped, summary.Failures.Count, summary.ExitCode));
+
+        var parent = tracker.Runs.Single(r => r.Tags["peft.role"] == "parent");
+        Assert.Equal(RunStatus.Finished, parent.Status);
+        Assert.Equal("0/1", parent.Tags["peft.shard"]);
+        var cells = new ExperimentPlan(spec).Cells;
+        foreach (var cell in cells)
+        {
+            var run = Assert.Single(Finished(tracker, cell.Key));
+            Assert.Equal(parent.Id, run.Tags["mlflow.parentRunId"]);
+            Assert.Equal(cell.RunName, run.Name);
+            Assert.Equal(64, run.Tags["peft.split_sha256"].Length);
+            Assert.Equal(cell.Method, run.Params["method"]);
+            Assert.Contains(run.Metrics, m => m.Key == "test_top1");
+            Assert.Contains(TrackingNames.SplitArtifact, run.Artifacts.Keys);
+            Assert.NotNull(new LocalResultStore(spec.OutputDir).TryReadResult(cell.Key));
+        }
+        // The fake method is right on the first correctClasses classes: 8 is the best validation point, and only it is kept.
+        var fake = Finished(tracker, "shapes/2/1/fake").Single();
+        Assert.Equal("8", fake.Params["method.correctClasses"]);
+        Assert.Equal(80.0, fake.Metrics.Single(m => m.Key == "val_top1").Value, 6);
+        using var grid = JsonDocument.Parse(fake.Artifacts[TrackingNames.GridArtifact]);
+        Assert.Equal(1, grid.RootElement.GetProperty("selected").GetInt32());
+        Assert.Equal([20.0, 80.0, 50.0], grid.RootElement.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("valTop1").GetDouble()));
+        Assert.Equal([1L, 2L, 3L], fake.Metrics.Where(m => m.Key == "train/loss").Select(m => m.Step));
+        Assert.Contains(TrackingNames.WeightsArtifact, fake.Artifacts.Keys);
+        var zeroShot = Finished(tracker, "fine/1/1/zero-shot").Single();
+        Assert.DoesNotContain(TrackingNames.GridArtifact, zeroShot.Artifacts.Keys);
+        Assert.Equal("dataset", zeroShot.Params["method.templates"]);
+        Assert.Equal(8, new LocalResultStore(spec.OutputDir).ReadAll().Count);
+    }
+
+    [Fact]
+    public void TheSameSeedsGiveTheSameResultsOnARerun()
+    {
+        var first = new InMemoryTracker();
+        var second = new InMemoryTracker();
+        Run(Spec(GridMethods, "a"), first);
+        Run(Spec(GridMethods, "b"), second);
+        foreach (var run in first.Runs.Where(r => r.Tags["peft.role"] == "cell"))
+        {
+            var twin = second.Runs.Single(r => r.Tags.GetValueOrDefault("peft.cell") == run.Tags["peft.cell"]);
+            foreach (var key in new[] { "test_top1", "test_mean_per_class", "val_top1" })
+                Assert.Equal(run.Metrics.Single(m => m.Key == key).Value, twin.Metrics.Single(m => m.Key == key).Value);
+            if (run.Artifacts.TryGetValue(TrackingNames.WeightsArtifact, out var weights))
+                Assert.Equal(weights, twin.Artifacts[TrackingNames.WeightsArtifact]);
+        }
+    }
+
+    [Fact]
+    public void ARerunSkipsFinishedCellsAndRepairsTheCrashWindows()
+    {
+        var spec = Spec(GridMethods);
+        var tracker = new InMemoryTracker();
+        Run(spec, tracker);
+        var store = new LocalResultStore(spec.OutputDir);
+
+        // Killed while fitting: run RUNNING, marker written, no result.
+        var killed = Finished(tracker, "shapes/1/1/fake").Single();
+        killed.Status = RunStatus.Running;
+        File.Delete(store.ResultPath("shapes/1/1/fake"));
+        store.WriteMarker(new CellMarker("shapes/1/1/fake", killed.Id, CellMarker.Running, 1, "h", DateTimeOffset.UtcNow));
+        // Killed after writing the result, before ending the run FINISHED.
+        var unended = Finished(tracker, "fine/2/1/zero-shot").Single();
+        unended.Status = RunStatus.Running;
+        store.WriteMarker(new CellMarker("fine/2/1/zero-shot", unended.Id, CellMarker.Running, 1, "h", DateTimeOffset.UtcNow));
+        var states = new CellStates(store, tracker, "1");
+        Assert.Equal(CellState.Interrupted, states.Of(new ExperimentPlan(spec).Cells.Single(c => c.Key == "shapes/1/1/fake")));
+
+        int runsBefore = tracker.Runs.Count;
+        var summary = Run(spec, tracker);
+        Assert.Equal((1, 7), (summary.Ran, summary.Skipped));
+        Assert.Equal(RunStatus.Killed, killed.Status);
+        Assert.Equal(RunStatus.Finished, unended.Status);
+        Assert.Equal(runsBefore + 2, tracker.Runs.Count); // a parent and the rerun cell
+        foreach (var cell in new ExperimentPlan(spec).Cells) Assert.Single(Finished(tracker, cell.Key));
+        Assert.False(Directory.EnumerateFiles(store.StateDir, "*", SearchOption.AllDirectories).Any());
+
+        // With the tracker unreachable for lookups, the local results decide: nothing reruns.
+        tracker.FindDown = true;
+        var offline = Run(spec, tracker);
+        Assert.Equal((0, 8), (offline.Ran, offline.Skipped));
+    }
+
+    [Fact]
+    public void AFailingMethodFailsItsCellsOnlyAndTheRunEndsNonZero()
+    {
+        var spec = Spec("""{ "fails": {}, "zero-shot": {} }""");
+        var tracker = new InMemoryTracker();
+        var summary = Run(spec, tracker);
+        Assert.Equal(1, summary.ExitCode);
+        Assert.Equal(["fine/1/1/fails", "fine/2/1/fails", "shapes/1/1/fails", "shapes/2/1/fails"], summary.Failures.Keys.Order());
+        Assert.Equal(4, summary.Ran);
+        var failed = tracker.CellRuns("shapes/1/1/fails").Single();
+        Assert.Equal(RunStatus.Failed, failed.Status);
+        Assert.Contains("failed on purpose", failed.Tags["peft.error"]);
+        Assert.Contains("error.txt", failed.Artifacts.Keys);
+        Assert.Equal(RunStatus.Failed, tracker.Runs.Single(r => r.Tags["peft.role"] == "parent").Status);
+        var cell = new ExperimentPlan(spec).Cells.Single(c => c.Key == "shapes/1/1/fails");
+        Assert.Equal(CellState.Failed, new CellStates(new LocalResultStore(spec.OutputDir), null, null).Of(cell));
+    }
+
+    [Fact]
+    public void CancellationEndsTheCellAndTheParentKilled()
+    {
+        var spec = Spec("""{ "cancels": {}, "zero-shot": {} }""");
+        var tracker = new InMemoryTracker();
+        using var cts = new CancellationTokenSource();
+        FakeMethods.OnFit = cts.Cancel;
+        try
+        {
+            var summary = Run(spec, tracker, cts.Token);
+            Assert.True(summary.Cancelled);
+            Assert.Equal(130, summary.ExitCode);
+        }
+        finally
+        {
+            FakeMethods.OnFit = null;
+        }
+        Assert.Equal(RunStatus.Killed, tracker.Runs.Single(r => r.Tags["peft.role"] == "parent").Status);
+        Assert.Equal(RunStatus.Killed, tracker.CellRuns("shapes/1/1/cancels").Single().Status);
+        Assert.Empty(tracker.CellRuns("shapes/1/1/zero-shot")); // nothing after the cancelled cell
+        var cell = new ExperimentPlan(spec).Cells.Single(c => c.Key == "shapes/1/1/cancels");
+        Assert.Equal(CellState.Interrupted, new CellStates(new LocalResultStore(spec.OutputDir), null, null).Of(cell));
+    }
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using Peft.Core.Tracking;
+using Peft.Data.Synthetic;
+using Peft.Tests.Cli;
+using Peft.Tests.Host;
+using Peft.Tracking.Mlruns;
+
+namespace Peft.Tests.Experiments;
+
+/// <summary><c>peft plan</c> and <c>peft run</c> as processes on a tiny world and a tiny random CLIP, logging to an mlruns folder.</summary>
+public sealed class PeftRunCommandTests : TempDirectory
+{
+    // Fast settings: no bisection for the probe, a small α/β search and 2 views for Tip-Adapter.
+    const string Methods = """{ "zero-shot": {}, "linear-probe": { "bisectionSteps": 0, "cGrid": [1, 100] }, "tip-adapter": { "augmentViews": 2, "searchStep": [10, 5] } }""";
+
+    public PeftRunCommandTests() : base("peft-run-cli-")
+    {
+        SyntheticWorld.Generate(Temp("world"), new SyntheticWorldOptions { PretrainCount = 0, TrainPerClass = 4, ValPerClass = 2, TestPerClass = 3, ImageSize = 32 });
+        RandomClip.Save(Temp("model.safetensors"), RandomClip.SmallViT, seed: 5);
+    }
+
+    string Experiment(string[] datasets, string shots, string seeds)
+    {
+        var entries = string.Join(", ", datasets.Select(d => $$"""{ "name": "{{d}}", "type": "coop_layout", "root": "world/synth_{{d}}" }"""));
+        File.WriteAllText(Temp("exp.json"), $$"""
+            {
+              "name": "cli-test", "backbone": { "model": "model.safetensors" },
+              "datasets": [ {{entries}} ], "shots": {{shots}}, "seeds": {{seeds}}, "trainViews": 2,
+              "cache": "cache", "output": "out", "tracking": { "uri": "mlruns" },
+              "methods": {{Methods}}
+            }
+            """);
+        return Temp("exp.json");
+    }
+
+    List<MlrunsRun> Runs()
+    {
+        var reader = new MlrunsReader(Temp("mlruns"));
+        var experiment = reader.FindExperiment("cli-test") ?? throw new InvalidOperationException("no experiment in mlruns");
+        return reader.Runs(experiment.ExperimentId).ToList();
+    }
+
+    List<MlrunsRun> CellRuns() => Runs().Where(r => r.Tags.GetValueOrDefault("peft.role") == "cell").ToList();
+
+    void AssertEveryCellFinishedOnce(int cells)
+    {
+        var finished = CellRuns().Where(r => r.Status == RunStatus.Finished).GroupBy(r => r.Tags["peft.cell"]).ToList();
+        Assert.Equal(cells, finished.Count);
+        Assert.All(finished, g => Assert.Single(g));
+        Assert.DoesNotContain(CellRuns(), r => r.Status == RunStatus.Running);
+        Assert.Equal(cells, Directory.GetFiles(Temp("out/results"), "*.json", SearchOption.AllDirectories).Length);
+    }
+
+    [Fact]
+    public void PlanRunAndRerunAGridOfTwoDatasetsTwoShotsTwoSeedsThreeMethods()
+    {
+        var exp = Experiment(["shapes", "fine"], "[1, 2]", "[1, 2]");
+        var (code, stdout, stderr) = PeftProcess.Run("plan", exp);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("24 cells: 24 pending, 0 done", stdout);
+
+        (code, _, stderr) = PeftProcess.Run("run", exp);
+        Assert.True(code == 0, stderr);
+        AssertEveryCellFinishedOnce(24);
+        var parent = Assert.Single(Runs(), r => r.Tags.GetValueOrDefault("peft.role") == "parent");
+        Assert.Equal(RunStatus.Finished, parent.Status);
+        var probe = CellRuns().Single(r => r.Tags["peft.cell"] == "fine/2/1/linear-probe");
+        Assert.Equal(parent.RunId, probe.Tags["mlflow.parentRunId"]);
+        Assert.Equal("[1, 100]", probe.Params["method.cGrid"]);
+        Assert.InRange(probe.LatestMetrics["test_top1"].Value, 0, 100);
+        Assert.True(File.Exists(Path.Combine(probe.ArtifactDirectory!, "split.json")));
+        Assert.Contains("report:   ./peft report", stderr);
+
+        (code, stdout, _) = PeftProcess.Run("plan", exp);
+        Assert.Contains("24 cells: 0 pending, 24 done", stdout);
+        (code, _, stderr) = PeftProcess.Run("run", exp);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("0 cells run, 24 already done", stderr);
+        Assert.Equal(24, CellRuns().Count);
+
+        (code, stdout, _) = PeftProcess.Run("plan", exp, "--shard", "1/3");
+        Assert.Contains("9 cells in shard 1/3 (of 24)", stdout); // 8 groups round-robin: 3 of them
+        (code, _, stderr) = PeftProcess.Run("plan", exp, "--set", "shots:0=0", "--set", "methods:tip-adapter:augmentViews=0");
+        Assert.Equal(1, code);
+        Assert.Contains("shots:0: must be ≥ 1, got 0", stderr);
+        Assert.Contains("methods:tip-adapter:augmentViews: must be at least 1, got 0", stderr);
+    }
+
+    [Fact]
+    public void ARunKilledAtSeveralPointsCompletesOnRerunWithOneFinishedRunPerCell()
+    {
+        var exp = Experiment(["shapes"], "[1, 2]", "[1]");
+        foreach (int k in new[] { 1, 2, 3 })
+            RunAndKillAtStartLine(exp, k);
+        var (code, _, stderr) = PeftProcess.Run("run", exp);
+        Assert.True(code == 0, stderr);
+        AssertEveryCellFinishedOnce(6);
+        Assert.Contains(CellRuns(), r => r.Status == RunStatus.Killed); // stale runs of killed cells were ended
+    }
+
+    /// <summary>Starts <c>peft run</c> and kills it (SIGKILL) when its k-th "cell … start:" line appears on stderr.</summary>
+    void RunAndKillAtStartLine(string exp, int k)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { PeftProcess.Dll, "run", exp }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        int starts = 0;
+        var killed = new ManualResetEventSlim();
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null && e.Data.Contains(" start: ") && Interlocked.Increment(ref starts) == k)
+            {
+                p.Kill();
+                killed.Set();
+            }
+        };
+        p.OutputDataReceived += (_, _) => { };
+        p.BeginErrorReadLine();
+        p.BeginOutputReadLine();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(entireProcessTree: true); throw new TimeoutException("peft run did not stop"); }
+        p.WaitForExit();
+        Assert.True(killed.IsSet, $"the run ended (exit {p.ExitCode}) before its start line {k}");
+    }
+
+    [Fact]
+    public async Task TwoShardsAtOnceOnOneMlrunsFolderAndCacheRunEveryCellOnce()
+    {
+        var exp = Experiment(["shapes", "fine"], "[1]", "[1, 2]");
+        var shards = await Task.WhenAll(
+            Task.Run(() => PeftProcess.Run("run", exp, "--shard", "0/2")),
+            Task.Run(() => PeftProcess.Run("run", exp, "--shard", "1/2")));
+        foreach (var (code, _, stderr) in shards) Assert.True(code == 0, stderr);
+        AssertEveryCellFinishedOnce(12);
+        var parents = Runs().Where(r => r.Tags.GetValueOrDefault("peft.role") == "parent").ToList();
+        Assert.Equal(["0/2", "1/2"], parents.Select(p => p.Tags["peft.shard"]).Order());
+        Assert.All(parents, p => Assert.Equal(RunStatus.Finished, p.Status));
+        Assert.Empty(Directory.GetFiles(Temp("cache"), "*.tmp", SearchOption.AllDirectories));
+    }
+}
