@@ -17,6 +17,7 @@ var root = new RootCommand("Peft.Framework: compare parameter-efficient adaptati
     },
     PlanCommand.Create(),
     RunCommand.Create(),
+    ReportCommand.Create(),
     MethodsCommand.Create(),
     ModelsCommand.Create(),
     PretrainCommand.Create(),

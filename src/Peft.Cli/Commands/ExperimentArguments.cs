@@ -29,9 +29,15 @@ sealed class ExperimentArguments
     /// <summary>Loads plugins, reads and validates the experiment (every problem at once), and resolves the shard.</summary>
     public (ExperimentSpec Spec, Shard Shard) Read(ParseResult parse)
     {
-        var catalog = MethodCatalog.Load(parse.GetValue(Plugins));
-        var config = ExperimentConfiguration.Load(parse.GetValue(File)!, parse.GetValue(Set));
-        var spec = new ExperimentReader(catalog).Read(config);
+        var spec = ReadSpec(parse.GetValue(File)!, parse);
         return (spec, Host.Experiments.Shard.Resolve(parse.GetValue(Shard), parse.GetValue(ShardCount)));
+    }
+
+    /// <summary>Loads plugins and reads and validates the experiment file with the command line's overrides.</summary>
+    public ExperimentSpec ReadSpec(string file, ParseResult parse)
+    {
+        var catalog = MethodCatalog.Load(parse.GetValue(Plugins));
+        var config = ExperimentConfiguration.Load(file, parse.GetValue(Set));
+        return new ExperimentReader(catalog).Read(config);
     }
 }

@@ -17,6 +17,8 @@ public static class RunCommand
         var args = new ExperimentArguments();
         var command = new Command("run", "Run an experiment: every cell (dataset × shots × seed × method) not finished yet, logged to MLflow and to <output>/results.");
         args.AddTo(command);
+        var noReport = new Option<bool>("--no-report") { Description = "Do not write the report (<output>/report) and print the table at the end" };
+        command.Add(noReport);
         command.SetAction(parse =>
         {
             var (spec, shard) = args.Read(parse);
@@ -48,7 +50,13 @@ public static class RunCommand
                 Console.Error.WriteLine($"results:  {spec.ResultsDir}");
                 Console.Error.WriteLine($"tracking: {tracker.Uri} (experiment '{spec.Tracking.ExperimentName}'" +
                                         (summary.ParentRunId is { } id ? $", parent run {id})" : ")"));
-                Console.Error.WriteLine($"report:   ./peft report {parse.GetValue(args.File)}");
+                var results = new LocalResultStore(spec.OutputDir).ReadAll();
+                if (!parse.GetValue(noReport) && shard.IsAll && !summary.Cancelled && results.Count > 0)
+                {
+                    Console.Error.WriteLine();
+                    ExperimentReport.Write(spec.Name, results, Path.Combine(spec.OutputDir, "report"), null);
+                }
+                else Console.Error.WriteLine($"report:   ./peft report {parse.GetValue(args.File)}");
                 if (summary.Cancelled) Console.Error.WriteLine("interrupted: run the same command again to resume");
                 return summary.ExitCode;
             }

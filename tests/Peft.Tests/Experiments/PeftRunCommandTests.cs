@@ -59,7 +59,7 @@ public sealed class PeftRunCommandTests : TempDirectory
         Assert.True(code == 0, stderr);
         Assert.Contains("24 cells: 24 pending, 0 done", stdout);
 
-        (code, _, stderr) = PeftProcess.Run("run", exp);
+        (code, stdout, stderr) = PeftProcess.Run("run", exp);
         Assert.True(code == 0, stderr);
         AssertEveryCellFinishedOnce(24);
         var parent = Assert.Single(Runs(), r => r.Tags.GetValueOrDefault("peft.role") == "parent");
@@ -69,7 +69,21 @@ public sealed class PeftRunCommandTests : TempDirectory
         Assert.Equal("[1, 100]", probe.Params["method.cGrid"]);
         Assert.InRange(probe.LatestMetrics["test_top1"].Value, 0, 100);
         Assert.True(File.Exists(Path.Combine(probe.ArtifactDirectory!, "split.json")));
-        Assert.Contains("report:   ./peft report", stderr);
+        // The run ends with the report of the whole grid; 'peft report' gives the same from the output folder or mlruns.
+        Assert.Contains("zero-shot", stdout);
+        var csv = File.ReadAllText(Temp("out/report/results.csv"));
+        Assert.Equal(25, csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.True(File.Exists(Temp("out/report/report.html")) && File.Exists(Temp("out/report/plots/accuracy-average.png")));
+        (code, stdout, stderr) = PeftProcess.Run("report", Temp("mlruns"), "--out", Temp("from-mlruns"), "--baseline", "linear-probe");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(csv, File.ReadAllText(Temp("from-mlruns/results.csv")));
+        Assert.Contains("Comparison with linear-probe", File.ReadAllText(Temp("from-mlruns/report.md")));
+        (code, _, stderr) = PeftProcess.Run("report", Temp("out"), "--out", Temp("from-out"));
+        Assert.True(code == 0, stderr);
+        Assert.Equal(csv, File.ReadAllText(Temp("from-out/results.csv")));
+        (code, _, stderr) = PeftProcess.Run("report", Temp("mlruns"), "--experiment", "nope");
+        Assert.Equal(1, code);
+        Assert.Contains("no experiment named 'nope'; experiments with cells: 'cli-test'", stderr);
 
         (code, stdout, _) = PeftProcess.Run("plan", exp);
         Assert.Contains("24 cells: 0 pending, 24 done", stdout);

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Peft.Host.Experiments;
+using Peft.Host.Reporting;
+
+namespace Peft.Cli.Commands;
+
+/// <summary>
+/// <c>peft report</c>: Markdown, HTML, CSV and PNG plots of an experiment's results, read from the experiment's local
+/// results (an experiment file, or its output folder) or from an <c>mlruns</c> folder; the main table goes to stdout.
+/// </summary>
+public static class ReportCommand
+{
+    public static Command Create()
+    {
+        var args = new ExperimentArguments();
+        var source = new Argument<string>("source")
+        {
+            Description = "An experiment file (experiments/*.json), an experiment's output folder (runs/<name>), or an mlruns folder",
+        };
+        var experiment = new Option<string?>("--experiment") { Description = "With an mlruns folder: the MLflow experiment to report (needed when it holds several)" };
+        var output = new Option<string?>("--out") { Description = "Report folder (default: <output>/report for an experiment, ./report-<name> for mlruns)" };
+        var baseline = new Option<string?>("--baseline") { Description = $"Method the others are compared with (default: {ReportOptions.DefaultBaseline} if present, else the first)" };
+        var command = new Command("report", "Write report.md, report.html, results.csv and accuracy-vs-shots plots for an experiment, and print its main table.")
+        {
+            source, experiment, output, baseline, args.Set, args.Plugins,
+        };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(source)!;
+            string name, defaultOut;
+            IReadOnlyList<CellResult> results;
+            if (File.Exists(path))
+            {
+                var spec = args.ReadSpec(path, parse);
+                (name, results, defaultOut) = (spec.Name, new LocalResultStore(spec.OutputDir).ReadAll(), Path.Combine(spec.OutputDir, "report"));
+            }
+            else if (Directory.Exists(Path.Combine(path, "results")))
+                (name, results, defaultOut) = (Path.GetFileName(Path.GetFullPath(path)), new LocalResultStore(path).ReadAll(), Path.Combine(path, "report"));
+            else if (Directory.Exists(path))
+            {
+                var loaded = MlrunsResults.Read(path, parse.GetValue(experiment));
+                if (loaded.Superseded > 0)
+                    Console.Error.WriteLine($"note: {loaded.Superseded} older finished run(s) of the same cells ignored (the newest run of each cell counts)");
+                (name, results, defaultOut) = (loaded.ExperimentName, loaded.Results, Path.GetFullPath($"report-{loaded.ExperimentName}"));
+            }
+            else throw new FileNotFoundException($"{path}: no such experiment file or folder");
+            if (results.Count == 0) throw new ReportException($"{path}: no finished cells yet (run the experiment first: ./peft run <experiment>)");
+
+            ExperimentReport.Write(name, results, parse.GetValue(output) ?? defaultOut, parse.GetValue(baseline));
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+using Peft.Core.Tracking;
+using Peft.Host.Experiments;
+using Peft.Tracking.Mlruns;
+
+namespace Peft.Host.Reporting;
+
+/// <summary>
+/// The cells of an experiment read back from an <c>mlruns</c> folder: its FINISHED child runs (tag
+/// <c>peft.role = cell</c>), mapped through <see cref="TrackingNames"/>. When a cell finished more than once (the same
+/// experiment run from two output folders), the newest run counts and the others are reported as superseded.
+/// </summary>
+public static class MlrunsResults
+{
+    public sealed record Loaded(string ExperimentName, IReadOnlyList<CellResult> Results, int Superseded);
+
+    public static Loaded Read(string mlruns, string? experimentName)
+    {
+        var reader = new MlrunsReader(mlruns);
+        var candidates = reader.Experiments()
+            .Where(e => reader.Runs(e.ExperimentId).Any(IsCell)).ToList();
+        MlrunsExperiment experiment;
+        if (experimentName is not null)
+            experiment = reader.FindExperiment(experimentName)
+                ?? throw new ReportException($"{reader.Root}: no experiment named '{experimentName}'; experiments with cells: {Names(candidates)}");
+        else if (candidates.Count == 1)
+            experiment = candidates[0];
+        else
+            throw new ReportException(candidates.Count == 0
+                ? $"{reader.Root}: no experiment with finished cells (runs tagged {TrackingNames.RoleTag}=cell)"
+                : $"{reader.Root}: several experiments ({Names(candidates)}); pick one with --experiment NAME");
+
+        var newest = reader.Runs(experiment.ExperimentId).Where(r => IsCell(r) && r.Status == RunStatus.Finished)
+            .GroupBy(r => r.Tags.GetValueOrDefault(TrackingNames.CellTag) ?? r.RunId)
+            .Select(g => (Run: g.OrderByDescending(r => r.EndTime ?? 0).ThenBy(r => r.RunId, StringComparer.Ordinal).First(), Count: g.Count()))
+            .ToList();
+        var results = newest.Select(x => ToResult(x.Run))
+            .OrderBy(r => r.Dataset, StringComparer.Ordinal).ThenBy(r => r.Shots).ThenBy(r => r.Seed).ThenBy(r => r.Method, StringComparer.Ordinal)
+            .ToList();
+        return new Loaded(experiment.Name, results, newest.Sum(x => x.Count - 1));
+    }
+
+    static bool IsCell(MlrunsRun run) => run.IsActive && run.Tags.GetValueOrDefault(TrackingNames.RoleTag) == "cell";
+
+    static string Names(IEnumerable<MlrunsExperiment> experiments) =>
+        string.Join(", ", experiments.Select(e => $"'{e.Name}'").DefaultIfEmpty("none"));
+
+    static CellResult ToResult(MlrunsRun run)
+    {
+        string Param(string key) => run.Params.TryGetValue(key, out var v) ? v
+            : throw new ReportException($"{run.Directory}: run '{run.RunName}' has no param '{key}'");
+        double Metric(string key) => run.LatestMetrics.TryGetValue(key, out var m) ? m.Value
+            : throw new ReportException($"{run.Directory}: run '{run.RunName}' has no metric '{key}'");
+        double? Optional(string key) => run.LatestMetrics.TryGetValue(key, out var m) ? m.Value : null;
+        int Int(string key) => int.TryParse(Param(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v
+            : throw new ReportException($"{run.Directory}: param '{key}' is not an integer: '{Param(key)}'");
+
+        var options = run.Params.Where(p => p.Key.StartsWith(TrackingNames.MethodOptionPrefix, StringComparison.Ordinal))
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .ToDictionary(p => p.Key[TrackingNames.MethodOptionPrefix.Length..], p => p.Value);
+        return new CellResult(Param(TrackingNames.Dataset), Int(TrackingNames.Shots), Int(TrackingNames.Seed), Param(TrackingNames.Method),
+            Metric(TrackingNames.TestTop1), Metric(TrackingNames.TestMeanPerClass), Optional(TrackingNames.ValTop1),
+            Metric(TrackingNames.FitSeconds), (long)Metric(TrackingNames.TrainableParameters), Optional(TrackingNames.PeakMemoryMb) ?? double.NaN,
+            options);
+    }
+}
