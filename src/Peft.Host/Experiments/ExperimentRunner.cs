@@ -37,10 +37,12 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         var started = DateTimeOffset.UtcNow;
         var invocation = $"{started:yyyyMMdd-HHmmss}-{Environment.ProcessId}";
         var parentName = $"{spec.Name} ({started.ToLocalTime():yyyy-MM-dd HH:mm:ss})" + (Shard.IsAll ? "" : $" shard {Shard}");
+        EndParentsOfDeadInvocations(experimentId);
         var parentId = tracker.CreateRun(experimentId, parentName, Now, new Dictionary<string, string>
         {
             [TrackingNames.ExperimentTag] = spec.Name, [TrackingNames.InvocationTag] = invocation, [TrackingNames.RoleTag] = "parent",
             [TrackingNames.ShardTag] = Shard.ToString(), [TrackingNames.CodeVersionTag] = CodeVersion.Current,
+            [TrackingNames.ProcessTag] = ProcessIdentity.Current,
         });
         tracker.LogBatch(parentId, [], CommonParams(), new Dictionary<string, string>());
 
@@ -100,6 +102,17 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         }
         tracker.EndRun(parentId, failures.Count == 0 ? RunStatus.Finished : RunStatus.Failed, Now);
         return new RunSummary(ran, skipped, failures, Cancelled: false, parentId);
+    }
+
+    /// <summary>
+    /// Parent runs left RUNNING by an invocation of this machine that was killed (SIGKILL, power loss) end KILLED.
+    /// A parent from another machine may belong to a shard still running there, so it is left alone.
+    /// </summary>
+    void EndParentsOfDeadInvocations(string experimentId)
+    {
+        foreach (var run in tracker.FindRuns(experimentId, TrackingNames.RoleTag, "parent"))
+            if (run.Status == RunStatus.Running && run.Tags.TryGetValue(TrackingNames.ProcessTag, out var process) && ProcessIdentity.IsGone(process))
+                TryEnd(run.RunId, RunStatus.Killed);
     }
 
     bool Interactive => ReferenceEquals(Log, Console.Error) && !Console.IsErrorRedirected;

@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 namespace Peft.Host.Pretraining;
 
 /// <summary>One captioned pretraining image (a line of <c>pretrain/captions.jsonl</c>).</summary>
-public sealed record CaptionedImage(string ImagePath, string Caption);
+public sealed record CaptionedImage(string ImagePath, string Caption, string ShapeCaption);
 
 /// <summary>Loss of one epoch (mean over its steps) and its wall time.</summary>
 public sealed record EpochResult(int Epoch, double MeanLoss, double LastLoss, TimeSpan Elapsed);
@@ -104,7 +104,12 @@ public sealed class ClipPretrainer
             var root = doc.RootElement;
             if (!root.TryGetProperty("image", out var img) || !root.TryGetProperty("caption", out var cap))
                 throw new InvalidDataException($"{file}:{line}: needs \"image\" and \"caption\"");
-            list.Add(new CaptionedImage(Path.Combine(dataDir, "pretrain", img.GetString()!), cap.GetString()!));
+            var shapes = root.TryGetProperty("objects", out var objects) && objects.ValueKind == JsonValueKind.Array
+                ? objects.EnumerateArray().Select(o => o.TryGetProperty("shape", out var sh) ? sh.GetString() : null).OfType<string>().ToList()
+                : [];
+            if (shapes.Count == 0) throw new InvalidDataException($"{file}:{line}: needs \"objects\" with their \"shape\"");
+            list.Add(new CaptionedImage(Path.Combine(dataDir, "pretrain", img.GetString()!), cap.GetString()!,
+                string.Join(" and ", shapes.Select(sh => $"a {sh}"))));
         }
         return list;
     }
@@ -149,6 +154,7 @@ public sealed class ClipPretrainer
         }
         using var imagesHandle = images;
         using var tokens = ClipTokenizer.Default.TokenizeToTensor(items.Select(i => i.Caption).ToList(), r.Model.ContextLength, truncate: true);
+        using var shapeTokens = ClipTokenizer.Default.TokenizeToTensor(items.Select(i => i.ShapeCaption).ToList(), r.Model.ContextLength, truncate: true);
         dataClock.Stop();
         Log.WriteLine($"data: {items.Count} captioned images ({r.Data.ImageSize} px → {r.Model.ImageSize} px), decoded in {dataClock.Elapsed.TotalSeconds:F1} s");
 
@@ -159,7 +165,7 @@ public sealed class ClipPretrainer
         long paramCount = model.parameters().Sum(p => p.numel());
         Log.WriteLine($"model: {model.Config.Describe()}, text {r.Model.TextLayers}×{r.Model.TextWidth}, context {r.Model.ContextLength}; {paramCount / 1e6:F2} M parameters; threads {r.Threads}, seed {r.Seed}");
 
-        var epochs = Train(model, images, tokens, g);
+        var epochs = Train(model, images, tokens, g, shapeTokens);
         var trainTime = total.Elapsed - dataClock.Elapsed;
         model.SetTrainable(false);
         float finalScale = model.LogitScale;
@@ -185,7 +191,9 @@ public sealed class ClipPretrainer
     }
 
     /// <summary>The training loop on preprocessed images [N,3,S,S] and tokens [N,L].</summary>
-    public List<EpochResult> Train(ClipModel model, Tensor images, Tensor tokens, Generator g)
+    /// <param name="shapeTokens">Shape-only captions, used instead of <paramref name="tokens"/> for a random
+    /// <c>data.shape_caption_fraction</c> of each batch (drawn from <paramref name="g"/> only when the fraction is positive).</param>
+    public List<EpochResult> Train(ClipModel model, Tensor images, Tensor tokens, Generator g, Tensor? shapeTokens = null)
     {
         var r = Recipe;
         long n = images.shape[0];
@@ -212,6 +220,11 @@ public sealed class ClipPretrainer
                     var idx = order.narrow(0, s * batch, batch);
                     var x = images.index_select(0, idx);
                     var t = tokens.index_select(0, idx);
+                    if (shapeTokens is not null && r.Data.ShapeCaptionFraction > 0)
+                    {
+                        var swap = rand(batch, generator: g).lt(r.Data.ShapeCaptionFraction).unsqueeze(1);
+                        t = where(swap, shapeTokens.index_select(0, idx), t);
+                    }
                     var fi = nn.functional.normalize(model.ForwardImage(x), dim: -1);
                     var ft = nn.functional.normalize(model.ForwardText(t), dim: -1);
                     var logits = logitScale.exp() * fi.matmul(ft.t());

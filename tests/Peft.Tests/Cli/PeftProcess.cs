@@ -17,7 +17,12 @@ static class PeftProcess
         }
     }
 
-    public static (int exitCode, string stdout, string stderr) Run(params string[] args)
+    /// <summary>The repository root (where experiments/ and data/ are).</summary>
+    public static string Repository => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Dll)!, "..", "..", "..", "..", "..", ".."));
+
+    public static (int exitCode, string stdout, string stderr) Run(params string[] args) => Run(TimeSpan.FromMinutes(3), args);
+
+    public static (int exitCode, string stdout, string stderr) Run(TimeSpan timeout, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Dll);
@@ -25,7 +30,7 @@ static class PeftProcess
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(3)))
+        if (!p.WaitForExit(timeout))
         {
             p.Kill(entireProcessTree: true);
             throw new TimeoutException($"peft {string.Join(" ", args)} did not finish");

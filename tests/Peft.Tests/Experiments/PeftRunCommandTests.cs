@@ -110,6 +110,13 @@ public sealed class PeftRunCommandTests : TempDirectory
         Assert.True(code == 0, stderr);
         AssertEveryCellFinishedOnce(6);
         Assert.Contains(CellRuns(), r => r.Status == RunStatus.Killed); // stale runs of killed cells were ended
+        // Parents that killed invocations left RUNNING were ended KILLED by the next invocation (a kill can land after
+        // a short invocation's last cell, when its parent had already finished); none stays RUNNING.
+        var parents = Runs().Where(r => r.Tags.GetValueOrDefault("peft.role") == "parent").OrderBy(r => r.StartTime).ToList();
+        Assert.Equal(4, parents.Count);
+        Assert.DoesNotContain(parents, p => p.Status == RunStatus.Running);
+        Assert.Equal(RunStatus.Killed, parents[0].Status);
+        Assert.Equal(RunStatus.Finished, parents[3].Status);
     }
 
     /// <summary>Starts <c>peft run</c> and kills it (SIGKILL) when its k-th "cell … start:" line appears on stderr.</summary>

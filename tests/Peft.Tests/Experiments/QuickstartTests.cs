@@ -1,0 +1,83 @@
+using Peft.Core.Tracking;
+using Peft.Host.Experiments;
+using Peft.Tests.Cli;
+using Peft.Tracking.Mlruns;
+
+namespace Peft.Tests.Experiments;
+
+/// <summary>
+/// The embedded default end to end, reduced (shots 1 and 16, seed 1): <c>experiments/quickstart.json</c> with the
+/// shipped tiny CLIP on the synthetic tasks. Checks the outputs a user is promised (a finished run per cell in mlruns,
+/// the report, the plots) and the behaviour the synthetic world was designed for (issue 4): every method beats chance,
+/// and on the shifted task at 16 shots every trained method beats zero-shot; a rerun with the same seed is bit-identical.
+/// </summary>
+public sealed class QuickstartTests() : TempDirectory("peft-quickstart-")
+{
+    static readonly string Experiment = Path.Combine(PeftProcess.Repository, "experiments", "quickstart.json");
+    static readonly string[] Trained = ["linear-probe", "coop", "clip-adapter", "tip-adapter", "tip-adapter-f"];
+
+    (int, string, string) Run(string output, params string[] extra) => PeftProcess.Run(TimeSpan.FromMinutes(20),
+        ["run", Experiment, "--set", $"output={Temp(output)}", "--set", $"tracking:uri={Temp("mlruns")}",
+         "--set", $"dataRoot={Temp("synth")}", "--set", $"cache={Temp("cache")}", "--set", "seeds=[1]", .. extra]);
+
+    [Fact]
+    public void ReducedQuickstartWritesEveryRunAndTheReportAndShowsTheIntendedBehaviour()
+    {
+        var (code, stdout, stderr) = Run("out", "--set", "shots=[1,16]");
+        Assert.True(code == 0, stderr);
+
+        // mlruns: one FINISHED child run per cell, under one FINISHED parent.
+        var reader = new MlrunsReader(Temp("mlruns"));
+        var runs = reader.Runs(reader.FindExperiment("quickstart")!.ExperimentId);
+        var cells = runs.Where(r => r.Tags.GetValueOrDefault(TrackingNames.RoleTag) == "cell").ToList();
+        Assert.Equal(3 * 2 * 1 * 6, cells.Count);
+        Assert.All(cells, r => Assert.Equal(RunStatus.Finished, r.Status));
+        Assert.Equal(cells.Count, cells.Select(r => r.Tags[TrackingNames.CellTag]).Distinct().Count());
+        Assert.Equal(RunStatus.Finished, Assert.Single(runs, r => r.Tags.GetValueOrDefault(TrackingNames.RoleTag) == "parent").Status);
+
+        // The report, its plots, and the table on stdout.
+        foreach (var file in new[] { "report.md", "report.html", "results.csv", "plots/accuracy-average.png", "plots/accuracy-synth_shift.png" })
+            Assert.True(File.Exists(Temp($"out/report/{file}")), file);
+        Assert.Contains("tip-adapter-f", stdout);
+
+        var results = new LocalResultStore(Temp("out")).ReadAll();
+        double Acc(string dataset, int shots, string method) => results.Single(r => r.Dataset == dataset && r.Shots == shots && r.Method == method).TestTop1;
+        var chance = new Dictionary<string, double> { ["synth_shapes"] = 10, ["synth_fine"] = 100.0 / 12, ["synth_shift"] = 10 };
+        foreach (var (dataset, level) in chance)
+        {
+            Assert.True(Acc(dataset, 1, "zero-shot") > 2 * level, $"zero-shot on {dataset}: {Acc(dataset, 1, "zero-shot")}%");
+            foreach (var method in Trained)
+                Assert.True(Acc(dataset, 16, method) > 2 * level, $"{method} at 16 shots on {dataset}: {Acc(dataset, 16, method)}%");
+        }
+        foreach (var method in Trained)
+            Assert.True(Acc("synth_shift", 16, method) > Acc("synth_shift", 16, "zero-shot"),
+                $"{method} {Acc("synth_shift", 16, method)}% vs zero-shot {Acc("synth_shift", 16, "zero-shot")}% on synth_shift at 16 shots");
+
+        // Same seed, fresh output folder and tracking, shared cache: bit-identical accuracies and weights.
+        (code, _, stderr) = PeftProcess.Run(TimeSpan.FromMinutes(20), "run", Experiment, "--set", $"output={Temp("again")}",
+            "--set", $"tracking:uri={Temp("mlruns-again")}", "--set", $"dataRoot={Temp("synth")}", "--set", $"cache={Temp("cache")}",
+            "--set", "seeds=[1]", "--set", "shots=[16]", "--no-report");
+        Assert.True(code == 0, stderr);
+        var again = new LocalResultStore(Temp("again")).ReadAll();
+        Assert.Equal(18, again.Count);
+        foreach (var r in again)
+        {
+            var first = results.Single(x => x.CellKey == r.CellKey);
+            Assert.Equal(first.TestTop1, r.TestTop1);
+            Assert.Equal(first.TestMeanPerClass, r.TestMeanPerClass);
+            Assert.Equal(first.ValTop1, r.ValTop1);
+        }
+        var weights = Directory.GetFiles(Temp("mlruns-again"), TrackingNames.WeightsArtifact, SearchOption.AllDirectories);
+        Assert.NotEmpty(weights);
+        var firstWeights = Directory.GetFiles(Temp("mlruns"), TrackingNames.WeightsArtifact, SearchOption.AllDirectories)
+            .ToDictionary(CellOf, File.ReadAllBytes);
+        foreach (var w in weights) Assert.Equal(firstWeights[CellOf(w)], File.ReadAllBytes(w));
+    }
+
+    /// <summary>The cell key of the run whose artifact folder holds <paramref name="artifact"/> (from its tags folder).</summary>
+    static string CellOf(string artifact)
+    {
+        var run = Path.GetDirectoryName(Path.GetDirectoryName(artifact))!;
+        return File.ReadAllText(Path.Combine(run, "tags", TrackingNames.CellTag));
+    }
+}
