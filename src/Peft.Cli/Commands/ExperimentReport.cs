@@ -6,8 +6,13 @@ namespace Peft.Cli.Commands;
 /// <summary>Writes an experiment's report and prints its main table and where the files are (shared by <c>run</c> and <c>report</c>).</summary>
 static class ExperimentReport
 {
-    public static ReportFiles Write(string name, IReadOnlyList<CellResult> results, string outputDir, string? baseline)
+    /// <param name="datasetOrder">Datasets in the experiment file's order (tables and plots follow it); others sort by name.</param>
+    public static ReportFiles Write(string name, IReadOnlyList<CellResult> results, string outputDir, string? baseline,
+        IReadOnlyList<string>? datasetOrder = null)
     {
+        int Rank(string dataset) => datasetOrder is null || !datasetOrder.Contains(dataset) ? int.MaxValue : datasetOrder.ToList().IndexOf(dataset);
+        results = results.OrderBy(r => Rank(r.Dataset)).ThenBy(r => r.Dataset, StringComparer.Ordinal).ThenBy(r => r.Shots)
+            .ThenBy(r => r.Seed).ThenBy(r => r.Method, StringComparer.Ordinal).ToList();
         var options = new ReportOptions(outputDir) { Title = name, BaselineMethod = baseline };
         var summary = ExperimentSummary.Build(results, options);
         var files = ReportWriter.Write(summary, outputDir);

@@ -28,11 +28,13 @@ public static class ReportCommand
         {
             var path = parse.GetValue(source)!;
             string name, defaultOut;
+            IReadOnlyList<string>? order = null;
             IReadOnlyList<CellResult> results;
             if (File.Exists(path))
             {
                 var spec = args.ReadSpec(path, parse);
                 (name, results, defaultOut) = (spec.Name, new LocalResultStore(spec.OutputDir).ReadAll(), Path.Combine(spec.OutputDir, "report"));
+                order = spec.Datasets.Select(d => d.Name).ToList();
             }
             else if (Directory.Exists(Path.Combine(path, "results")))
                 (name, results, defaultOut) = (Path.GetFileName(Path.GetFullPath(path)), new LocalResultStore(path).ReadAll(), Path.Combine(path, "report"));
@@ -46,7 +48,7 @@ public static class ReportCommand
             else throw new FileNotFoundException($"{path}: no such experiment file or folder");
             if (results.Count == 0) throw new ReportException($"{path}: no finished cells yet (run the experiment first: ./peft run <experiment>)");
 
-            ExperimentReport.Write(name, results, parse.GetValue(output) ?? defaultOut, parse.GetValue(baseline));
+            ExperimentReport.Write(name, results, parse.GetValue(output) ?? defaultOut, parse.GetValue(baseline), order);
             return 0;
         });
         return command;

@@ -54,7 +54,7 @@ public static class RunCommand
                 if (!parse.GetValue(noReport) && shard.IsAll && !summary.Cancelled && results.Count > 0)
                 {
                     Console.Error.WriteLine();
-                    ExperimentReport.Write(spec.Name, results, Path.Combine(spec.OutputDir, "report"), null);
+                    ExperimentReport.Write(spec.Name, results, Path.Combine(spec.OutputDir, "report"), null, spec.Datasets.Select(d => d.Name).ToList());
                 }
                 else Console.Error.WriteLine($"report:   ./peft report {parse.GetValue(args.File)}");
                 if (summary.Cancelled) Console.Error.WriteLine("interrupted: run the same command again to resume");
