@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Peft.Clip.Model;
 
 /// <summary>
-/// A bias-free convolution followed by an eval-mode BatchNorm, computed as one convolution with folded weights
+/// A bias-free convolution followed by a BatchNorm; in eval mode computed as one convolution with folded weights
 /// (w·γ/√(σ²+ε), β − μ·γ/√(σ²+ε)). Saves a full pass over every activation map of the frozen ResNet. The
 /// modules keep their own parameters (and state_dict names); the folded copy is rebuilt when their dtype changes.
 /// </summary>
@@ -15,6 +15,13 @@ sealed class FoldedConvBatchNorm(Conv2d conv, BatchNorm2d norm, long stride = 1,
 
     public Tensor Forward(Tensor x)
     {
+        // Training (pretraining a tiny CLIP): batch statistics, as conv → BatchNorm in train mode; the folded copy
+        // is dropped because the weights and running statistics change.
+        if (norm.training)
+        {
+            Dispose();
+            return norm.forward(conv.forward(x));
+        }
         if (_weight is null || _weight.dtype != conv.weight!.dtype) Fold();
         return nn.functional.conv2d(x, _weight!, _bias, strides: [stride, stride], padding: [padding, padding]);
     }

@@ -49,8 +49,9 @@ public sealed class ClipPretrainer
     /// <summary>The configuration of the recipe's model (vocabulary of CLIP's BPE tokenizer).</summary>
     public static ClipConfig ConfigOf(TinyClipSize m) => new()
     {
-        EmbedDim = m.EmbedDim, ImageResolution = m.ImageSize, VisionLayers = [m.VisionLayers], VisionWidth = m.VisionWidth,
-        VisionPatchSize = m.PatchSize, ContextLength = m.ContextLength, VocabSize = ClipTokenizer.VocabSize,
+        EmbedDim = m.EmbedDim, ImageResolution = m.ImageSize, VisionWidth = m.VisionWidth,
+        VisionLayers = m.Vision == "resnet" ? [m.VisionLayers, m.VisionLayers, m.VisionLayers, m.VisionLayers] : [m.VisionLayers],
+        VisionPatchSize = m.Vision == "resnet" ? null : m.PatchSize, ContextLength = m.ContextLength, VocabSize = ClipTokenizer.VocabSize,
         TextWidth = m.TextWidth, TextLayers = m.TextLayers,
     };
 
@@ -70,13 +71,25 @@ public sealed class ClipPretrainer
             if (name == "logit_scale") { p.fill_(Math.Log(1 / temperature)); continue; }
             if (parts[^1] == "bias" || parts[^1].EndsWith("_bias", StringComparison.Ordinal)) { p.zero_(); continue; }
             if (parts.Length >= 2 && parts[^2].StartsWith("ln_", StringComparison.Ordinal)) { p.fill_(1.0); continue; }
+            if (vision && !c.IsVisionTransformer && IsBatchNormWeight(parts))
+            {
+                // openai/CLIP zeroes the last BatchNorm of every bottleneck, so each block starts as the identity.
+                p.fill_(parts[1].StartsWith("layer", StringComparison.Ordinal) && parts[^2] == "bn3" ? 0.0 : 1.0);
+                continue;
+            }
             double std = name switch
             {
                 "token_embedding.weight" => 0.02,
                 "positional_embedding" => 0.01,
                 "text_projection" => Math.Pow(c.TextWidth, -0.5),
                 "visual.class_embedding" or "visual.positional_embedding" or "visual.proj" => Math.Pow(c.VisionWidth, -0.5),
-                "visual.conv1.weight" => Math.Pow(3.0 * c.VisionPatchSize!.Value * c.VisionPatchSize.Value, -0.5),
+                "visual.conv1.weight" when c.IsVisionTransformer => Math.Pow(3.0 * c.VisionPatchSize!.Value * c.VisionPatchSize.Value, -0.5),
+                // ModifiedResNet: convolutions get the std of PyTorch's default init, U(±1/√fan_in) (openai/CLIP keeps
+                // it); the attention pool as openai/CLIP initialize_parameters (c_proj.in_features^-0.5).
+                _ when vision && !c.IsVisionTransformer && p.dim() == 4 => Math.Pow(3.0 * p.shape[1] * p.shape[2] * p.shape[3], -0.5),
+                "visual.attnpool.positional_embedding" => Math.Pow(p.shape[1], -0.5),
+                _ when name.StartsWith("visual.attnpool.", StringComparison.Ordinal) && name.EndsWith("_proj.weight", StringComparison.Ordinal)
+                    => Math.Pow(c.VisionWidth * 32, -0.5),
                 _ when name.EndsWith(".attn.in_proj_weight", StringComparison.Ordinal) => Math.Pow(width, -0.5),
                 _ when name.EndsWith(".attn.out_proj.weight", StringComparison.Ordinal) || name.EndsWith(".mlp.c_proj.weight", StringComparison.Ordinal)
                     => Math.Pow(width, -0.5) * Math.Pow(2.0 * layers, -0.5),
@@ -87,6 +100,10 @@ public sealed class ClipPretrainer
             p.copy_(r.mul_(std));
         }
     }
+
+    /// <summary>A BatchNorm gain of the ModifiedResNet: <c>bn1..3</c> or a downsample's second module.</summary>
+    static bool IsBatchNormWeight(string[] parts) => parts[^1] == "weight" && parts.Length >= 3 &&
+        ((parts[^2].Length == 3 && parts[^2].StartsWith("bn", StringComparison.Ordinal)) || (parts[^3] == "downsample" && parts[^2] == "1"));
 
     /// <summary>Reads <c>pretrain/captions.jsonl</c> of a synth output (image paths made absolute).</summary>
     public static List<CaptionedImage> ReadCaptions(string dataDir)

@@ -11,9 +11,14 @@ public sealed class PretrainRecipeException(string source, string key, string re
     public string Key { get; } = key;
 }
 
-/// <summary>Sizes of the tiny CLIP (a ViT image tower and a causal text tower, OpenAI layout).</summary>
+/// <summary>Sizes of the tiny CLIP (a ViT or ModifiedResNet image tower and a causal text tower, OpenAI layout).</summary>
 public sealed record TinyClipSize
 {
+    /// <summary>
+    /// <c>vit</c> or <c>resnet</c> (CLIP's ModifiedResNet: <see cref="VisionLayers"/> blocks in each of the 4 stages,
+    /// <see cref="VisionWidth"/> the stem width, attention pooling; <see cref="PatchSize"/> unused).
+    /// </summary>
+    public string Vision { get; init; } = "vit";
     public int ImageSize { get; init; } = 64;
     public int PatchSize { get; init; } = 8;
     public int VisionWidth { get; init; } = 128;
@@ -96,7 +101,7 @@ public sealed record PretrainRecipe
         var m = r.Obj(o, "model");
         var opt = r.Obj(o, "optimizer");
         var d = r.Obj(o, "data");
-        r.Known(m, "model.", ["image_size", "patch_size", "vision_width", "vision_layers", "text_width", "text_layers", "context_length", "embed_dim"]);
+        r.Known(m, "model.", ["vision", "image_size", "patch_size", "vision_width", "vision_layers", "text_width", "text_layers", "context_length", "embed_dim"]);
         r.Known(opt, "optimizer.", ["lr", "weight_decay", "beta1", "beta2", "eps", "warmup_steps", "min_lr"]);
         r.Known(d, "data.", ["image_size", "min_images", "max_images", "shape_caption_fraction", "eval_tasks"]);
         var def = new PretrainRecipe();
@@ -112,6 +117,7 @@ public sealed record PretrainRecipe
             CheckpointDtype = r.Str(o, "", "checkpoint_dtype", def.CheckpointDtype),
             Model = new TinyClipSize
             {
+                Vision = r.Str(m, "model.", "vision", def.Model.Vision),
                 ImageSize = r.Int(m, "model.", "image_size", def.Model.ImageSize),
                 PatchSize = r.Int(m, "model.", "patch_size", def.Model.PatchSize),
                 VisionWidth = r.Int(m, "model.", "vision_width", def.Model.VisionWidth),
@@ -156,8 +162,17 @@ public sealed record PretrainRecipe
         Need(CheckpointDtype is "float16" or "float32", "checkpoint_dtype", $"must be \"float16\" or \"float32\" (got \"{CheckpointDtype}\")");
         var m = Model;
         Need(m.ImageSize >= 8, "model.image_size", $"must be ≥ 8 (got {m.ImageSize})");
-        Need(m.PatchSize >= 1 && m.ImageSize % m.PatchSize == 0, "model.patch_size", $"must divide model.image_size {m.ImageSize} (got {m.PatchSize})");
-        Need(m.VisionWidth >= 64 && m.VisionWidth % 64 == 0, "model.vision_width", $"must be a positive multiple of 64 (heads = width/64; got {m.VisionWidth})");
+        Need(m.Vision is "vit" or "resnet", "model.vision", $"must be \"vit\" or \"resnet\" (got \"{m.Vision}\")");
+        if (m.Vision == "vit")
+        {
+            Need(m.PatchSize >= 1 && m.ImageSize % m.PatchSize == 0, "model.patch_size", $"must divide model.image_size {m.ImageSize} (got {m.PatchSize})");
+            Need(m.VisionWidth >= 64 && m.VisionWidth % 64 == 0, "model.vision_width", $"must be a positive multiple of 64 (heads = width/64; got {m.VisionWidth})");
+        }
+        else
+        {
+            Need(m.ImageSize % 32 == 0, "model.image_size", $"must be a multiple of 32 for a ResNet (5 halvings; got {m.ImageSize})");
+            Need(m.VisionWidth >= 2 && m.VisionWidth % 2 == 0, "model.vision_width", $"must be a positive even number for a ResNet (pool heads = width/2; got {m.VisionWidth})");
+        }
         Need(m.TextWidth >= 64 && m.TextWidth % 64 == 0, "model.text_width", $"must be a positive multiple of 64 (heads = width/64; got {m.TextWidth})");
         Need(m.VisionLayers >= 1, "model.vision_layers", $"must be ≥ 1 (got {m.VisionLayers})");
         Need(m.TextLayers >= 1, "model.text_layers", $"must be ≥ 1 (got {m.TextLayers})");
@@ -187,7 +202,7 @@ public sealed record PretrainRecipe
             ["temperature_init"] = TemperatureInit, ["max_logit_scale"] = MaxLogitScale, ["checkpoint_dtype"] = CheckpointDtype,
             ["model"] = new JsonObject
             {
-                ["image_size"] = Model.ImageSize, ["patch_size"] = Model.PatchSize, ["vision_width"] = Model.VisionWidth,
+                ["vision"] = Model.Vision, ["image_size"] = Model.ImageSize, ["patch_size"] = Model.PatchSize, ["vision_width"] = Model.VisionWidth,
                 ["vision_layers"] = Model.VisionLayers, ["text_width"] = Model.TextWidth, ["text_layers"] = Model.TextLayers,
                 ["context_length"] = Model.ContextLength, ["embed_dim"] = Model.EmbedDim,
             },

@@ -23,12 +23,12 @@ public sealed class TinySynthFixture : IDisposable
 
 public sealed class PretrainTests(TinySynthFixture world) : IClassFixture<TinySynthFixture>
 {
-    static PretrainRecipe Tiny(int epochs = 2, string dtype = "float32") => new()
+    static PretrainRecipe Tiny(int epochs = 2, string dtype = "float32", string vision = "vit") => new()
     {
         Seed = 7, Threads = 1, BatchSize = 50, Epochs = epochs, CheckpointDtype = dtype,
         Model = new TinyClipSize
         {
-            ImageSize = 32, PatchSize = 8, VisionWidth = 64, VisionLayers = 1, TextWidth = 64, TextLayers = 1,
+            Vision = vision, ImageSize = 32, PatchSize = 8, VisionWidth = vision == "vit" ? 64 : 8, VisionLayers = 1, TextWidth = 64, TextLayers = 1,
             ContextLength = 24, EmbedDim = 32,
         },
         Optimizer = new PretrainOptimizer { Lr = 3e-3, WarmupSteps = 2, WeightDecay = 0.1 },
@@ -43,10 +43,12 @@ public sealed class PretrainTests(TinySynthFixture world) : IClassFixture<TinySy
         return (images, tokens);
     }
 
-    [Fact]
-    public void Loss_decreases_and_the_checkpoint_loads_with_the_same_features()
+    [Theory]
+    [InlineData("vit")]
+    [InlineData("resnet")] // BatchNorm in train mode while training, folded into the convolutions once frozen
+    public void Loss_decreases_and_the_checkpoint_loads_with_the_same_features(string vision)
     {
-        var r = Tiny(epochs: 4);
+        var r = Tiny(epochs: 4, vision: vision);
         var (images, tokens) = Data(r);
         using var _i = images;
         using var _t = tokens;
@@ -148,6 +150,10 @@ public sealed class PretrainRecipeTests
     [InlineData("""{"data": {"eval_tasks": [1]}}""", "data.eval_tasks")]
     [InlineData("""{"data": 3}""", "data")]
     [InlineData("""{"sed": 1}""", "sed")]
+    [InlineData("""{"model": {"vision": "swin"}}""", "model.vision")]
+    [InlineData("""{"model": {"vision": "resnet", "image_size": 48}, "data": {"image_size": 48}}""", "model.image_size")]
+    [InlineData("""{"model": {"vision": "resnet", "vision_width": 15}}""", "model.vision_width")]
+    [InlineData("""{"data": {"shape_caption_fraction": 1.5}}""", "data.shape_caption_fraction")]
     public void Validation_errors_name_the_key(string json, string key)
     {
         var e = Assert.Throws<PretrainRecipeException>(() => PretrainRecipe.Parse(json, "test.json"));
