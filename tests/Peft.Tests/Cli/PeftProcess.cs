@@ -18,7 +18,7 @@ static class PeftProcess
     }
 
     /// <summary>The repository root (where experiments/ and data/ are).</summary>
-    public static string Repository => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Dll)!, "..", "..", "..", "..", "..", ".."));
+    public static string Repository => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Dll)!, "..", "..", "..", "..", ".."));
 
     public static (int exitCode, string stdout, string stderr) Run(params string[] args) => Run(TimeSpan.FromMinutes(3), args);
 

@@ -137,6 +137,20 @@ public sealed class PretrainRecipeTests
         Assert.Equal(r, PretrainRecipe.Parse(r.ToJson()) with { Data = r.Data });
     }
 
+    [Fact]
+    public void The_shipped_tiny_clip_was_made_by_the_recipe_file_and_fits_the_size_limit()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "Peft.Framework.sln"))) dir = Path.GetDirectoryName(dir);
+        var model = Path.Combine(dir!, "data", "models", "tiny-clip.safetensors");
+        Assert.InRange(new FileInfo(model).Length, 1, 25_000_000);
+        var shipped = PretrainRecipe.Parse(SafeTensorsFile.ReadHeader(model).metadata["peft.pretrain.recipe"], model);
+        var file = PretrainRecipe.Load(Path.Combine(dir!, "experiments", "pretrain-tiny.json"));
+        Assert.Equal((file with { Description = "" }).ToJson(), (shipped with { Description = "" }).ToJson());
+        using var clip = ClipLoader.Load(model);
+        Assert.False(clip.Model.Config.IsVisionTransformer);
+    }
+
     [Theory]
     [InlineData("""{"optimizer": {"lr": -1}}""", "optimizer.lr")]
     [InlineData("""{"optimizer": {"lr": "fast"}}""", "optimizer.lr")]
