@@ -110,7 +110,14 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
     /// </summary>
     void EndParentsOfDeadInvocations(string experimentId)
     {
-        foreach (var run in tracker.FindRuns(experimentId, TrackingNames.RoleTag, "parent"))
+        IReadOnlyList<TrackedRun> parents;
+        try { parents = tracker.FindRuns(experimentId, TrackingNames.RoleTag, "parent"); }
+        catch (TrackingException e) when (e.Transient)
+        {
+            Log.WriteLine($"warning: could not look for parent runs of killed invocations ({e.Message}); they stay RUNNING");
+            return;
+        }
+        foreach (var run in parents)
             if (run.Status == RunStatus.Running && run.Tags.TryGetValue(TrackingNames.ProcessTag, out var process) && ProcessIdentity.IsGone(process))
                 TryEnd(run.RunId, RunStatus.Killed);
     }

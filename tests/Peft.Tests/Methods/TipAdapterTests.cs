@@ -57,8 +57,8 @@ public class TipAdapterTests
     public void SearchGridIsTheOfficialOne()
     {
         var defaults = new TipAdapterOptions();
-        Assert.Equal([7.0, 3.0], defaults.SearchScale);
-        Assert.Equal([200, 20], defaults.SearchStep);
+        Assert.Equal([7.0, 3.0], defaults.SearchScale!);
+        Assert.Equal([200, 20], defaults.SearchStep!);
         Assert.Equal(TipCache.Grid(7, 200), defaults.BetaGrid());
         Assert.Equal(TipCache.Grid(3, 20), defaults.AlphaGrid());
         Assert.Equal(TipCache.Grid(12, 20), new TipAdapterOptions { SearchScale = [12, 10], SearchStep = [20, 5] }.BetaGrid());
@@ -276,7 +276,7 @@ public class TipAdapterTests
             new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Item1, v.Item2))).Build();
         var bound = MethodOptionsBinder.Bind<TipAdapterFOptions>("tip-adapter-f",
             Section(("searchScale:0", "12"), ("searchScale:1", "10"), ("epochs", "100"), ("select", "best-val")));
-        Assert.Equal([12.0, 10.0], bound.SearchScale);
+        Assert.Equal([12.0, 10.0], bound.SearchScale!);
         Assert.Equal(100, bound.Epochs);
         Assert.Equal(0.01, bound.WeightDecay);
         var bad = Assert.Throws<MethodOptionsException>(() => catalog.Get("tip-adapter-f").Create(Section(("epochs", "0"))));

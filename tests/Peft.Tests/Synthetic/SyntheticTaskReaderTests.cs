@@ -29,7 +29,7 @@ public sealed class SyntheticTaskReaderTests() : TempDirectory("peft-synthreader
         var counts = new int[2];
         Parallel.For(0, 2, i => counts[i] = DatasetRegistry.Get("synth_shift").Read(root).Train.Count);
         Assert.Equal([1000, 1000], counts);
-        Assert.Equal(["shared"], Directory.GetFileSystemEntries(Dir).Select(Path.GetFileName).ToArray());
+        Assert.Equal(["shared"], Directory.GetFileSystemEntries(Dir).Select(p => Path.GetFileName(p)!).ToArray());
         Assert.Empty(SyntheticWorld.Verify(root));
     }
 
@@ -41,6 +41,6 @@ public sealed class SyntheticTaskReaderTests() : TempDirectory("peft-synthreader
         File.WriteAllText(Path.Combine(root, "notes.txt"), "mine");
         var e = Assert.Throws<DatasetFormatException>(() => DatasetRegistry.Get("synth_shapes").Read(root));
         Assert.Contains("not a synthetic world", e.Message);
-        Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(root).Select(Path.GetFileName).ToArray());
+        Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(root).Select(p => Path.GetFileName(p)!).ToArray());
     }
 }
