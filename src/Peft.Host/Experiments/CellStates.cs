@@ -29,6 +29,9 @@ public sealed class CellStates(LocalResultStore store, IExperimentTracker? track
     /// <summary>For a finished cell: ends its own run FINISHED if a crash left it RUNNING, any other RUNNING run KILLED, and drops its marker.</summary>
     public void SettleFinished(ExperimentCell cell)
     {
+        // The marker is deleted only after the run ended FINISHED: without one there is nothing to repair, and a
+        // rerun of a finished grid asks the tracker nothing (a search per cell is slow on big mlruns folders).
+        if (store.TryReadMarker(cell.Key) is null) return;
         var record = store.TryReadResult(cell.Key);
         foreach (var run in Runs(cell) ?? [])
             if (run.Status == RunStatus.Running)
