@@ -10,8 +10,8 @@ static class ExperimentReport
     public static ReportFiles Write(string name, IReadOnlyList<CellResult> results, string outputDir, string? baseline,
         IReadOnlyList<string>? datasetOrder = null)
     {
-        int Rank(string dataset) => datasetOrder is null || !datasetOrder.Contains(dataset) ? int.MaxValue : datasetOrder.ToList().IndexOf(dataset);
-        results = results.OrderBy(r => Rank(r.Dataset)).ThenBy(r => r.Dataset, StringComparer.Ordinal).ThenBy(r => r.Shots)
+        var rank = (datasetOrder ?? []).Select((d, i) => (d, i)).ToDictionary(x => x.d, x => x.i);
+        results = results.OrderBy(r => rank.GetValueOrDefault(r.Dataset, int.MaxValue)).ThenBy(r => r.Dataset, StringComparer.Ordinal).ThenBy(r => r.Shots)
             .ThenBy(r => r.Seed).ThenBy(r => r.Method, StringComparer.Ordinal).ToList();
         var options = new ReportOptions(outputDir) { Title = name, BaselineMethod = baseline };
         var summary = ExperimentSummary.Build(results, options);

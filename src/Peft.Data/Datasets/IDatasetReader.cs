@@ -11,4 +11,8 @@ public interface IDatasetReader
 
     /// <summary>Reads the dataset under <paramref name="root"/>; errors name the file or folder at fault.</summary>
     ImageDataset Read(string root);
+
+    /// <summary>True when <see cref="Read"/> creates its data in an absent or empty root (the synthetic tasks), so a
+    /// missing root is not an error before the first read.</summary>
+    bool CreatesMissingRoot => false;
 }

@@ -13,6 +13,8 @@ public sealed class SyntheticTaskReader(SyntheticTask task) : IDatasetReader
 
     public string Description => $"synthetic world task ({task.Description}); root = a 'peft data synth' folder, generated on first use if absent or empty";
 
+    public bool CreatesMissingRoot => true;
+
     public ImageDataset Read(string root)
     {
         EnsureWorld(root);

@@ -106,8 +106,7 @@ public sealed class ExperimentReader(MethodCatalog catalog)
                 : dataRoot;
             // Datasets without a root of their own share dataRoot: one problem for all of them.
             var at = entry["root"] is { Length: > 0 } ? $"{path}:root" : "dataRoot";
-            // The synthetic tasks generate their images into an absent or empty folder on first use.
-            if (reader is not Peft.Data.Synthetic.SyntheticTaskReader && !Directory.Exists(root) && !problems.Contains($"{at}: folder not found: {root}")) problems.Add($"{at}: folder not found: {root}");
+            if (!reader.CreatesMissingRoot && !Directory.Exists(root) && !problems.Contains($"{at}: folder not found: {root}")) problems.Add($"{at}: folder not found: {root}");
             list.Add(new DatasetSpec(name, reader.Name, root));
         }
         return list;

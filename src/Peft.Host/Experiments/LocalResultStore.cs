@@ -26,8 +26,8 @@ public sealed class LocalResultStore(string outputDir)
     public CellRecord? TryReadResult(string cellKey) => Read<CellRecord>(ResultPath(cellKey));
     public CellMarker? TryReadMarker(string cellKey) => Read<CellMarker>(MarkerPath(cellKey));
 
-    public void WriteResult(CellRecord record) => WriteAtomic(ResultPath(record.Cell), JsonSerializer.SerializeToUtf8Bytes(record, Json));
-    public void WriteMarker(CellMarker marker) => WriteAtomic(MarkerPath(marker.Cell), JsonSerializer.SerializeToUtf8Bytes(marker, Json));
+    public void WriteResult(CellRecord record) => AtomicWrite.Bytes(ResultPath(record.Cell), JsonSerializer.SerializeToUtf8Bytes(record, Json));
+    public void WriteMarker(CellMarker marker) => AtomicWrite.Bytes(MarkerPath(marker.Cell), JsonSerializer.SerializeToUtf8Bytes(marker, Json));
 
     public void DeleteMarker(string cellKey)
     {
@@ -51,26 +51,6 @@ public sealed class LocalResultStore(string outputDir)
         catch (JsonException e)
         {
             throw new InvalidDataException($"{path}: not a readable {typeof(T).Name} ({e.Message}); delete it to rerun the cell", e);
-        }
-    }
-
-    /// <summary>Writes <paramref name="bytes"/> to a temporary file beside <paramref name="path"/>, flushes it, and renames it into place.</summary>
-    public static void WriteAtomic(string path, byte[] bytes)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
         }
     }
 }

@@ -17,20 +17,28 @@ public static class MlrunsResults
     public static Loaded Read(string mlruns, string? experimentName)
     {
         var reader = new MlrunsReader(mlruns);
-        var candidates = reader.Experiments()
-            .Where(e => reader.Runs(e.ExperimentId).Any(IsCell)).ToList();
+        // Every run folder is read once: the chosen experiment's runs are kept from the scan that finds it.
+        List<(MlrunsExperiment Experiment, IReadOnlyList<MlrunsRun> Runs)> WithCells() => reader.Experiments()
+            .Select(e => (e, reader.Runs(e.ExperimentId))).Where(x => x.Item2.Any(IsCell)).ToList();
         MlrunsExperiment experiment;
+        IReadOnlyList<MlrunsRun> runs;
         if (experimentName is not null)
+        {
             experiment = reader.FindExperiment(experimentName)
-                ?? throw new ReportException($"{reader.Root}: no experiment named '{experimentName}'; experiments with cells: {Names(candidates)}");
-        else if (candidates.Count == 1)
-            experiment = candidates[0];
+                ?? throw new ReportException($"{reader.Root}: no experiment named '{experimentName}'; experiments with cells: {Names(WithCells().Select(x => x.Experiment))}");
+            runs = reader.Runs(experiment.ExperimentId);
+        }
         else
-            throw new ReportException(candidates.Count == 0
-                ? $"{reader.Root}: no experiment with finished cells (runs tagged {TrackingNames.RoleTag}=cell)"
-                : $"{reader.Root}: several experiments ({Names(candidates)}); pick one with --experiment NAME");
+        {
+            var candidates = WithCells();
+            if (candidates.Count != 1)
+                throw new ReportException(candidates.Count == 0
+                    ? $"{reader.Root}: no experiment with finished cells (runs tagged {TrackingNames.RoleTag}=cell)"
+                    : $"{reader.Root}: several experiments ({Names(candidates.Select(x => x.Experiment))}); pick one with --experiment NAME");
+            (experiment, runs) = candidates[0];
+        }
 
-        var newest = reader.Runs(experiment.ExperimentId).Where(r => IsCell(r) && r.Status == RunStatus.Finished)
+        var newest = runs.Where(r => IsCell(r) && r.Status == RunStatus.Finished)
             .GroupBy(r => r.Tags.GetValueOrDefault(TrackingNames.CellTag) ?? r.RunId)
             .Select(g => (Run: g.OrderByDescending(r => r.EndTime ?? 0).ThenBy(r => r.RunId, StringComparer.Ordinal).First(), Count: g.Count()))
             .ToList();
