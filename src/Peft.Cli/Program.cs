@@ -13,6 +13,7 @@ var root = new RootCommand("Peft.Framework: compare parameter-efficient adaptati
         DataCheckCommand.Create(),
         DataSplitCommand.Create(DatasetRegistry.Get),
         DataFeaturesCommand.Create(DatasetRegistry.Get),
+        DataExportCellCommand.Create(),
         DataSynthCommand.Create(),
     },
     PlanCommand.Create(),

@@ -35,7 +35,7 @@ public sealed class AttentionPool2d : nn.Module<Tensor, Tensor>
         long n = x.shape[0], c = x.shape[1];
         var tokens = x.flatten(2).transpose(1, 2);                        // [N, HW, C]
         tokens = cat([tokens.mean([1], keepdim: true), tokens], 1);       // [N, HW+1, C]
-        tokens = tokens + positional_embedding.to(tokens.dtype);
+        tokens = tokens.add(positional_embedding.to(tokens.dtype), RootedScalars.One);
         long l = tokens.shape[1], dh = c / _heads;
         var q = q_proj.forward(tokens.narrow(1, 0, 1)).view(n, 1, _heads, dh).transpose(1, 2);
         var k = k_proj.forward(tokens).view(n, l, _heads, dh).transpose(1, 2);

@@ -58,7 +58,7 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
         Tensor identity = x;
         if (downsample is not null)
             identity = folded ? _shortcut!.Forward(_stride > 1 ? nn.functional.avg_pool2d(x, _stride) : x) : downsample.forward(x);
-        return (h + identity).relu_().MoveToOuterDisposeScope();
+        return h.add(identity, RootedScalars.One).relu_().MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)

@@ -24,7 +24,7 @@ public sealed class ClipMlp : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var h = c_fc.forward(x);
         // QuickGELU as in openai/CLIP: x * sigmoid(1.702 x).
-        h = _activation == ClipActivation.QuickGelu ? h * sigmoid(h * 1.702) : nn.functional.gelu(h);
+        h = _activation == ClipActivation.QuickGelu ? h.mul(sigmoid(h.mul(RootedScalars.QuickGelu))) : nn.functional.gelu(h);
         return c_proj.forward(h).MoveToOuterDisposeScope();
     }
 }

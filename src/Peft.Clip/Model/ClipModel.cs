@@ -143,7 +143,7 @@ public sealed class ClipModel : nn.Module, Peft.Core.IFrozenTextEncoder
         long n = embeddings.shape[0], l = embeddings.shape[1];
         if (l > Config.ContextLength)
             throw new ArgumentException($"sequence length {l} exceeds the context length {Config.ContextLength}");
-        var x = embeddings.to(ComputeType) + positional_embedding.narrow(0, 0, l).to(ComputeType);
+        var x = embeddings.to(ComputeType).add(positional_embedding.narrow(0, 0, l).to(ComputeType), RootedScalars.One);
         x = ln_final.forward(transformer.forward(x));
         var index = eotIndex.to(ScalarType.Int64).view(n, 1, 1).expand(n, 1, x.shape[2]);
         var pooled = x.gather(1, index).squeeze(1);

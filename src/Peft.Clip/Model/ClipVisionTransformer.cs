@@ -39,7 +39,7 @@ public sealed class ClipVisionTransformer : nn.Module<Tensor, Tensor>
         patches = patches.flatten(2).transpose(1, 2);                 // [N, g², W]
         long n = patches.shape[0];
         var cls = class_embedding.to(patches.dtype).expand(n, 1, -1);
-        var tokens = cat([cls, patches], 1) + positional_embedding.to(patches.dtype);
+        var tokens = cat([cls, patches], 1).add(positional_embedding.to(patches.dtype), RootedScalars.One);
         tokens = transformer.forward(ln_pre.forward(tokens));
         var pooled = ln_post.forward(tokens.select(1, 0));
         return pooled.matmul(proj).MoveToOuterDisposeScope();

@@ -32,7 +32,7 @@ sealed class FoldedConvBatchNorm(Conv2d conv, BatchNorm2d norm, long stride = 1,
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var w = conv.weight!;
-        var scale = norm.weight!.to(ScalarType.Float32) / (norm.running_var!.to(ScalarType.Float32) + 1e-5).sqrt();
+        var scale = norm.weight!.to(ScalarType.Float32) / norm.running_var!.to(ScalarType.Float32).add(RootedScalars.BatchNormEps, RootedScalars.One).sqrt();
         var folded = w.to(ScalarType.Float32) * scale.view(-1, 1, 1, 1);
         // Keep the weight's memory layout (channels-last) so the convolution picks the same kernel.
         _weight = empty_strided(w.shape, w.stride(), w.dtype).copy_(folded).DetachFromDisposeScope();

@@ -25,8 +25,8 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = x + attn.forward(ln_1.forward(x));
-        h = h + mlp.forward(ln_2.forward(h));
+        var h = x.add(attn.forward(ln_1.forward(x)), RootedScalars.One);
+        h = h.add(mlp.forward(ln_2.forward(h)), RootedScalars.One);
         return h.MoveToOuterDisposeScope();
     }
 }

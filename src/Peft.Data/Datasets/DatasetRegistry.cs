@@ -10,7 +10,7 @@ public static class DatasetRegistry
     static readonly IReadOnlyList<IDatasetReader> Readers = BuildReaders();
     static readonly Dictionary<string, IDatasetReader> ByKey = BuildKeys();
 
-    /// <summary>All readers: the 11 CoOp datasets, the 4 ImageNet variants, <c>imagefolder</c> (default options), <c>coop_layout</c> and the synthetic world's three tasks.</summary>
+    /// <summary>All readers: the 11 CoOp datasets, the 4 ImageNet variants, <c>imagefolder</c> (default options), <c>coop_layout</c>, <c>features</c> (precomputed features) and the synthetic world's three tasks.</summary>
     public static IReadOnlyList<IDatasetReader> All => Readers;
 
     public static IReadOnlyList<string> Names => Readers.Select(r => r.Name).ToArray();
@@ -28,6 +28,7 @@ public static class DatasetRegistry
             });
         list.Add(new ImageFolderReader());
         list.Add(new CoopLayoutReader());
+        list.Add(new FeaturesDatasetReader());
         foreach (var task in Synthetic.SyntheticWorld.Tasks) list.Add(new Synthetic.SyntheticTaskReader(task));
         return list;
     }

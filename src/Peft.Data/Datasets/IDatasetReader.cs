@@ -15,4 +15,7 @@ public interface IDatasetReader
     /// <summary>True when <see cref="Read"/> creates its data in an absent or empty root (the synthetic tasks), so a
     /// missing root is not an error before the first read.</summary>
     bool CreatesMissingRoot => false;
+
+    /// <summary>True when the root is a file rather than a folder (the <c>features</c> type).</summary>
+    bool RootIsFile => false;
 }

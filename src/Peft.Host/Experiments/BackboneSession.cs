@@ -22,6 +22,7 @@ public sealed class BackboneSession : IDisposable
     public EvalViewRenderer Eval { get; }
     public AugmentationSpec Augmentation { get; }
     public IFrozenTextEncoder TextEncoder => _clip.Model;
+    public int EmbedDim => _clip.Model.EmbedDim;
     public ITextTokenizer Tokenizer { get; }
     public string FeatureCacheKey { get; }
     /// <summary>Called with (images done, images to encode) while the cache encodes missing entries.</summary>

@@ -106,7 +106,8 @@ public sealed class ExperimentReader(MethodCatalog catalog)
                 : dataRoot;
             // Datasets without a root of their own share dataRoot: one problem for all of them.
             var at = entry["root"] is { Length: > 0 } ? $"{path}:root" : "dataRoot";
-            if (!reader.CreatesMissingRoot && !Directory.Exists(root) && !problems.Contains($"{at}: folder not found: {root}")) problems.Add($"{at}: folder not found: {root}");
+            if (reader.RootIsFile) { if (!File.Exists(root)) problems.Add($"{at}: file not found: {root}"); }
+            else if (!reader.CreatesMissingRoot && !Directory.Exists(root) && !problems.Contains($"{at}: folder not found: {root}")) problems.Add($"{at}: folder not found: {root}");
             list.Add(new DatasetSpec(name, reader.Name, root));
         }
         return list;

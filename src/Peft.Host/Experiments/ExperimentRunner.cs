@@ -69,7 +69,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                 foreach (var group in todo.GroupBy(c => c.Group))
                 {
                     cancel.ThrowIfCancellationRequested();
-                    CachedTaskFeatures? features = null;
+                    ICellFeatures? features = null;
                     ImageDataset? dataset = null;
                     SplitManifest? split = null;
                     try
@@ -124,22 +124,21 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
 
     bool Interactive => ReferenceEquals(Log, Console.Error) && !Console.IsErrorRedirected;
 
-    (ImageDataset, SplitManifest, CachedTaskFeatures) PrepareGroup((string Dataset, int Shots, int Seed) group, BackboneSession session,
+    (ImageDataset, SplitManifest, ICellFeatures) PrepareGroup((string Dataset, int Shots, int Seed) group, BackboneSession session,
         Dictionary<string, ImageDataset> datasets, ConsoleProgress overall, CancellationToken cancel)
     {
         var ds = spec.Dataset(group.Dataset);
         if (!datasets.TryGetValue(ds.Name, out var dataset))
             datasets[ds.Name] = dataset = ResolveReader(ds.Type).Read(ds.Root);
-        var store = new SplitStore(Path.Combine(spec.CacheDir, "splits"));
-        var split = store.GetOrCreate(dataset, new FewShotRequest(group.Shots, group.Seed, SamplingMode.Dassl, spec.ValShots), out _);
-        var features = new CachedTaskFeatures(session.Cache, dataset, split, session.Eval, session.Augmentation, cancel);
+        var split = CellInputs.Split(spec, dataset, group.Shots, group.Seed);
+        var features = CellInputs.Features(spec, session, dataset, split, cancel);
         try
         {
             // Every method of the group reads these; encoding them here shows one bar per stage.
             Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: test", () => features.TestFeatures());
             Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: val", () => features.ValFeatures());
             Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: train", () => features.TrainFeatures());
-            if (spec.TrainViews > 0)
+            if (spec.TrainViews > 0 && features is CachedTaskFeatures) // a features file brings its views
                 Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: {spec.TrainViews} train views", () => features.TrainViews(spec.TrainViews));
         }
         catch
@@ -163,7 +162,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
     }
 
     /// <summary>Runs and logs one cell; false when it failed (recorded in <paramref name="failures"/>). Cancellation propagates.</summary>
-    bool RunCell(ExperimentCell cell, int totalCells, BackboneSession session, ImageDataset dataset, SplitManifest split, CachedTaskFeatures features,
+    bool RunCell(ExperimentCell cell, int totalCells, BackboneSession session, ImageDataset dataset, SplitManifest split, ICellFeatures features,
         string experimentId, string parentId, string invocation, LocalResultStore store, ConsoleProgress overall,
         Dictionary<string, string> failures, CancellationToken cancel)
     {

@@ -13,7 +13,7 @@ namespace Peft.Host.Methods;
 /// its validation images. The test split is exposed only to the host (<see cref="TestFeatures"/>), not through the
 /// interface methods see.
 /// </summary>
-public sealed class CachedTaskFeatures : ITaskFeatures, IDisposable
+public sealed class CachedTaskFeatures : ICellFeatures
 {
     readonly FeatureCache _cache;
     readonly ImageDataset _dataset;
