@@ -122,7 +122,7 @@ public class DatasetCheckerAndRegistryTests() : DatasetTreeTests("peft-check-")
     {
         Assert.Equal(["imagenet", "caltech101", "oxford_pets", "stanford_cars", "oxford_flowers", "food101", "fgvc_aircraft", "sun397", "dtd",
             "eurosat", "ucf101", "imagenetv2", "imagenet_sketch", "imagenet_a", "imagenet_r", "imagefolder", "coop_layout",
-            "synth_shapes", "synth_fine", "synth_shift"], DatasetRegistry.Names);
+            "features", "synth_shapes", "synth_fine", "synth_shift"], DatasetRegistry.Names);
         var e = Assert.Throws<ArgumentException>(() => DatasetRegistry.Get("cifar10"));
         Assert.Contains("oxford_pets", e.Message);
     }
