@@ -48,7 +48,7 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         else
             methods = methods.Select(m => m with
             {
-                ByDataset = datasets.ToDictionary(d => d.Name, d => MethodPresets.Apply(m, d, protocol, problems)),
+                ByDataset = datasets.DistinctBy(d => d.Name).ToDictionary(d => d.Name, d => MethodPresets.Apply(m, d, protocol, problems)),
             }).ToList();
 
         var tracking = root.GetSection("tracking");
