@@ -72,8 +72,22 @@ static class TipCache
     }
 
     /// <summary>
-    /// α and β for the final classifier: searched on the validation features (normalised, as pre_load_features does)
-    /// when <see cref="TipAdapterOptions.Search"/> is on, the init values otherwise. Logs alpha, beta and val_accuracy.
+    /// The features and labels α/β are searched on (<see cref="TipAdapterOptions.SearchOn"/>): the cell's validation
+    /// features, or — under the as-published protocol only — the full validation split or the test split.
+    /// </summary>
+    public static (Tensor Features, Tensor Labels) SearchData(TipAdapterOptions options, AdaptationContext context, string prefix)
+    {
+        if (options.SearchOn == "val") return (context.Features.ValFeatures(), context.Features.ValLabels);
+        var oracle = context.Oracle ?? throw new InvalidOperationException(
+            $"{prefix}: searchOn '{options.SearchOn}' reads data a few-shot protocol withholds; it needs the experiment setting protocol: \"as-published\"");
+        return options.SearchOn == "test" ? (oracle.TestFeatures(), oracle.TestLabels) : (oracle.FullValFeatures(), oracle.FullValLabels);
+    }
+
+    /// <summary>
+    /// α and β for the final classifier: searched (utils.py search_hp) on the features <see cref="SearchData"/> picks
+    /// (normalised, as pre_load_features does) when <see cref="TipAdapterOptions.Search"/> is on, the init values
+    /// otherwise. Logs alpha, beta, val_accuracy (the cell's validation features) and, when the search used another
+    /// split, search_accuracy.
     /// </summary>
     public static (double Beta, double Alpha) Choose(TipAdapterOptions options, AdaptationContext context, Tensor clipWeights,
         Tensor keys, Tensor values, string prefix)
@@ -81,23 +95,36 @@ static class TipCache
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         double beta = options.InitBeta, alpha = options.InitAlpha;
-        var valLabels = context.Features.ValLabels;
-        long m = valLabels.shape[0];
-        var f = nn.functional.normalize(context.Features.ValFeatures().to(ScalarType.Float32), dim: -1);
-        var clipLogits = f.matmul(clipWeights.t()) * options.LogitScale;
-        var affinity = f.matmul(keys.t());
         if (options.Search)
         {
-            if (m == 0) throw new InvalidOperationException($"{prefix}: searching alpha/beta needs validation features; the cell has none (set search: false)");
-            var found = Search(clipLogits, affinity, values, valLabels,
+            var (features, labels) = SearchData(options, context, prefix);
+            if (labels.shape[0] == 0)
+                throw new InvalidOperationException($"{prefix}: searching alpha/beta needs {(options.SearchOn == "val" ? "validation" : options.SearchOn)} features; the cell has none (set search: false)");
+            var f = nn.functional.normalize(features.to(ScalarType.Float32), dim: -1);
+            var found = Search(f.matmul(clipWeights.t()) * options.LogitScale, f.matmul(keys.t()), values, labels,
                 options.BetaGrid(), options.AlphaGrid(), context.Cancellation);
             (beta, alpha) = (found.Beta, found.Alpha);
+            if (options.SearchOn != "val") context.Metrics.Log($"{prefix}/search_accuracy", (double)found.Correct / labels.shape[0]);
         }
         context.Metrics.Log($"{prefix}/alpha", alpha);
         context.Metrics.Log($"{prefix}/beta", beta);
+        var valLabels = context.Features.ValLabels;
+        long m = valLabels.shape[0];
         if (m > 0)
-            context.Metrics.Log($"{prefix}/val_accuracy",
-                (double)Correct(clipLogits + CacheLogits(affinity, values, beta) * alpha, valLabels) / m);
+        {
+            var v = nn.functional.normalize(context.Features.ValFeatures().to(ScalarType.Float32), dim: -1);
+            var logits = v.matmul(clipWeights.t()) * options.LogitScale + CacheLogits(v.matmul(keys.t()), values, beta) * alpha;
+            context.Metrics.Log($"{prefix}/val_accuracy", (double)Correct(logits, valLabels) / m);
+        }
         return (beta, alpha);
+    }
+
+    /// <summary>Correct predictions of logits = s·f Wᵀ + α·exp(−β(1 − f Kᵀ))·L on <paramref name="features"/> (normalised here).</summary>
+    public static long CorrectOn(Tensor features, Tensor labels, Tensor clipWeights, Tensor keys, Tensor values, double alpha, double beta, double scale)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var f = nn.functional.normalize(features.to(ScalarType.Float32), dim: -1);
+        return Correct(f.matmul(clipWeights.t()) * scale + CacheLogits(f.matmul(keys.t()), values, beta) * alpha, labels);
     }
 }

@@ -14,4 +14,9 @@ public sealed class AdaptationContext
     public required Generator Generator { get; init; }
     public IMetricSink Metrics { get; init; } = NullMetricSink.Instance;
     public CancellationToken Cancellation { get; init; }
+    /// <summary>
+    /// Full validation and test data, only under the experiment's <c>as-published</c> protocol; null otherwise (the
+    /// default), so a method cannot select on test data unless the experiment opts in and its cells are marked.
+    /// </summary>
+    public IOracleData? Oracle { get; init; }
 }

@@ -11,13 +11,20 @@ public static class MethodRegistration
     /// configuration section (unknown keys are an error naming them and listing the valid ones) and validated before
     /// the method is constructed with them.
     /// </summary>
+    /// <param name="augmentation">The official training transform (<see cref="MethodDescriptor.Augmentation"/>); null when the method reads no augmented views.</param>
+    /// <param name="presets">Official per-dataset option values (<see cref="MethodDescriptor.Presets"/>).</param>
+    /// <param name="asPublished">Official selection rules for the <c>as-published</c> protocol (<see cref="MethodDescriptor.AsPublished"/>).</param>
     public static IServiceCollection AddAdaptationMethod<TMethod, TOptions>(this IServiceCollection services, string name,
-        string description, Func<TOptions, TMethod> create)
+        string description, Func<TOptions, TMethod> create, TrainingAugmentation? augmentation = null,
+        IReadOnlyList<OptionPreset>? presets = null, IReadOnlyList<OptionPreset>? asPublished = null)
         where TMethod : IAdaptationMethod
         where TOptions : class, IMethodOptions, new()
     {
         services.AddSingleton(new MethodDescriptor(name, description, typeof(TOptions),
-            section => create(MethodOptionsBinder.Bind<TOptions>(name, section))));
+            section => create(MethodOptionsBinder.Bind<TOptions>(name, section)))
+        {
+            Augmentation = augmentation, Presets = presets ?? [], AsPublished = asPublished ?? [],
+        });
         return services;
     }
 }

@@ -15,7 +15,7 @@ public static class DataExportCellCommand
         var dataset = new Option<string>("--dataset") { Required = true, Description = "Dataset name as the experiment calls it" };
         var shots = new Option<int>("--shots") { Required = true, Description = "Training images per class (K)" };
         var seed = new Option<int>("--seed") { Required = true, Description = "The cell's seed (split and augmented views)" };
-        var method = new Option<string?>("--method") { Description = "A method of the experiment: its options go into the sidecar (every method gets the same views today)" };
+        var method = new Option<string?>("--method") { Description = "A method of the experiment: its training transform renders the views, its options go into the sidecar (needed when methods train on different transforms)" };
         var output = new Option<string>("--out") { Required = true, Description = "File to write (.safetensors; the sidecar is written beside it as .json)" };
         var command = new Command("export-cell",
             "Export one cell's inputs (train, validation and test features and labels, augmented training views, class names, " +

@@ -18,9 +18,17 @@ public static class MethodsCommand
             foreach (var m in catalog.Methods)
             {
                 Console.WriteLine($"{m.Name}  —  {m.Description}");
+                Console.WriteLine("  options (defaults; presets below replace them for their dataset, options in the experiment file replace both):");
                 var defaults = m.DefaultOptions();
                 foreach (var p in m.OptionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
                     Console.WriteLine($"    {MethodOptionsBinder.Camel(p.Name),-22} {Format(p.GetValue(defaults))}");
+                Console.WriteLine(m.Augmentation is { } t
+                    ? $"  training transform: {t.Describe()}  [{t.Source}]"
+                    : $"  training transform: none declared (reads no augmented views; {TrainingAugmentation.Fallback.Name} if it asks)");
+                foreach (var preset in m.Presets)
+                    Console.WriteLine($"  preset {preset.Dataset}: {Entries(preset)}  [{preset.Source}]");
+                foreach (var rules in m.AsPublished)
+                    Console.WriteLine($"  as-published {rules.Dataset}: {Entries(rules)}  [{rules.Source}]");
                 Console.WriteLine();
             }
             if (catalog.Methods.Count == 0) Console.WriteLine("no methods installed (plugins folder: " + MethodCatalog.BuiltInFolder + ")");
@@ -28,6 +36,13 @@ public static class MethodsCommand
         });
         return command;
     }
+
+    /// <summary>A preset's values as <c>option=value</c>, lists as <c>[a, b]</c>.</summary>
+    static string Entries(OptionPreset preset) => string.Join(", ", preset.Options.Select(o =>
+    {
+        var items = preset.Values.Where(kv => kv.Key.StartsWith(o + ":", StringComparison.OrdinalIgnoreCase)).Select(kv => kv.Value).ToList();
+        return $"{o}={(items.Count > 0 ? "[" + string.Join(", ", items) + "]" : preset.Values[o])}";
+    }));
 
     static string Format(object? value) => value switch
     {

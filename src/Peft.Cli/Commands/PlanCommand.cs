@@ -19,18 +19,25 @@ public static class PlanCommand
             var states = new CellStates(new LocalResultStore(spec.OutputDir), null, null);
             int wDataset = Math.Max(7, cells.Select(c => c.Dataset.Length).DefaultIfEmpty(0).Max());
             int wMethod = Math.Max(6, cells.Select(c => c.Method.Length).DefaultIfEmpty(0).Max());
-            Console.WriteLine($"{"#",5}  {"dataset".PadRight(wDataset)}  {"shots",5}  {"seed",4}  {"method".PadRight(wMethod)}  {"grid",4}  state");
+            var augment = spec.Methods.ToDictionary(m => m.Name, m => spec.AugmentationOf(m.Name));
+            string Augment(string method) => augment[method].UsesViews ? augment[method].Transform.Name : "-";
+            Console.WriteLine($"{"#",5}  {"dataset".PadRight(wDataset)}  {"shots",5}  {"seed",4}  {"method".PadRight(wMethod)}  {"grid",4}  {"augment",7}  state");
             var counts = new Dictionary<CellState, int>();
             foreach (var cell in cells)
             {
                 var state = states.Of(cell);
                 counts[state] = counts.GetValueOrDefault(state) + 1;
-                int points = spec.Method(cell.Method).Points.Count;
-                Console.WriteLine($"{cell.Index + 1,5}  {cell.Dataset.PadRight(wDataset)}  {cell.Shots,5}  {cell.Seed,4}  {cell.Method.PadRight(wMethod)}  {points,4}  {state.ToString().ToLowerInvariant()}");
+                int points = spec.Method(cell.Method).PointsFor(cell.Dataset).Count;
+                Console.WriteLine($"{cell.Index + 1,5}  {cell.Dataset.PadRight(wDataset)}  {cell.Shots,5}  {cell.Seed,4}  {cell.Method.PadRight(wMethod)}  {points,4}  {Augment(cell.Method),7}  {state.ToString().ToLowerInvariant()}");
             }
             Console.WriteLine();
             Console.WriteLine($"{spec.Name}: {cells.Count} cells" + (shard.IsAll ? "" : $" in shard {shard} (of {plan.Cells.Count})") + ": " +
                               string.Join(", ", Enum.GetValues<CellState>().Select(s => $"{counts.GetValueOrDefault(s)} {s.ToString().ToLowerInvariant()}")));
+            Console.WriteLine($"protocol: {spec.Protocol}" + (spec.IsAsPublished ? $" — ORACLE: official selection rules, cells that read test/full-val data are tagged {ExperimentProtocol.OracleTag}=true and marked {ExperimentProtocol.OracleMark} in reports" : ""));
+            Console.WriteLine("training transforms: " + string.Join(", ", augment.Values.Select(a => $"{a.Method}={a}")));
+            foreach (var m in spec.Methods)
+                foreach (var d in spec.Datasets)
+                    if (m.PresetsFor(d.Name) is var presets && presets != "none") Console.WriteLine($"presets {m.Name} on {d.Name}: {presets}");
             Console.WriteLine($"results: {Path.Combine(spec.OutputDir, "results")}   tracking: {spec.Tracking.Uri} (experiment '{spec.Tracking.ExperimentName}')");
             return 0;
         });

@@ -14,6 +14,8 @@ namespace Peft.Data.Datasets;
 /// <c>test/&lt;row&gt;</c>; the host reads their features from the file instead of encoding images.
 /// <list type="bullet">
 /// <item><c>train_views</c> [V, N_train, D] (optional): augmented training views, view v of train row i;</item>
+/// <item><c>__metadata__.train_views_transform</c> (optional): the transform that rendered them; a method whose
+/// training transform differs is refused rather than given other views;</item>
 /// <item><c>__metadata__.templates</c> (optional): a JSON array of prompt templates with one <c>{}</c>; default
 /// <c>["a photo of a {}."]</c>;</item>
 /// <item><c>__metadata__.shots</c> (optional): the train and val splits are already one few-shot cell (what
@@ -30,6 +32,8 @@ public sealed class FeaturesDatasetReader : IDatasetReader
     public const string ShotsKey = "shots";
     public const string BackboneKey = "backbone_fingerprint";
     public const string ViewsKey = "train_views";
+    /// <summary>Metadata: the training transform's <c>AugmentationSpec.Key</c> that rendered <c>train_views</c>.</summary>
+    public const string ViewsTransformKey = "train_views_transform";
     static readonly string[] DefaultTemplates = ["a photo of a {}."];
 
     public string Name => TypeName;
@@ -82,6 +86,9 @@ public sealed class FeaturesDatasetReader : IDatasetReader
 
     /// <summary>The file's <c>backbone_fingerprint</c>, if it has one.</summary>
     public static string? BackboneFingerprint(string path) => Header(path).metadata.GetValueOrDefault(BackboneKey);
+
+    /// <summary>The transform key that rendered the file's <c>train_views</c>, when the file records it.</summary>
+    public static string? ViewsTransform(string path) => Header(path).metadata.GetValueOrDefault(ViewsTransformKey);
 
     static int? StoredShots(string path, IReadOnlyDictionary<string, string> metadata)
     {

@@ -10,9 +10,9 @@ using Peft.Data.Caching;
 namespace Peft.Host.Experiments;
 
 /// <summary>
-/// The frozen CLIP of an experiment, loaded once per invocation, with its feature cache, evaluation transform and
-/// training augmentation. <see cref="FeatureCacheKey"/> names the cached features a cell used (tag
-/// <c>peft.feature_cache_key</c>): backbone weights, both transforms and the number of views.
+/// The frozen CLIP of an experiment, loaded once per invocation, with its feature cache and evaluation transform.
+/// <see cref="FeatureCacheKeyFor"/> names the cached features a cell used (tag <c>peft.feature_cache_key</c>): backbone
+/// weights, the evaluation transform, the method's training transform and the number of views.
 /// </summary>
 public sealed class BackboneSession : IDisposable
 {
@@ -20,11 +20,13 @@ public sealed class BackboneSession : IDisposable
 
     public FeatureCache Cache { get; }
     public EvalViewRenderer Eval { get; }
-    public AugmentationSpec Augmentation { get; }
+    readonly string _backboneAndEval;
+    readonly int _trainViews;
+    /// <summary>The model's input resolution (the size of every cached view).</summary>
+    public int ImageSize { get; }
     public IFrozenTextEncoder TextEncoder => _clip.Model;
     public int EmbedDim => _clip.Model.EmbedDim;
     public ITextTokenizer Tokenizer { get; }
-    public string FeatureCacheKey { get; }
     /// <summary>Called with (images done, images to encode) while the cache encodes missing entries.</summary>
     public Action<int, int>? EncodeProgress { get; set; }
 
@@ -37,13 +39,23 @@ public sealed class BackboneSession : IDisposable
             Progress = (done, total) => EncodeProgress?.Invoke(done, total),
         };
         Eval = new EvalViewRenderer(new ClipPreprocessor(size, spec.Backbone.ResizeMode));
-        Augmentation = spec.Augmentation == "dassl" ? AugmentationSpec.Dassl(size) : AugmentationSpec.TipAdapter(size);
+        ImageSize = size;
         // A Hugging Face folder brings its own vocabulary (as peft encode does).
         var model = spec.Backbone.Model;
         Tokenizer = Directory.Exists(model) && File.Exists(Path.Combine(model, "vocab.json")) && File.Exists(Path.Combine(model, "merges.txt"))
             ? ClipTokenizer.FromHuggingFace(model) : ClipTokenizer.Default;
-        var key = $"{Cache.BackboneFingerprint}|{Eval.Key}|{Augmentation.Key}|views={spec.TrainViews}";
-        FeatureCacheKey = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
+        _backboneAndEval = $"{Cache.BackboneFingerprint}|{Eval.Key}";
+        _trainViews = spec.TrainViews;
+    }
+
+    /// <summary>The transform's cacheable spec at this backbone's input size.</summary>
+    public AugmentationSpec Spec(MethodAugmentation augmentation) => augmentation.Spec(ImageSize);
+
+    /// <summary>Names the cached features of a cell whose method trains on <paramref name="augmentation"/>'s views.</summary>
+    public string FeatureCacheKeyFor(AugmentationSpec augmentation)
+    {
+        var key = $"{_backboneAndEval}|{augmentation.Key}|views={_trainViews}";
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
     }
 
     public void Dispose() => _clip.Dispose();

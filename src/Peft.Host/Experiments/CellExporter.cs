@@ -33,10 +33,17 @@ public static class CellExporter
         var sidecar = Path.ChangeExtension(full, ".json");
         if (sidecar == full) throw new ArgumentException($"--out '{outPath}': use a .safetensors name (the sidecar is written beside it as .json)");
 
+        // The views of the method's training transform (or the one all the experiment's view-reading methods share).
+        var transforms = CellInputs.TransformsOf(spec, method is null ? spec.Methods.Select(m => m.Name) : [method.Name]);
+        if (transforms.Count > 1)
+            throw new ArgumentException($"the methods of experiment '{spec.Name}' train on different transforms ({string.Join(", ", transforms.Select(t => $"{t.Method}: {t.Transform.Name}"))}); name one with --method");
+
         using var session = new BackboneSession(spec);
+        var transform = transforms.Count == 1 ? session.Spec(transforms[0]) : null;
+        var cacheKey = session.FeatureCacheKeyFor(transform ?? MethodAugmentation.ToSpec(TrainingAugmentation.Fallback, session.ImageSize));
         var dataset = (resolve ?? DatasetRegistry.Get)(ds.Type).Read(ds.Root);
-        var split = CellInputs.Split(spec, dataset, shots, seed);
-        using var features = CellInputs.Features(spec, session, dataset, split, cancel);
+        var split = CellData.Split(spec, dataset, shots, seed);
+        using var features = CellData.Features(spec, session, dataset, split, cancel);
         using var scope = NewDisposeScope();
 
         var tensors = new List<KeyValuePair<string, Tensor>>
@@ -46,9 +53,9 @@ public static class CellExporter
             new("test_features", features.TestFeatures()), new("test_labels", features.TestLabels),
         };
         int views = 0;
-        if (spec.TrainViews > 0 && !(features is PrecomputedTaskFeatures p && !p.HasViews))
+        if (spec.TrainViews > 0 && transform is not null && !(features is PrecomputedTaskFeatures p && !p.HasViews))
         {
-            tensors.Add(new(FeaturesDatasetReader.ViewsKey, features.TrainViews(spec.TrainViews)));
+            tensors.Add(new(FeaturesDatasetReader.ViewsKey, features.TrainViews(transform, spec.TrainViews)));
             views = spec.TrainViews;
         }
         var weights = new Dictionary<string, string>();
@@ -72,8 +79,9 @@ public static class CellExporter
             ["dataset"] = ds.Name,
             [FeaturesDatasetReader.BackboneKey] = session.Cache.BackboneFingerprint,
             ["split_sha256"] = split.Sha256,
-            ["feature_cache_key"] = session.FeatureCacheKey,
+            ["feature_cache_key"] = cacheKey,
         };
+        if (views > 0) metadata[FeaturesDatasetReader.ViewsTransformKey] = transform!.Key;
         Peft.Clip.Loading.SafeTensorsFile.Write(full, tensors, metadata);
 
         var info = new
@@ -82,9 +90,10 @@ public static class CellExporter
             experiment = spec.Name, experiment_file = spec.SourcePath,
             dataset = ds.Name, dataset_type = ds.Type, dataset_root = ds.Root,
             shots = split.Shots, seed, val_shots = split.ValShots, sampling = split.Sampling.ToString().ToLowerInvariant(),
-            split_sha256 = split.Sha256, feature_cache_key = session.FeatureCacheKey,
+            split_sha256 = split.Sha256, feature_cache_key = cacheKey,
             backbone = spec.Backbone.Model, backbone_fingerprint = session.Cache.BackboneFingerprint, dtype = spec.Backbone.Dtype,
-            preprocess = spec.Backbone.Preprocess, augmentation = spec.Augmentation, train_views = views,
+            preprocess = spec.Backbone.Preprocess, augmentation = transforms.Count == 1 ? transforms[0].ToString() : null,
+            augmentation_spec = views > 0 ? transform!.Key : null, train_views = views,
             train = split.Train.Count, val = split.Val.Count, test = split.Test.Count,
             class_names = dataset.ClassNames, templates = dataset.Templates, text_weights = weights.ToDictionary(kv => kv.Key, kv => JsonSerializer.Deserialize<List<string>>(kv.Value)),
             train_items = split.Train.Select(i => i.ImagePath), val_items = split.Val.Select(i => i.ImagePath), test_items = split.Test.Select(i => i.ImagePath),
@@ -96,6 +105,6 @@ public static class CellExporter
             features = Path.GetFileName(full),
         };
         AtomicWrite.Bytes(sidecar, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }) + "\n"));
-        return new Result(full, sidecar, split.Sha256, session.FeatureCacheKey, split.Train.Count, split.Val.Count, split.Test.Count, views);
+        return new Result(full, sidecar, split.Sha256, cacheKey, split.Train.Count, split.Val.Count, split.Test.Count, views);
     }
 }

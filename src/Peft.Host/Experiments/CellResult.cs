@@ -18,6 +18,12 @@ public sealed record CellResult(
     double PeakMemoryMb,
     IReadOnlyDictionary<string, string> Options)
 {
+    /// <summary>
+    /// The method read test or full-validation data to select (protocol as-published, tag <c>peft.oracle</c>): reports
+    /// mark the cell's method with † (<see cref="ExperimentProtocol.OracleMark"/>).
+    /// </summary>
+    public bool Oracle { get; init; }
+
     /// <summary>Key that identifies the cell within an experiment: <c>dataset/shots/seed/method</c>.</summary>
     public string CellKey => TrackingNames.CellKey(Dataset, Shots, Seed, Method);
 }

@@ -15,7 +15,7 @@ public sealed class ExperimentConfiguration
     public static readonly IReadOnlyList<string> TopLevelKeys =
     [
         "name", "description", "backbone", "datasets", "dataRoot", "shots", "seeds", "sampling", "valShots", "trainViews",
-        "augmentation", "methods", "tracking", "output", "cache",
+        "augmentation", "protocol", "methods", "tracking", "output", "cache",
     ];
 
     public const string EnvironmentPrefix = "PEFT_";

@@ -40,9 +40,16 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         if (sampling != "dassl") problems.Add($"sampling: '{sampling}' cannot draw few-shot splits; valid: dassl");
         var valShots = root["valShots"] is { } vs ? ReadInt("valShots", vs, 0, problems) : null;
         var trainViews = root["trainViews"] is { } tv ? ReadInt("trainViews", tv, 0, problems) ?? 10 : 10;
-        var augmentation = root["augmentation"] ?? "tip";
-        if (augmentation is not ("tip" or "dassl")) problems.Add($"augmentation: '{augmentation}' is not one of: tip, dassl");
         var methods = ReadMethods(root.GetSection("methods"), problems);
+        var (augmentation, byMethod) = ExperimentAugmentation.Read(root.GetSection("augmentation"), methods, problems);
+        var protocol = root["protocol"] ?? ExperimentProtocol.FewShot;
+        if (!ExperimentProtocol.Names.Contains(protocol))
+            problems.Add($"protocol: '{protocol}' is not one of: {string.Join(", ", ExperimentProtocol.Names)}");
+        else
+            methods = methods.Select(m => m with
+            {
+                ByDataset = datasets.DistinctBy(d => d.Name).ToDictionary(d => d.Name, d => MethodPresets.Apply(m, d, protocol, problems)),
+            }).ToList();
 
         var tracking = root.GetSection("tracking");
         CheckKeys(tracking, ["uri", "experimentName"], problems);
@@ -56,7 +63,7 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         {
             Name = name, Description = root["description"] ?? "", SourcePath = config.FilePath, Backbone = backbone!,
             Datasets = datasets, Shots = shots, Seeds = seeds, Sampling = sampling, ValShots = valShots, TrainViews = trainViews,
-            Augmentation = augmentation, Methods = methods, Tracking = new TrackingSpec(uri, experimentName),
+            Augmentation = augmentation, AugmentationByMethod = byMethod, Protocol = protocol, Methods = methods, Tracking = new TrackingSpec(uri, experimentName),
             OutputDir = output, CacheDir = cache,
         };
     }

@@ -42,7 +42,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         {
             [TrackingNames.ExperimentTag] = spec.Name, [TrackingNames.InvocationTag] = invocation, [TrackingNames.RoleTag] = "parent",
             [TrackingNames.ShardTag] = Shard.ToString(), [TrackingNames.CodeVersionTag] = CodeVersion.Current,
-            [TrackingNames.ProcessTag] = ProcessIdentity.Current,
+            [TrackingNames.ProcessTag] = ProcessIdentity.Current, [ExperimentProtocol.ProtocolTag] = spec.Protocol,
         });
         tracker.LogBatch(parentId, [], CommonParams(), new Dictionary<string, string>());
 
@@ -74,7 +74,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                     SplitManifest? split = null;
                     try
                     {
-                        (dataset, split, features) = PrepareGroup(group.Key, session, datasets, overall, cancel);
+                        (dataset, split, features) = PrepareGroup(group.Key, group.Select(c => c.Method), session, datasets, overall, cancel);
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
@@ -124,14 +124,15 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
 
     bool Interactive => ReferenceEquals(Log, Console.Error) && !Console.IsErrorRedirected;
 
-    (ImageDataset, SplitManifest, ICellFeatures) PrepareGroup((string Dataset, int Shots, int Seed) group, BackboneSession session,
+    (ImageDataset, SplitManifest, ICellFeatures) PrepareGroup((string Dataset, int Shots, int Seed) group, IEnumerable<string> methods, BackboneSession session,
         Dictionary<string, ImageDataset> datasets, ConsoleProgress overall, CancellationToken cancel)
     {
         var ds = spec.Dataset(group.Dataset);
         if (!datasets.TryGetValue(ds.Name, out var dataset))
             datasets[ds.Name] = dataset = ResolveReader(ds.Type).Read(ds.Root);
-        var split = CellInputs.Split(spec, dataset, group.Shots, group.Seed);
-        var features = CellInputs.Features(spec, session, dataset, split, cancel);
+        var split = CellData.Split(spec, dataset, group.Shots, group.Seed);
+        var features = CellData.Features(spec, session, dataset, split, cancel);
+        var transforms = CellInputs.TransformsOf(spec, methods);
         try
         {
             // Every method of the group reads these; encoding them here shows one bar per stage.
@@ -139,7 +140,9 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: val", () => features.ValFeatures());
             Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: train", () => features.TrainFeatures());
             if (spec.TrainViews > 0 && features is CachedTaskFeatures) // a features file brings its views
-                Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: {spec.TrainViews} train views", () => features.TrainViews(spec.TrainViews));
+                foreach (var t in transforms) // once per training transform, shared by the methods that use it
+                    Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: {spec.TrainViews} train views ({t.Transform.Name})",
+                        () => features.TrainViews(session.Spec(t), spec.TrainViews));
         }
         catch
         {
@@ -166,13 +169,14 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         string experimentId, string parentId, string invocation, LocalResultStore store, ConsoleProgress overall,
         Dictionary<string, string> failures, CancellationToken cancel)
     {
-        var method = spec.Method(cell.Method);
+        var inputs = CellInputs.For(spec, session, cell, features);
+        var method = inputs.Method;
         var runId = tracker.CreateRun(experimentId, cell.RunName, Now, new Dictionary<string, string>
         {
             [TrackingNames.ParentRunId] = parentId, [TrackingNames.CellTag] = cell.Key, [TrackingNames.RoleTag] = "cell",
             [TrackingNames.ExperimentTag] = spec.Name, [TrackingNames.InvocationTag] = invocation, [TrackingNames.ShardTag] = Shard.ToString(),
-            [TrackingNames.SplitHashTag] = split.Sha256, [TrackingNames.FeatureCacheKeyTag] = session.FeatureCacheKey,
-            [TrackingNames.CodeVersionTag] = CodeVersion.Current,
+            [TrackingNames.SplitHashTag] = split.Sha256, [TrackingNames.FeatureCacheKeyTag] = inputs.FeatureCacheKey,
+            [TrackingNames.CodeVersionTag] = CodeVersion.Current, [ExperimentProtocol.ProtocolTag] = spec.Protocol,
         });
         store.WriteMarker(new CellMarker(cell.Key, runId, CellMarker.Running, Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow));
         // Printed once the run and its marker exist: from here on a kill leaves a cell a rerun repairs.
@@ -188,10 +192,10 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                 fit = GridFit.Run(method, CellSeed.For(spec.Name, cell.Dataset, cell.Shots, cell.Seed, cell.Method),
                     (generator, sink) => new AdaptationContext
                     {
-                        Task = task, Features = features, TextEncoder = session.TextEncoder, Tokenizer = session.Tokenizer,
-                        Generator = generator, Metrics = sink, Cancellation = cancel,
+                        Task = task, Features = inputs.Features, TextEncoder = session.TextEncoder, Tokenizer = session.Tokenizer,
+                        Generator = generator, Metrics = sink, Cancellation = cancel, Oracle = inputs.Oracle,
                     },
-                    features, task.NumClasses, step => (epochs ??= new ConsoleProgress($"fit {cell.Method}", null, "epochs", Log, Interactive)).Report(step),
+                    inputs.Features, task.NumClasses, step => (epochs ??= new ConsoleProgress($"fit {cell.Method}", null, "epochs", Log, Interactive)).Report(step),
                     cancel);
             }
             finally
@@ -205,10 +209,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                 double evalSeconds = fit.EvalSeconds + clock.Elapsed.TotalSeconds;
                 double peakMb = PeakMemory.PeakMb();
                 var result = new CellResult(cell.Dataset, cell.Shots, cell.Seed, cell.Method, test.Top1 * 100, test.MeanPerClass * 100,
-                    fit.Validation.Top1 * 100, fit.FitSeconds, fit.Classifier.TrainableParameters, peakMb, fit.Selected.OptionValues);
-                LogCell(runId, cell, fit, test, result, evalSeconds, perCell, split);
+                    fit.Validation.Top1 * 100, fit.FitSeconds, fit.Classifier.TrainableParameters, peakMb, fit.Selected.OptionValues)
+                    { Oracle = inputs.OracleUsed };
+                LogCell(runId, cell, fit, test, result, evalSeconds, perCell, split, inputs);
                 store.WriteResult(new CellRecord(cell.Key, result, runId, experimentId, tracker.Uri, fit.Validation.MeanPerClass * 100,
-                    evalSeconds, split.Sha256, session.FeatureCacheKey, DateTimeOffset.UtcNow));
+                    evalSeconds, split.Sha256, inputs.FeatureCacheKey, DateTimeOffset.UtcNow));
                 tracker.EndRun(runId, RunStatus.Finished, Now);
                 store.DeleteMarker(cell.Key);
                 overall.Message($"cell {cell.Index + 1} done: {cell.RunName}: test top-1 {result.TestTop1:F2}%, val {result.ValTop1:F2}%, fit {result.FitSeconds:F1} s");
@@ -228,7 +233,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         }
     }
 
-    void LogCell(string runId, ExperimentCell cell, GridFit fit, ClassifierEvaluation test, CellResult result, double evalSeconds, bool perCellPeak, SplitManifest split)
+    void LogCell(string runId, ExperimentCell cell, GridFit fit, ClassifierEvaluation test, CellResult result, double evalSeconds, bool perCellPeak, SplitManifest split,
+        CellInputs inputs)
     {
         long now = Now;
         var metrics = new List<MetricPoint>
@@ -246,7 +252,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             [TrackingNames.ValShots] = spec.ValShots is int v ? Text(v) : "min(shots,4)", [TrackingNames.TrainViews] = Text(spec.TrainViews),
         };
         foreach (var (option, value) in fit.Selected.OptionValues) parameters[TrackingNames.MethodOptionPrefix + option] = value;
-        var tags = new Dictionary<string, string> { ["peft.peak_memory"] = perCellPeak ? "per-cell VmHWM" : "process peak working set" };
+        foreach (var (key, value) in inputs.Params()) parameters[key] = value;
+        var tags = new Dictionary<string, string>(inputs.Tags()) { ["peft.peak_memory"] = perCellPeak ? "per-cell VmHWM" : "process peak working set" };
         var weights = CellArtifacts.Weights(fit.Classifier, Path.Combine(spec.OutputDir, "tmp"));
         if (weights is not null && weights.Length > MaxWeightsBytes) tags["peft.weights_not_logged"] = $"{weights.Length} bytes > {MaxWeightsBytes}";
         tracker.LogBatch(runId, metrics, parameters, tags);
@@ -287,7 +294,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         ["preprocess"] = spec.Backbone.Preprocess, ["datasets"] = string.Join(",", spec.Datasets.Select(d => $"{d.Name}={d.Type}")),
         ["shots"] = string.Join(",", spec.Shots), ["seeds"] = string.Join(",", spec.Seeds), [TrackingNames.Sampling] = spec.Sampling,
         [TrackingNames.ValShots] = spec.ValShots is int v ? Text(v) : "min(shots,4)", [TrackingNames.TrainViews] = Text(spec.TrainViews),
-        ["augmentation"] = spec.Augmentation, ["methods"] = string.Join(",", spec.Methods.Select(m => m.Name)),
+        ["augmentation"] = string.Join(",", spec.Methods.Select(m => $"{m.Name}={spec.AugmentationOf(m.Name)}")),
+        ["protocol"] = spec.Protocol, ["methods"] = string.Join(",", spec.Methods.Select(m => m.Name)),
         ["cache"] = spec.CacheDir, ["output"] = spec.OutputDir, ["shard"] = Shard.ToString(),
     };
 

@@ -15,8 +15,7 @@ public static class HyperparameterGrid
 {
     public static IReadOnlyList<GridPoint> Expand(MethodDescriptor method, IConfigurationSection section, List<string> problems)
     {
-        var properties = method.OptionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite)
-            .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+        var properties = Properties(method);
         var fixedEntries = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var axes = new List<(string Option, List<IConfigurationSection> Values)>();
         int before = problems.Count;
@@ -60,7 +59,13 @@ public static class HyperparameterGrid
         return problems.Count > before ? [] : points;
     }
 
-    static GridPoint? Bind(MethodDescriptor method, string path, Dictionary<string, string?> entries, Dictionary<string, string> axisValues,
+    /// <summary>The settable options of a method by property name (case-insensitive).</summary>
+    internal static Dictionary<string, PropertyInfo> Properties(MethodDescriptor method) =>
+        method.OptionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite)
+            .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Binds and validates one point's entries; null (with problems added under <paramref name="path"/>) when invalid.</summary>
+    internal static GridPoint? Bind(MethodDescriptor method, string path, Dictionary<string, string?> entries, Dictionary<string, string> axisValues,
         Dictionary<string, PropertyInfo> properties, List<string> problems, HashSet<string> seen)
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(entries).Build();

@@ -1,4 +1,5 @@
 using Peft.Core;
+using Peft.Data.Augmentation;
 using static TorchSharp.torch;
 
 namespace Peft.Host.Methods;
@@ -8,4 +9,11 @@ public interface ICellFeatures : ITaskFeatures, IDisposable
 {
     Tensor TestFeatures();
     Tensor TestLabels { get; }
+
+    /// <summary>Views 0..<paramref name="views"/>-1 [V, N, D] of the training images under <paramref name="augmentation"/>.</summary>
+    Tensor TrainViews(AugmentationSpec augmentation, int views);
+
+    /// <summary>The dataset's whole validation split (not the few-shot one), for <see cref="OracleTaskData"/> only.</summary>
+    Tensor FullValFeatures();
+    Tensor FullValLabels { get; }
 }

@@ -1,4 +1,5 @@
 using Peft.Clip.Loading;
+using Peft.Data.Augmentation;
 using Peft.Data.Datasets;
 using Peft.Data.Features;
 using Peft.Data.Splits;
@@ -14,6 +15,8 @@ public sealed class PrecomputedTaskFeatures : ICellFeatures
 {
     readonly Tensor _train, _val, _test;
     readonly Tensor? _views;
+    readonly Tensor _fullVal, _fullValLabels;
+    readonly string? _viewsTransform;
     readonly string _path;
 
     /// <param name="dim">The backbone's embedding size: the file's features must have it.</param>
@@ -29,6 +32,10 @@ public sealed class PrecomputedTaskFeatures : ICellFeatures
         _train = Rows(file.TrainFeatures, split.Train).DetachFromDisposeScope();
         _val = Rows(file.ValFeatures, split.Val).DetachFromDisposeScope();
         _test = Rows(file.TestFeatures, split.Test).DetachFromDisposeScope();
+        // The file's whole validation split is the dataset's (what the as-published protocol's oracle reads).
+        _fullVal = file.ValFeatures.to(ScalarType.Float32, copy: true).DetachFromDisposeScope();
+        _fullValLabels = file.ValLabels.to(ScalarType.Int64, copy: true).DetachFromDisposeScope();
+        _viewsTransform = FeaturesDatasetReader.ViewsTransform(path);
         using var views = SafeTensorsFile.Read(path, name => name == FeaturesDatasetReader.ViewsKey);
         if (views.TryGet(FeaturesDatasetReader.ViewsKey, out var v))
         {
@@ -53,6 +60,17 @@ public sealed class PrecomputedTaskFeatures : ICellFeatures
     public Tensor ValFeatures() => _val;
     public Tensor TestFeatures() => _test;
 
+    public Tensor FullValFeatures() => _fullVal;
+    public Tensor FullValLabels => _fullValLabels;
+
+    /// <summary>The file's views, for a method whose transform is the one that rendered them (when the file records it).</summary>
+    public Tensor TrainViews(AugmentationSpec augmentation, int views)
+    {
+        if (_viewsTransform is not null && _views is not null && _viewsTransform != augmentation.Key)
+            throw new DatasetFormatException(_path, $"'{FeaturesDatasetReader.ViewsKey}' were rendered with transform '{_viewsTransform}' but the method trains with '{augmentation.Key}' (export the cell for that method)");
+        return TrainViews(views);
+    }
+
     public Tensor TrainViews(int views)
     {
         if (views < 1) throw new ArgumentOutOfRangeException(nameof(views), "at least one view");
@@ -65,6 +83,6 @@ public sealed class PrecomputedTaskFeatures : ICellFeatures
 
     public void Dispose()
     {
-        foreach (var t in new[] { _train, _val, _test, _views, TrainLabels, ValLabels, TestLabels }) t?.Dispose();
+        foreach (var t in new[] { _train, _val, _test, _views, _fullVal, _fullValLabels, TrainLabels, ValLabels, TestLabels }) t?.Dispose();
     }
 }

@@ -4,7 +4,9 @@ namespace Peft.Host.Reporting;
 
 /// <summary>
 /// The cells of one experiment, validated and indexed by (method, dataset, shots, seed). Methods and datasets keep
-/// the order of their first appearance in the input (the runner's order); shots and seeds are sorted.
+/// the order of their first appearance in the input (the runner's order); shots and seeds are sorted. The method name
+/// of an oracle cell (<see cref="CellResult.Oracle"/>) gets <see cref="ExperimentProtocol.OracleMark"/> appended, so every
+/// table, plot and CSV row shows it and oracle results never pool with few-shot results of the same method.
 /// </summary>
 public sealed class ExperimentGrid
 {
@@ -15,6 +17,8 @@ public sealed class ExperimentGrid
     public IReadOnlyList<string> Datasets { get; }
     public IReadOnlyList<int> Shots { get; }
     public IReadOnlyList<int> Seeds { get; }
+    /// <summary>Whether some cell is an oracle result (its method name then carries <see cref="ExperimentProtocol.OracleMark"/>).</summary>
+    public bool HasOracle => Cells.Any(c => c.Oracle);
 
     ExperimentGrid(IReadOnlyList<CellResult> cells, Dictionary<(string, string, int, int), CellResult> index)
     {
@@ -33,9 +37,13 @@ public sealed class ExperimentGrid
         if (results.Count == 0)
             throw new ReportException("No cell results to report: the experiment has no finished cells (run it first, or check the results folder).");
         var index = new Dictionary<(string, string, int, int), CellResult>();
+        var marked = new CellResult[results.Count];
         for (int i = 0; i < results.Count; i++)
         {
             var cell = results[i] ?? throw new ReportException($"Cell result {i} is null.");
+            if (cell.Oracle && !cell.Method.EndsWith(ExperimentProtocol.OracleMark, StringComparison.Ordinal))
+                cell = cell with { Method = cell.Method + ExperimentProtocol.OracleMark };
+            marked[i] = cell;
             if (string.IsNullOrWhiteSpace(cell.Method) || string.IsNullOrWhiteSpace(cell.Dataset))
                 throw new ReportException($"Cell result {i} ({cell.CellKey}) has an empty method or dataset name.");
             if (cell.Shots < 1)
@@ -45,7 +53,7 @@ public sealed class ExperimentGrid
             if (!index.TryAdd((cell.Method, cell.Dataset, cell.Shots, cell.Seed), cell))
                 throw new ReportException($"Cell {cell.CellKey} appears twice in the results; a report needs one result per cell.");
         }
-        return new ExperimentGrid(results, index);
+        return new ExperimentGrid(marked, index);
     }
 
     static void CheckAccuracy(CellResult cell, double value, string name)

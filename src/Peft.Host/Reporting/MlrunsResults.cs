@@ -69,6 +69,7 @@ public static class MlrunsResults
         return new CellResult(Param(TrackingNames.Dataset), Int(TrackingNames.Shots), Int(TrackingNames.Seed), Param(TrackingNames.Method),
             Metric(TrackingNames.TestTop1), Metric(TrackingNames.TestMeanPerClass), Optional(TrackingNames.ValTop1),
             Metric(TrackingNames.FitSeconds), (long)Metric(TrackingNames.TrainableParameters), Optional(TrackingNames.PeakMemoryMb) ?? double.NaN,
-            options);
+            options)
+        { Oracle = run.Tags.GetValueOrDefault(ExperimentProtocol.OracleTag) == "true" };
     }
 }

@@ -39,6 +39,7 @@ public static class TerminalTable
         foreach (var line in lines) text.Append(line).Append('\n');
         if (summary.Grid.Methods.Count > 1) text.Append("* best in column\n");
         for (int i = 0; i < table.Notes.Count; i++) text.Append($"[{i + 1}] {table.Notes[i]}\n");
+        if (summary.Grid.HasOracle) text.Append(ExperimentProtocol.OracleNote).Append('\n');
         return text.ToString();
     }
 

@@ -52,7 +52,8 @@ public sealed class ExperimentConfigurationTests : TempDirectory
         Assert.Equal([1, 4], spec.Shots);
         Assert.Equal([1, 2, 3], spec.Seeds);
         Assert.Equal(["fake", "zero-shot"], spec.Methods.Select(m => m.Name));
-        Assert.Equal((10, "tip", "dassl", (int?)null), (spec.TrainViews, spec.Augmentation, spec.Sampling, spec.ValShots));
+        Assert.Equal((10, "official", "dassl", (int?)null), (spec.TrainViews, spec.Augmentation, spec.Sampling, spec.ValShots));
+        Assert.Equal("few-shot", spec.Protocol);
         // Defaults of the output, tracking and cache folders: the current directory and PEFT_HOME.
         Assert.Equal(Path.Combine(Temp("cwd"), "runs", "demo"), spec.OutputDir);
         Assert.Equal(Path.Combine(Temp("cwd"), "mlruns"), spec.Tracking.Uri);

@@ -55,7 +55,8 @@ public sealed class FeaturesDatasetRoundTripTests(RunnerWorld world) : TempDirec
         var sidecar = File.ReadAllText(Temp("cell.json"));
         Assert.Contains(export.SplitSha256, sidecar);
         Assert.Contains("\"augmentViews\"", sidecar.Replace("AugmentViews", "augmentViews", StringComparison.OrdinalIgnoreCase));
-        var originalRun = tracker.CellRuns("shapes/2/1/zero-shot").Single(r => r.Status == RunStatus.Finished);
+        // The cache key names the features of the exported method's transform (zero-shot reads no views: another key).
+        var originalRun = tracker.CellRuns("shapes/2/1/tip-adapter").Single(r => r.Status == RunStatus.Finished);
         Assert.Equal(originalRun.Tags["peft.split_sha256"], export.SplitSha256);
         Assert.Equal(originalRun.Tags["peft.feature_cache_key"], export.FeatureCacheKey);
         Assert.Equal((20, 20, 30, 2), (export.Train, export.Val, export.Test, export.Views)); // 10 classes: 2 shots, 2 val (all there are), 3 test

@@ -257,12 +257,12 @@ public class TipAdapterTests
         var problems = new TipAdapterFOptions
         {
             AugmentViews = 0, Templates = "ensemble80", SearchScale = [7], SearchStep = [200, 0], InitAlpha = -1,
-            Epochs = 0, BatchSize = 0, TrainViews = 0, Select = "best-test", LearningRate = 0,
+            Epochs = 0, BatchSize = 0, TrainViews = 0, Select = "best-any", LearningRate = 0,
         }.Validate().ToList();
         foreach (var name in new[] { "augmentViews", "templates", "searchScale", "searchStep", "initAlpha", "epochs", "batchSize", "trainViews", "select", "learningRate" })
             Assert.Contains(problems, p => p.StartsWith(name));
         Assert.Equal(10, problems.Count);
-        Assert.Contains("best-test", problems.Single(p => p.StartsWith("select")));
+        Assert.Contains("best-any", problems.Single(p => p.StartsWith("select")));
     }
 
     [Fact]

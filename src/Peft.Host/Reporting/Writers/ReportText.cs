@@ -7,7 +7,8 @@ static class ReportText
 {
     public static string Intro(ExperimentSummary s) =>
         $"Test accuracies in percent, mean ± sample standard deviation (n − 1) over seeds, from {s.Grid.Cells.Count} cells. " +
-        "The best value of each column is in bold. A missing value is shown as —, with a note saying why.";
+        "The best value of each column is in bold. A missing value is shown as —, with a note saying why." +
+        (s.Grid.HasOracle ? " " + Peft.Host.Experiments.ExperimentProtocol.OracleNote : "");
 
     public const string AverageConvention =
         "The average over datasets is the mean over datasets of the per-dataset means; its ± is the sample standard " +

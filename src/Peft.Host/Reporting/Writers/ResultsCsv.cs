@@ -7,7 +7,8 @@ namespace Peft.Host.Reporting.Writers;
 /// <summary>
 /// Renders <c>results.csv</c>: one row per cell in input order, RFC 4180 quoting, invariant culture, doubles in
 /// round-trip form. Options are one column, <c>key=value</c> pairs sorted by key and joined with "; ".
-/// Column names are the metric names the runner logs (<see cref="TrackingNames"/>).
+/// Column names are the metric names the runner logs (<see cref="TrackingNames"/>); <c>oracle</c> is true for cells
+/// selected on test or full-validation data (protocol as-published; their method name also carries †).
 /// </summary>
 public static class ResultsCsv
 {
@@ -15,7 +16,7 @@ public static class ResultsCsv
     [
         TrackingNames.Dataset, TrackingNames.Shots, TrackingNames.Seed, TrackingNames.Method,
         TrackingNames.TestTop1, TrackingNames.TestMeanPerClass, TrackingNames.ValTop1,
-        TrackingNames.FitSeconds, TrackingNames.TrainableParameters, TrackingNames.PeakMemoryMb, "options",
+        TrackingNames.FitSeconds, TrackingNames.TrainableParameters, TrackingNames.PeakMemoryMb, "options", "oracle",
     ];
 
     public static string Render(IEnumerable<CellResult> cells)
@@ -30,7 +31,7 @@ public static class ResultsCsv
             [
                 c.Dataset, Int(c.Shots), Int(c.Seed), c.Method,
                 Real(c.TestTop1), Real(c.TestMeanPerClass), c.ValTop1 is double v ? Real(v) : "",
-                Real(c.FitSeconds), c.TrainableParameters.ToString(CultureInfo.InvariantCulture), Real(c.PeakMemoryMb), options,
+                Real(c.FitSeconds), c.TrainableParameters.ToString(CultureInfo.InvariantCulture), Real(c.PeakMemoryMb), options, c.Oracle ? "true" : "false",
             ];
             csv.AppendJoin(',', fields.Select(Quote)).Append("\r\n");
         }
