@@ -9,6 +9,7 @@ public sealed class CellLease : IDisposable
 {
     readonly FileStream _lock;
     readonly string _holderPath;
+    bool _released;
 
     internal CellLease(FileStream lockFile, string holderPath)
     {
@@ -16,8 +17,11 @@ public sealed class CellLease : IDisposable
         _holderPath = holderPath;
     }
 
+    /// <summary>Releases the lease; later calls do nothing (the holder file may then be another process's).</summary>
     public void Dispose()
     {
+        if (_released) return;
+        _released = true;
         // The lock file stays (deleting it would let a waiting opener lock an unlinked file while a third creates a new one).
         try { if (File.Exists(_holderPath)) File.Delete(_holderPath); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
