@@ -9,14 +9,15 @@ public static class PlanCommand
     public static Command Create()
     {
         var args = new ExperimentArguments();
-        var command = new Command("plan", "Validate an experiment and list its cells (dataset × shots × seed × method) with their state: done, interrupted, failed, pending.");
+        var command = new Command("plan", "Validate an experiment and list its cells (dataset × shots × seed × method) with their state: done, running (pid, host), interrupted, failed, pending.");
         args.AddTo(command);
         command.SetAction(parse =>
         {
             var (spec, shard) = args.Read(parse);
             var plan = new ExperimentPlan(spec);
             var cells = plan.CellsOf(shard);
-            var states = new CellStates(new LocalResultStore(spec.OutputDir), null, null);
+            var leases = new CellLeases(spec.OutputDir);
+            var states = new CellStates(new LocalResultStore(spec.OutputDir), null, null) { Leases = leases };
             int wDataset = Math.Max(7, cells.Select(c => c.Dataset.Length).DefaultIfEmpty(0).Max());
             int wMethod = Math.Max(6, cells.Select(c => c.Method.Length).DefaultIfEmpty(0).Max());
             var augment = spec.Methods.ToDictionary(m => m.Name, m => spec.AugmentationOf(m.Name));
@@ -28,7 +29,7 @@ public static class PlanCommand
                 var state = states.Of(cell);
                 counts[state] = counts.GetValueOrDefault(state) + 1;
                 int points = spec.Method(cell.Method).PointsFor(cell.Dataset).Count;
-                Console.WriteLine($"{cell.Index + 1,5}  {cell.Dataset.PadRight(wDataset)}  {cell.Shots,5}  {cell.Seed,4}  {cell.Method.PadRight(wMethod)}  {points,4}  {Augment(cell.Method),7}  {state.ToString().ToLowerInvariant()}");
+                Console.WriteLine($"{cell.Index + 1,5}  {cell.Dataset.PadRight(wDataset)}  {cell.Shots,5}  {cell.Seed,4}  {cell.Method.PadRight(wMethod)}  {points,4}  {Augment(cell.Method),7}  {Describe(state, cell)}");
             }
             Console.WriteLine();
             Console.WriteLine($"{spec.Name}: {cells.Count} cells" + (shard.IsAll ? "" : $" in shard {shard} (of {plan.Cells.Count})") + ": " +
@@ -40,6 +41,9 @@ public static class PlanCommand
                     if (m.PresetsFor(d.Name) is var presets && presets != "none") Console.WriteLine($"presets {m.Name} on {d.Name}: {presets}");
             Console.WriteLine($"results: {Path.Combine(spec.OutputDir, "results")}   tracking: {spec.Tracking.Uri} (experiment '{spec.Tracking.ExperimentName}')");
             return 0;
+
+            string Describe(CellState state, ExperimentCell cell) =>
+                state == CellState.Running && leases.Holder(cell.Key) is { } holder ? $"running ({holder})" : state.ToString().ToLowerInvariant();
         });
         return command;
     }

@@ -20,9 +20,13 @@ public static class ReportCommand
         var experiment = new Option<string?>("--experiment") { Description = "With an mlruns folder: the MLflow experiment to report (needed when it holds several)" };
         var output = new Option<string?>("--out") { Description = "Report folder (default: <output>/report for an experiment, ./report-<name> for mlruns)" };
         var baseline = new Option<string?>("--baseline") { Description = $"Method the others are compared with (default: {ReportOptions.DefaultBaseline} if present, else the first)" };
+        var allowMissing = new Option<bool>("--allow-missing")
+        {
+            Description = "With an experiment file: report the cells that have results even when planned cells have none (they are listed as a warning); without it that is an error",
+        };
         var command = new Command("report", "Write report.md, report.html, results.csv and accuracy-vs-shots plots for an experiment, and print its main table.")
         {
-            source, experiment, output, baseline, args.Set, args.Plugins,
+            source, experiment, output, baseline, allowMissing, args.Set, args.Plugins,
         };
         command.SetAction(parse =>
         {
@@ -33,11 +37,25 @@ public static class ReportCommand
             if (File.Exists(path))
             {
                 var spec = args.ReadSpec(path, parse);
-                (name, results, defaultOut) = (spec.Name, new LocalResultStore(spec.OutputDir).ReadAll(), Path.Combine(spec.OutputDir, "report"));
+                // Checked against the plan: a report never averages fewer cells than planned without saying so.
+                var check = ResultCheck.Of(new LocalResultStore(spec.OutputDir), new ExperimentPlan(spec).Cells);
+                if (check.Edited.Count > 0)
+                    throw new ReportException($"{path}: {check.DescribeEdited()}; './peft run {path}' restores them from the tracker or reruns them");
+                if (check.Missing.Count > 0 && check.Results.Count > 0)
+                {
+                    if (!parse.GetValue(allowMissing))
+                        throw new ReportException($"{path}: {check.DescribeMissing()}; './peft run {path}' completes them, or --allow-missing reports the rest");
+                    Console.Error.WriteLine($"WARNING: {check.DescribeMissing()}; the report covers only the {check.Results.Count} cells with results");
+                }
+                (name, results, defaultOut) = (spec.Name, check.Results, Path.Combine(spec.OutputDir, "report"));
                 order = spec.Datasets.Select(d => d.Name).ToList();
             }
             else if (Directory.Exists(Path.Combine(path, "results")))
-                (name, results, defaultOut) = (Path.GetFileName(Path.GetFullPath(path)), new LocalResultStore(path).ReadAll(), Path.Combine(path, "report"));
+            {
+                var check = ResultCheck.Of(new LocalResultStore(path), null);
+                if (check.Edited.Count > 0) throw new ReportException($"{path}: {check.DescribeEdited()}");
+                (name, results, defaultOut) = (Path.GetFileName(Path.GetFullPath(path)), check.Results, Path.Combine(path, "report"));
+            }
             else if (Directory.Exists(path))
             {
                 var loaded = MlrunsResults.Read(path, parse.GetValue(experiment));

@@ -45,15 +45,19 @@ public static class RunCommand
                 var summary = new ExperimentRunner(spec, tracker) { Shard = shard }.Run(cancel.Token);
                 Console.Error.WriteLine();
                 Console.Error.WriteLine($"{spec.Name}{(shard.IsAll ? "" : $" shard {shard}")}: {summary.Ran} cells run, {summary.Skipped} already done, {summary.Failures.Count} failed" +
+                                        (summary.Busy.Count > 0 ? $", {summary.Busy.Count} being run by another invocation" : "") +
                                         (summary.Cancelled ? ", interrupted" : ""));
                 foreach (var (cell, error) in summary.Failures) Console.Error.WriteLine($"  FAILED {cell}: {error}");
+                foreach (var holder in summary.Busy.Values.Distinct()) Console.Error.WriteLine($"  left to the invocation with {holder}; its end reports the whole grid");
                 Console.Error.WriteLine($"results:  {spec.ResultsDir}");
                 Console.Error.WriteLine($"tracking: {tracker.Uri} (experiment '{spec.Tracking.ExperimentName}'" +
                                         (summary.ParentRunId is { } id ? $", parent run {id})" : ")"));
-                var results = new LocalResultStore(spec.OutputDir).ReadAll();
+                var check = ResultCheck.Of(new LocalResultStore(spec.OutputDir), new ExperimentPlan(spec).Cells);
+                var results = check.Results;
                 if (!parse.GetValue(noReport) && shard.IsAll && !summary.Cancelled && results.Count > 0)
                 {
                     Console.Error.WriteLine();
+                    if (check.Missing.Count > 0) Console.Error.WriteLine($"WARNING: {check.DescribeMissing()}; the report below covers only the {results.Count} cells with results");
                     ExperimentReport.Write(spec.Name, results, Path.Combine(spec.OutputDir, "report"), null, spec.Datasets.Select(d => d.Name).ToList());
                 }
                 else Console.Error.WriteLine($"report:   ./peft report {parse.GetValue(args.File)}");

@@ -33,7 +33,8 @@ public static class SafeTensorsFile
         return ReadHeader(stream, path);
     }
 
-    static (List<Entry>, Dictionary<string, string>, long) ReadHeader(FileStream stream, string path)
+    /// <summary>As <see cref="ReadHeader(string)"/> on an open stream (positioned at its start), for callers that then read the data themselves.</summary>
+    public static (List<Entry> entries, Dictionary<string, string> metadata, long dataStart) ReadHeader(FileStream stream, string path)
     {
         long fileLength = stream.Length;
         if (fileLength < 8)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -17,8 +18,10 @@ namespace Peft.Data.Caching;
 /// and renderer are hashes (their readable descriptions sit beside them in <c>backbone.json</c> /
 /// <c>renderer.json</c>) and the image is identified by the SHA-256 of its file, not its path.
 /// Entries are written to a temporary file and renamed, so a killed process leaves no half entry, and several
-/// processes may fill the same cache at once (they write identical entries; the last rename wins). An entry that
-/// does not read back (e.g. a disk error) is recomputed.
+/// processes may fill the same cache at once (they write identical entries; the last rename wins). Each entry
+/// carries the SHA-256 of its float payload (metadata <c>sha256</c>); an entry that does not read back, whose payload
+/// does not match it (bits flipped or zeroed on disk, power loss) or that has none (written before checksums) is
+/// recomputed, with a warning, so damaged features are never used.
 /// </summary>
 public sealed class FeatureCache
 {
@@ -31,6 +34,13 @@ public sealed class FeatureCache
     public FeatureCacheStats Stats { get; } = new();
     /// <summary>Called with (views done, views to encode) while missing entries are encoded.</summary>
     public Action<int, int>? Progress { get; init; }
+    /// <summary>Where warnings about damaged or unchecked entries go (one line each; stderr by default).</summary>
+    public Action<string> Warn { get; set; } = Console.Error.WriteLine;
+    /// <summary>Metadata key of the payload's SHA-256 (lower-case hex of the little-endian float32 bytes).</summary>
+    public const string ChecksumKey = "sha256";
+    /// <summary>Damaged entries named one by one per call before the rest are counted in one line.</summary>
+    const int NamedCorruptEntries = 3;
+    int _uncheckedWarned;
 
     public FeatureCache(string root, ClipModel model, int batchSize = 32)
     {
@@ -76,14 +86,26 @@ public sealed class FeatureCache
         int d = _model.EmbedDim;
         var result = new float[viewIndices.Length, imagePaths.Count, d];
         var missing = new List<(int v, int i)>();
+        var corrupt = new List<string>();
+        int unchecked_ = 0;
         for (int v = 0; v < viewIndices.Length; v++)
             for (int i = 0; i < imagePaths.Count; i++)
             {
-                var row = TryRead(EntryPath(rendererDir, hashes[i], viewIndices[v]), d);
+                var path = EntryPath(rendererDir, hashes[i], viewIndices[v]);
+                var (row, status) = TryRead(path, d);
+                if (status == EntryStatus.Corrupt) corrupt.Add(path);
+                else if (status == EntryStatus.Unchecked) unchecked_++;
                 if (row is null) missing.Add((v, i));
                 else for (int k = 0; k < d; k++) result[v, i, k] = row[k];
             }
         Stats.AddHits(viewIndices.Length * imagePaths.Count - missing.Count);
+        Stats.AddRejected(corrupt.Count + unchecked_);
+        foreach (var path in corrupt.Take(NamedCorruptEntries))
+            Warn($"warning: feature cache entry {path} does not match its checksum (damaged on disk); recomputing it");
+        if (corrupt.Count > NamedCorruptEntries)
+            Warn($"warning: {corrupt.Count - NamedCorruptEntries} more damaged feature cache entries under {rendererDir}; recomputing them");
+        if (unchecked_ > 0 && Interlocked.Exchange(ref _uncheckedWarned, 1) == 0)
+            Warn($"note: {unchecked_} feature cache entries under {BackboneDir} have no checksum (written by an older peft); recomputing them");
 
         if (missing.Count > 0)
         {
@@ -122,18 +144,30 @@ public sealed class FeatureCache
     static string EntryPath(string rendererDir, string imageHash, int view) =>
         Path.Combine(rendererDir, imageHash[..2], $"{imageHash}.v{view}.safetensors");
 
-    static float[]? TryRead(string path, int d)
+    enum EntryStatus { Ok, Missing, Unreadable, Corrupt, Unchecked }
+
+    /// <summary>The entry's features, or null (with why) when it is absent, unreadable, damaged or unchecked.</summary>
+    static (float[]? row, EntryStatus status) TryRead(string path, int d)
     {
-        if (!File.Exists(path)) return null;
+        if (!File.Exists(path)) return (null, EntryStatus.Missing);
         try
         {
-            using var sd = SafeTensorsFile.Read(path);
-            if (!sd.TryGet("feature", out var t) || t.dtype != ScalarType.Float32 || t.shape.Length != 1 || t.shape[0] != d) return null;
-            return t.data<float>().ToArray();
+            using var stream = File.OpenRead(path);
+            var (entries, metadata, dataStart) = SafeTensorsFile.ReadHeader(stream, path);
+            var entry = entries.FirstOrDefault(e => e.Name == "feature");
+            if (entry is null || entry.DType != ScalarType.Float32 || entry.Shape.Length != 1 || entry.Shape[0] != d) return (null, EntryStatus.Unreadable);
+            var bytes = new byte[entry.End - entry.Begin];
+            stream.Seek(dataStart + entry.Begin, SeekOrigin.Begin);
+            stream.ReadExactly(bytes);
+            if (!metadata.TryGetValue(ChecksumKey, out var expected)) return (null, EntryStatus.Unchecked);
+            if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(bytes)), expected, StringComparison.Ordinal)) return (null, EntryStatus.Corrupt);
+            var row = new float[d];
+            bytes.AsSpan().CopyTo(MemoryMarshal.AsBytes(row.AsSpan()));
+            return (row, EntryStatus.Ok);
         }
         catch (Exception e) when (e is ClipCheckpointException or IOException)
         {
-            return null; // unreadable entry: recompute and overwrite it
+            return (null, EntryStatus.Unreadable); // recompute and overwrite it
         }
     }
 
@@ -144,6 +178,8 @@ public sealed class FeatureCache
         SafeTensorsFile.Write(path, [new("feature", t)], new Dictionary<string, string>
         {
             ["renderer"] = rendererKey, ["view"] = view.ToString(), ["image_sha256"] = imageHash,
+            // safetensors stores little-endian floats: hash those bytes so a reader on any machine checks the same thing.
+            [ChecksumKey] = Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(row))),
         });
     }
 

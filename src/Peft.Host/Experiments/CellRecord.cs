@@ -17,7 +17,13 @@ public sealed record CellRecord(
     DateTimeOffset FinishedUtc)
 {
     public const string FormatName = "peft.cell-result";
-    public const int FormatVersion = 1;
+    /// <summary>2: with <see cref="ResultSha256"/> (version 1 files have none and are taken as they are).</summary>
+    public const int FormatVersion = 2;
     public string Format { get; init; } = FormatName;
     public int Version { get; init; } = FormatVersion;
+    /// <summary><see cref="CellResultHash"/> of <see cref="Result"/> when it was written.</summary>
+    public string? ResultSha256 { get; init; }
+
+    /// <summary>False when the values no longer match the checksum written with them (edited by hand, damaged).</summary>
+    public bool IsIntact => ResultSha256 is null || ResultSha256 == CellResultHash.Of(Result);
 }

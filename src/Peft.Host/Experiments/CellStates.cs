@@ -14,10 +14,13 @@ public sealed class CellStates(LocalResultStore store, IExperimentTracker? track
 
     /// <summary>Told once when the tracker fails and the local record decides from then on.</summary>
     public Action<string>? Warn { get; init; }
+    /// <summary>When set, a cell whose lease a live process holds is <see cref="CellState.Running"/> (what <c>peft plan</c> shows).</summary>
+    public CellLeases? Leases { get; init; }
 
     public CellState Of(ExperimentCell cell)
     {
-        if (store.TryReadResult(cell.Key) is not null) return CellState.Done;
+        if (store.TryReadResult(cell.Key) is { } record) return record.IsIntact ? CellState.Done : CellState.Edited;
+        if (Leases?.LiveHolder(cell.Key) is not null) return CellState.Running;
         var runs = Runs(cell);
         if (runs?.Any(r => r.Status == RunStatus.Finished) == true) return CellState.Done;
         var marker = store.TryReadMarker(cell.Key);
@@ -52,7 +55,8 @@ public sealed class CellStates(LocalResultStore store, IExperimentTracker? track
             End(runId, RunStatus.Killed); // the tracker cannot search now; its client may still deliver this later
     }
 
-    IReadOnlyList<TrackedRun>? Runs(ExperimentCell cell)
+    /// <summary>The cell's runs in the tracker, or null when it cannot be asked.</summary>
+    public IReadOnlyList<TrackedRun>? Runs(ExperimentCell cell)
     {
         if (_trackerDown) return null;
         try

@@ -48,49 +48,91 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
 
         using var overall = new ConsoleProgress(Shard.IsAll ? "cells" : $"cells (shard {Shard})", cells.Count, "cells", Log, Interactive);
         var states = new CellStates(store, tracker, experimentId) { Warn = overall.Message };
+        var leases = new CellLeases(spec.OutputDir);
         var todo = new List<ExperimentCell>();
         int skipped = 0;
+        var repair = new CellRepair(spec, store, tracker, experimentId, states) { Warn = overall.Message };
+        var done = new List<ExperimentCell>();
         foreach (var cell in cells)
         {
-            if (states.Of(cell) == CellState.Done) { states.SettleFinished(cell); skipped++; }
+            var state = states.Of(cell);
+            if (state == CellState.Edited)
+                overall.Message($"warning: {store.ResultPath(cell.Key)}: its values do not match their checksum (edited by hand or damaged)");
+            // A result deleted or edited locally is rebuilt from the cell's FINISHED run, or else the cell is rerun.
+            if (state == CellState.Edited || (state == CellState.Done && store.TryReadResult(cell.Key) is null))
+                state = repair.RestoreResult(cell) ? CellState.Done : CellState.Pending;
+            if (state == CellState.Done) { SettleFinished(cell, states, store, leases); skipped++; done.Add(cell); }
             else todo.Add(cell);
         }
+        if (done.Count > 0) repair.RecreateMissingRuns(done, parentId, invocation, Shard.ToString());
         overall.Message($"{spec.Name}: {cells.Count} cells{(Shard.IsAll ? "" : $" in shard {Shard}")}, {skipped} already done, {todo.Count} to run");
         overall.Report(skipped);
 
         var failures = new Dictionary<string, string>();
+        var busy = new Dictionary<string, string>();
         int ran = 0;
         try
         {
             if (todo.Count > 0)
             {
                 using var session = new BackboneSession(spec);
+                session.Cache.Warn = overall.Message;
                 var datasets = new Dictionary<string, ImageDataset>();
                 foreach (var group in todo.GroupBy(c => c.Group))
                 {
                     cancel.ThrowIfCancellationRequested();
-                    ICellFeatures? features = null;
-                    ImageDataset? dataset = null;
-                    SplitManifest? split = null;
+                    // The group's cells this process may run: another invocation of the experiment may hold some (a
+                    // whole group when it got there first, so the two do not encode the same features).
+                    var held = new List<(ExperimentCell Cell, CellLease Lease)>();
                     try
                     {
-                        (dataset, split, features) = PrepareGroup(group.Key, group.Select(c => c.Method), session, datasets, overall, cancel);
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        // The split or its features could not be made: every cell of the group fails with that reason.
-                        foreach (var cell in group) Fail(store, cell, null, e, failures, overall);
-                        overall.Report(overall.Done + group.Count());
-                        continue;
-                    }
-                    using (features)
                         foreach (var cell in group)
                         {
-                            cancel.ThrowIfCancellationRequested();
-                            states.EndStaleRuns(cell);
-                            if (RunCell(cell, plan.Cells.Count, session, dataset, split, features, experimentId, parentId, invocation, store, overall, failures, cancel)) ran++;
-                            overall.Increment();
+                            var lease = leases.TryAcquire(cell.Key);
+                            if (lease is null)
+                            {
+                                busy[cell.Key] = leases.Holder(cell.Key)?.ToString() ?? "another process";
+                                overall.Message($"cell {cell.Index + 1} skipped: {cell.RunName} is being run by another invocation ({busy[cell.Key]})");
+                                overall.Increment();
+                            }
+                            else if (store.TryReadResult(cell.Key) is not null)
+                            {
+                                // Finished by another invocation since this one looked.
+                                lease.Dispose();
+                                skipped++;
+                                overall.Increment();
+                            }
+                            else held.Add((cell, lease));
                         }
+                        if (held.Count == 0) continue;
+                        ICellFeatures? features = null;
+                        ImageDataset? dataset = null;
+                        SplitManifest? split = null;
+                        try
+                        {
+                            (dataset, split, features) = PrepareGroup(group.Key, held.Select(h => h.Cell.Method), session, datasets, overall, cancel);
+                        }
+                        catch (Exception e) when (e is not OperationCanceledException)
+                        {
+                            // The split or its features could not be made: every cell of the group fails with that reason.
+                            foreach (var (cell, _) in held) Fail(store, cell, null, e, failures, overall);
+                            overall.Report(overall.Done + held.Count);
+                            continue;
+                        }
+                        using (features)
+                            foreach (var (cell, lease) in held)
+                            {
+                                cancel.ThrowIfCancellationRequested();
+                                states.EndStaleRuns(cell);
+                                if (RunCell(cell, plan.Cells.Count, session, dataset, split, features, experimentId, parentId, invocation, store, overall, failures, cancel)) ran++;
+                                lease.Dispose();
+                                overall.Increment();
+                            }
+                    }
+                    finally
+                    {
+                        foreach (var (_, lease) in held) lease.Dispose();
+                    }
                 }
             }
         }
@@ -98,10 +140,21 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         {
             TryEnd(parentId, RunStatus.Killed);
             overall.Message($"interrupted: {ran} cells finished in this invocation; the cell in progress was logged KILLED. Run the same command again to resume.");
-            return new RunSummary(ran, skipped, failures, Cancelled: true, parentId);
+            return new RunSummary(ran, skipped, failures, Cancelled: true, parentId) { Busy = busy };
         }
         tracker.EndRun(parentId, failures.Count == 0 ? RunStatus.Finished : RunStatus.Failed, Now);
-        return new RunSummary(ran, skipped, failures, Cancelled: false, parentId);
+        return new RunSummary(ran, skipped, failures, Cancelled: false, parentId) { Busy = busy };
+    }
+
+    /// <summary>
+    /// A done cell whose marker shows a crash after its result was written gets its runs settled, under its lease: a
+    /// cell another invocation is finishing right now is left to it.
+    /// </summary>
+    static void SettleFinished(ExperimentCell cell, CellStates states, LocalResultStore store, CellLeases leases)
+    {
+        if (store.TryReadMarker(cell.Key) is null) return;
+        using var lease = leases.TryAcquire(cell.Key);
+        if (lease is not null) states.SettleFinished(cell);
     }
 
     /// <summary>
@@ -213,7 +266,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                     { Oracle = inputs.OracleUsed };
                 LogCell(runId, cell, fit, test, result, evalSeconds, perCell, split, inputs);
                 store.WriteResult(new CellRecord(cell.Key, result, runId, experimentId, tracker.Uri, fit.Validation.MeanPerClass * 100,
-                    evalSeconds, split.Sha256, inputs.FeatureCacheKey, DateTimeOffset.UtcNow));
+                    evalSeconds, split.Sha256, inputs.FeatureCacheKey, DateTimeOffset.UtcNow) { ResultSha256 = CellResultHash.Of(result) });
                 tracker.EndRun(runId, RunStatus.Finished, Now);
                 store.DeleteMarker(cell.Key);
                 overall.Message($"cell {cell.Index + 1} done: {cell.RunName}: test top-1 {result.TestTop1:F2}%, val {result.ValTop1:F2}%, fit {result.FitSeconds:F1} s");
@@ -245,15 +298,12 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             new(TrackingNames.TrainableParameters, result.TrainableParameters, now), new(TrackingNames.PeakMemoryMb, result.PeakMemoryMb, now),
         };
         metrics.AddRange(fit.MethodMetrics);
-        var parameters = new Dictionary<string, string>
-        {
-            [TrackingNames.Dataset] = cell.Dataset, [TrackingNames.Shots] = Text(cell.Shots), [TrackingNames.Seed] = Text(cell.Seed),
-            [TrackingNames.Method] = cell.Method, [TrackingNames.Backbone] = spec.Backbone.Model, [TrackingNames.Sampling] = spec.Sampling,
-            [TrackingNames.ValShots] = spec.ValShots is int v ? Text(v) : "min(shots,4)", [TrackingNames.TrainViews] = Text(spec.TrainViews),
-        };
-        foreach (var (option, value) in fit.Selected.OptionValues) parameters[TrackingNames.MethodOptionPrefix + option] = value;
+        var parameters = CellParams.Of(spec, cell, fit.Selected.OptionValues);
         foreach (var (key, value) in inputs.Params()) parameters[key] = value;
-        var tags = new Dictionary<string, string>(inputs.Tags()) { ["peft.peak_memory"] = perCellPeak ? "per-cell VmHWM" : "process peak working set" };
+        var tags = new Dictionary<string, string>(inputs.Tags())
+        {
+            ["peft.peak_memory"] = perCellPeak ? "per-cell VmHWM" : "process peak working set", [TrackingNames.ResultHashTag] = CellResultHash.Of(result),
+        };
         var weights = CellArtifacts.Weights(fit.Classifier, Path.Combine(spec.OutputDir, "tmp"));
         if (weights is not null && weights.Length > MaxWeightsBytes) tags["peft.weights_not_logged"] = $"{weights.Length} bytes > {MaxWeightsBytes}";
         tracker.LogBatch(runId, metrics, parameters, tags);

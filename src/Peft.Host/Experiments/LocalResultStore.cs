@@ -36,9 +36,12 @@ public sealed class LocalResultStore(string outputDir)
     }
 
     /// <summary>Every finished cell's result (what <c>peft report</c> reads), in path order.</summary>
-    public IReadOnlyList<CellResult> ReadAll() => !Directory.Exists(ResultsDir) ? []
+    public IReadOnlyList<CellResult> ReadAll() => ReadAllRecords().Select(r => r.Result).ToList();
+
+    /// <summary>Every finished cell's record, in path order.</summary>
+    public IReadOnlyList<CellRecord> ReadAllRecords() => !Directory.Exists(ResultsDir) ? []
         : Directory.EnumerateFiles(ResultsDir, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
-            .Select(f => Read<CellRecord>(f)!.Result).ToList();
+            .Select(f => Read<CellRecord>(f)!).ToList();
 
     static T? Read<T>(string path) where T : class
     {

@@ -40,6 +40,8 @@ public static class TrackingNames
     public const string FeatureCacheKeyTag = "peft.feature_cache_key";
     public const string CodeVersionTag = "peft.code_version";
     public const string ShardTag = "peft.shard";         // "i/N"
+    public const string ResultHashTag = "peft.result_sha256"; // CellResultHash of the result the run logged
+    public const string RecreatedFromTag = "peft.recreated_from"; // a run logged again from a local result after it was deleted
     public const string ProcessTag = "peft.process";     // "host:pid:start-ticks" of the invocation (parent runs)
 
     // Artifacts of a child run.

@@ -246,7 +246,10 @@ public sealed class FileStoreTracker : IExperimentTracker
     public IReadOnlyList<TrackedRun> FindRuns(string experimentId, string tagKey, string tagValue) =>
         _reader.Runs(experimentId)
             .Where(r => r.Tags.TryGetValue(tagKey, out var v) && v == tagValue)
-            .Select(r => new TrackedRun(r.RunId, r.RunName, r.Status, r.Tags))
+            .Select(r => new TrackedRun(r.RunId, r.RunName, r.Status, r.Tags)
+            {
+                Params = r.Params, Metrics = r.LatestMetrics.ToDictionary(m => m.Key, m => m.Value.Value),
+            })
             .ToList();
 
     private string ActiveRunDirectory(string runId)

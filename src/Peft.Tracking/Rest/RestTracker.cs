@@ -218,8 +218,22 @@ public sealed class RestTracker : IExperimentTracker
         var statusNode = info["status"];
         var status = statusNode is JsonValue v && v.TryGetValue<int>(out var n) ? (RunStatus)n
             : Enum.TryParse<RunStatus>((string?)statusNode, ignoreCase: true, out var s) ? s : RunStatus.Running;
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in run["data"]?["params"] as JsonArray ?? [])
+            if ((string?)p?["key"] is { } key) parameters[key] = (string?)p["value"] ?? "";
+        // runs/search returns each metric's latest value; protobuf JSON writes NaN and infinities as strings.
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var m in run["data"]?["metrics"] as JsonArray ?? [])
+            if ((string?)m?["key"] is { } key && m["value"] is JsonValue value)
+            {
+                if (value.TryGetValue<double>(out var d)) metrics[key] = d;
+                else if (double.TryParse((string?)value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out d)) metrics[key] = d;
+            }
         return new TrackedRun(Text(info["run_id"] ?? info["run_uuid"], "runs/search", "run_id"),
-            (string?)info["run_name"] ?? tags.GetValueOrDefault("mlflow.runName", ""), status, tags);
+            (string?)info["run_name"] ?? tags.GetValueOrDefault("mlflow.runName", ""), status, tags)
+        {
+            Params = parameters, Metrics = metrics,
+        };
     }
 
     // MLflow's search grammar: keys with '.', '-' or spaces in double quotes (backticks if the key has a quote);

@@ -117,6 +117,86 @@ public sealed class FeatureCacheTests() : TempDirectory("peft-cache-")
         Assert.True(again.Equals(good));
     }
 
+    /// <summary>Overwrites the float payload (the file's last <paramref name="dim"/> × 4 bytes), keeping the file's size.</summary>
+    static void OverwritePayload(string entry, int dim, Func<int, float> value)
+    {
+        var bytes = File.ReadAllBytes(entry);
+        var payload = new float[dim];
+        for (int i = 0; i < dim; i++) payload[i] = value(i);
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(payload.AsSpan()).CopyTo(bytes.AsSpan(bytes.Length - dim * 4));
+        File.WriteAllBytes(entry, bytes);
+    }
+
+    [Theory]
+    [InlineData("zeros")]
+    [InlineData("garbage")]
+    [InlineData("nan")]
+    [InlineData("one-bit")]
+    public void ADamagedPayloadOfTheRightSizeIsDetectedByItsChecksumAndRecomputed(string damage)
+    {
+        using var scope = NewDisposeScope();
+        using var clip = Model();
+        var images = Images(Photos);
+        var renderer = new EvalViewRenderer(new ClipPreprocessor(32));
+        var good = new FeatureCache(Temp("cache"), clip.Model).Features(images, renderer);
+        int dim = (int)good.shape[1];
+        var entries = Directory.GetFiles(Temp("cache"), "*.v0.safetensors", SearchOption.AllDirectories).Order().ToList();
+        var random = new Random(7);
+        foreach (var entry in entries.Take(4))
+        {
+            long size = new FileInfo(entry).Length;
+            if (damage == "one-bit")
+            {
+                var bytes = File.ReadAllBytes(entry);
+                bytes[^5] ^= 0x01; // one flipped bit in the payload
+                File.WriteAllBytes(entry, bytes);
+            }
+            else OverwritePayload(entry, dim, i => damage switch { "zeros" => 0f, "nan" => float.NaN, _ => (float)random.NextDouble() });
+            Assert.Equal(size, new FileInfo(entry).Length);
+        }
+
+        var warnings = new List<string>();
+        var cache = new FeatureCache(Temp("cache"), clip.Model) { Warn = warnings.Add };
+        var again = cache.Features(images, renderer);
+        Assert.True(again.Equals(good));
+        Assert.Equal((1L, 4L, 4L), (cache.Stats.Hits, cache.Stats.Encoded, cache.Stats.Rejected));
+        // Three entries are named, the fourth counted.
+        Assert.Equal(4, warnings.Count);
+        Assert.Equal(3, warnings.Count(w => w.Contains("does not match its checksum") && entries.Take(4).Any(w.Contains)));
+        Assert.Contains("1 more damaged feature cache entries", warnings[3]);
+        // Recomputed entries were rewritten: the next reader uses them without a warning.
+        var third = new FeatureCache(Temp("cache"), clip.Model) { Warn = warnings.Add };
+        Assert.True(third.Features(images, renderer).Equals(good));
+        Assert.Equal((5L, 0L, 4), (third.Stats.Hits, third.Stats.Encoded, warnings.Count));
+    }
+
+    [Fact]
+    public void EntriesWithoutAChecksumAreRecomputedWithOneNote()
+    {
+        using var scope = NewDisposeScope();
+        using var clip = Model();
+        var images = Images(Photos);
+        var renderer = new EvalViewRenderer(new ClipPreprocessor(32));
+        var good = new FeatureCache(Temp("cache"), clip.Model).Features(images, renderer);
+        // As an older peft wrote them: the same tensor, metadata without the checksum.
+        foreach (var entry in Directory.GetFiles(Temp("cache"), "*.v0.safetensors", SearchOption.AllDirectories))
+        {
+            var (_, metadata, _) = SafeTensorsFile.ReadHeader(entry);
+            Assert.Equal(64, metadata[FeatureCache.ChecksumKey].Length);
+            using var sd = SafeTensorsFile.Read(entry);
+            SafeTensorsFile.Write(entry, [new("feature", sd["feature"])], metadata.Where(m => m.Key != FeatureCache.ChecksumKey).ToDictionary());
+        }
+        var warnings = new List<string>();
+        var cache = new FeatureCache(Temp("cache"), clip.Model) { Warn = warnings.Add };
+        // (batches of another size may differ in the last bits)
+        Assert.True(cache.Features(images.Take(2).ToList(), renderer).allclose(good.narrow(0, 0, 2), 1e-5, 1e-6));
+        Assert.True(cache.Features(images, renderer).allclose(good, 1e-5, 1e-6));
+        Assert.Equal(5L, cache.Stats.Encoded);
+        var note = Assert.Single(warnings); // said once per cache, not per entry or call
+        Assert.Contains("2 feature cache entries", note);
+        Assert.Contains("no checksum", note);
+    }
+
     [Fact]
     public void ConcurrentFillersOfOneCacheAgree()
     {

@@ -78,7 +78,10 @@ sealed class InMemoryTracker : IExperimentTracker
         Check();
         if (FindDown) throw new TrackingException("memory tracker: search unavailable", transient: true);
         return Runs.Where(r => r.ExperimentId == experimentId && r.Tags.GetValueOrDefault(tagKey) == tagValue)
-            .Select(r => new TrackedRun(r.Id, r.Name, r.Status, r.Tags)).ToList();
+            .Select(r => new TrackedRun(r.Id, r.Name, r.Status, r.Tags)
+            {
+                Params = r.Params, Metrics = r.Metrics.GroupBy(m => m.Key).ToDictionary(g => g.Key, g => g.Last().Value),
+            }).ToList();
     }
 
     /// <summary>The child runs of one cell.</summary>

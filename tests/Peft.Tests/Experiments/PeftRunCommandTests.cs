@@ -160,4 +160,44 @@ public sealed class PeftRunCommandTests : TempDirectory
         Assert.All(parents, p => Assert.Equal(RunStatus.Finished, p.Status));
         Assert.Empty(Directory.GetFiles(Temp("cache"), "*.tmp", SearchOption.AllDirectories));
     }
+    [Fact]
+    public void TwoUnshardedRunsOfOneExperimentAtOnceShareTheCellsEachRunOnce()
+    {
+        // Two datasets, two seeds: four groups the two invocations can split between them.
+        var exp = Experiment(["shapes", "fine"], "[1]", "[1, 2]");
+        var both = Task.WhenAll(Task.Run(() => PeftProcess.Run("run", exp, "--no-report")), Task.Run(() => PeftProcess.Run("run", exp, "--no-report"))).Result;
+        Assert.All(both, r => Assert.True(r.exitCode == 0, r.stderr));
+        AssertEveryCellFinishedOnce(12);
+        Assert.DoesNotContain(CellRuns(), r => r.Status == RunStatus.Killed); // neither ended the other's runs
+        Assert.Equal(12, CellRuns().Count);                                   // and no cell was started twice
+        var parents = Runs().Where(r => r.Tags.GetValueOrDefault("peft.role") == "parent").ToList();
+        Assert.Equal(2, parents.Count);
+        Assert.All(parents, p => Assert.Equal(RunStatus.Finished, p.Status));
+    }
+
+    [Fact]
+    public void AReportOfAnExperimentWithDeletedResultsFailsUntilRunRestoresThem()
+    {
+        var exp = Experiment(["shapes", "fine"], "[1]", "[1]");
+        var (code, _, stderr) = PeftProcess.Run("run", exp, "--no-report");
+        Assert.True(code == 0, stderr);
+        Directory.Delete(Temp("out/results/shapes"), recursive: true);
+
+        (code, _, stderr) = PeftProcess.Run("report", exp);
+        Assert.Equal(1, code);
+        Assert.Contains("3 of 6 planned cells have no result (datasets shapes)", stderr);
+        Assert.Contains("--allow-missing", stderr);
+        (code, _, stderr) = PeftProcess.Run("report", exp, "--allow-missing");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("WARNING: 3 of 6 planned cells have no result", stderr);
+
+        (code, _, stderr) = PeftProcess.Run("run", exp, "--no-report");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("0 cells run, 6 already done", stderr);
+        Assert.Contains("restored", stderr);
+        AssertEveryCellFinishedOnce(6);
+        (code, _, stderr) = PeftProcess.Run("report", exp);
+        Assert.True(code == 0, stderr);
+        Assert.DoesNotContain("WARNING", stderr);
+    }
 }

@@ -1,0 +1,27 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Peft.Host.Experiments;
+
+/// <summary>
+/// SHA-256 of a <see cref="CellResult"/>'s values (cell, accuracies, costs, options; doubles in round-trip form), stored
+/// in the result file and as the run's tag <c>peft.result_sha256</c>: a value changed by hand (or by a damaged disk)
+/// no longer matches, and reports refuse it instead of averaging it.
+/// </summary>
+public static class CellResultHash
+{
+    public static string Of(CellResult r)
+    {
+        static string D(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        var text = new StringBuilder()
+            .Append(r.Dataset).Append('\n').Append(r.Shots.ToString(CultureInfo.InvariantCulture)).Append('\n')
+            .Append(r.Seed.ToString(CultureInfo.InvariantCulture)).Append('\n').Append(r.Method).Append('\n')
+            .Append(D(r.TestTop1)).Append('\n').Append(D(r.TestMeanPerClass)).Append('\n')
+            .Append(r.ValTop1 is double v ? D(v) : "-").Append('\n').Append(D(r.FitSeconds)).Append('\n')
+            .Append(r.TrainableParameters.ToString(CultureInfo.InvariantCulture)).Append('\n').Append(D(r.PeakMemoryMb)).Append('\n');
+        if (r.Oracle) text.Append("oracle\n"); // only when set: results of the ordinary protocol keep their hashes
+        foreach (var (key, value) in r.Options.OrderBy(o => o.Key, StringComparer.Ordinal)) text.Append(key).Append('=').Append(value).Append('\n');
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+}
