@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Peft.Clip.Model;
 using Peft.Clip.Native;
 using TorchSharp;
 
@@ -16,6 +17,12 @@ public static class InfoCommand
             Console.WriteLine($"libtorch threads: {torch.get_num_threads()} (interop {torch.get_num_interop_threads()})");
             Console.WriteLine($"CUDA available: {torch.cuda.is_available()}");
             Console.WriteLine($"processors: {Environment.ProcessorCount}");
+            Console.WriteLine($"CPU caches: {CpuCacheInfo.Current}");
+            // The layout a ResNet tower starts in; every new (layout, dtype, batch, size, threads) is still self-checked.
+            var (layout, reason) = ConvolutionCheck.InitialLayout();
+            Console.WriteLine($"ResNet convolution layout: {(layout == ConvolutionLayout.Nchw ? "NCHW" : "channels-last")} ({reason})" +
+                (ConvolutionCheck.MicroBatchFor(resNet: true) is > 0 and var m ? $", eval batches split into {m}s" : ""));
+            Console.WriteLine($"oneDNN: {(LibTorchContext.MkldnnEnabled switch { true => "on", false => "off", null => "unknown" })}, NNPACK: off");
             return 0;
         });
         return command;

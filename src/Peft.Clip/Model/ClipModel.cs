@@ -60,6 +60,9 @@ public sealed class ClipModel : nn.Module, Peft.Core.IFrozenTextEncoder
         return this;
     }
 
+    /// <summary>The checks of the image tower's convolutions (layout in use, verdicts so far).</summary>
+    public ConvolutionCheck ImageConvolutions => visual is ModifiedResNet r ? r.Check : ((ClipVisionTransformer)visual).Check;
+
     /// <summary>Image features [N, EmbedDim] (float32) for preprocessed images [N, 3, R, R].</summary>
     public Tensor EncodeImage(Tensor images)
     {

@@ -17,11 +17,13 @@ public sealed class ClipVisionTransformer : nn.Module<Tensor, Tensor>
     readonly ClipTransformer transformer;
     readonly ClipLayerNorm ln_post;
     readonly Parameter proj;
+    readonly long _patch;
 
     public ClipVisionTransformer(ClipConfig c) : base(nameof(ClipVisionTransformer))
     {
         int width = c.VisionWidth, patch = c.VisionPatchSize!.Value, grid = c.ImageResolution / patch;
         conv1 = nn.Conv2d(3, width, patch, stride: patch, bias: false);
+        _patch = patch;
         class_embedding = new Parameter(zeros(width), requires_grad: false);
         positional_embedding = new Parameter(zeros(grid * grid + 1, width), requires_grad: false);
         ln_pre = new ClipLayerNorm(width, c.LayerNormEps);
@@ -32,10 +34,16 @@ public sealed class ClipVisionTransformer : nn.Module<Tensor, Tensor>
     }
 
     /// <param name="x">[N, 3, H, W] in the model's dtype.</param>
-    public override Tensor forward(Tensor x)
+    /// <summary>Checks of the patch convolution (the only one here; see <see cref="ConvolutionCheck"/>).</summary>
+    public ConvolutionCheck Check { get; } = new(_ => { }, layoutMatters: false);
+
+    public override Tensor forward(Tensor x) => training ? Forward(x) : Check.Run(x, Forward);
+
+    Tensor Forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var patches = conv1.forward(x);                               // [N, W, g, g]
+        var patches = training ? conv1.forward(x)                     // [N, W, g, g]
+            : ConvolutionCheck.Conv2d(x.contiguous(), conv1.weight!, null, _patch, 0);
         patches = patches.flatten(2).transpose(1, 2);                 // [N, g², W]
         long n = patches.shape[0];
         var cls = class_embedding.to(patches.dtype).expand(n, 1, -1);

@@ -22,8 +22,9 @@ sealed class FoldedConvBatchNorm(Conv2d conv, BatchNorm2d norm, long stride = 1,
             Dispose();
             return norm.forward(conv.forward(x));
         }
-        if (_weight is null || _weight.dtype != conv.weight!.dtype) Fold();
-        return nn.functional.conv2d(x, _weight!, _bias, strides: [stride, stride], padding: [padding, padding]);
+        // Refolded when the weights change dtype or layout (ConvolutionCheck may switch the tower to NCHW).
+        if (_weight is null || _weight.dtype != conv.weight!.dtype || !_weight.stride().SequenceEqual(conv.weight.stride())) Fold();
+        return ConvolutionCheck.Conv2d(x, _weight!, _bias, stride, padding);
     }
 
     void Fold()
@@ -34,7 +35,7 @@ sealed class FoldedConvBatchNorm(Conv2d conv, BatchNorm2d norm, long stride = 1,
         var w = conv.weight!;
         var scale = norm.weight!.to(ScalarType.Float32) / norm.running_var!.to(ScalarType.Float32).add(RootedScalars.BatchNormEps, RootedScalars.One).sqrt();
         var folded = w.to(ScalarType.Float32) * scale.view(-1, 1, 1, 1);
-        // Keep the weight's memory layout (channels-last) so the convolution picks the same kernel.
+        // Keep the weight's memory layout (channels-last or NCHW) so the convolution picks the same kernel.
         _weight = empty_strided(w.shape, w.stride(), w.dtype).copy_(folded).DetachFromDisposeScope();
         _bias = (norm.bias!.to(ScalarType.Float32) - norm.running_mean!.to(ScalarType.Float32) * scale).to(w.dtype).DetachFromDisposeScope();
     }

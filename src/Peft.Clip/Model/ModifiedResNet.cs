@@ -50,19 +50,38 @@ public sealed class ModifiedResNet : nn.Module<Tensor, Tensor>
         _stem2 = new FoldedConvBatchNorm(conv2, bn2, padding: 1);
         _stem3 = new FoldedConvBatchNorm(conv3, bn3, padding: 1);
         // Channels-last (NHWC) convolutions run faster on libtorch's oneDNN CPU kernels (RN50 +15% fp32, +12% bf16,
-        // tools/bench/encoder-throughput.sh). Loading copies values into these tensors and keeps their layout.
-        using (no_grad())
-            foreach (var p in parameters().Where(p => p.dim() == 4))
-                p.set_(ChannelsLast(p));
+        // tools/bench/encoder-throughput.sh) where they work; ConvolutionCheck picks the layout (NCHW on CPUs that
+        // report no cache sizes) and checks it. Loading copies values into these tensors and keeps their layout.
+        Check = new ConvolutionCheck(ApplyLayout, layoutMatters: true);
+        ApplyLayout(Check.Layout);
     }
 
-    /// <summary>The same values with NHWC strides (libtorch picks the channels-last kernels from the strides).</summary>
-    static Tensor ChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    /// <summary>The layout this tower's convolutions run in, and the checks that chose it.</summary>
+    public ConvolutionCheck Check { get; }
+
+    void ApplyLayout(ConvolutionLayout layout)
+    {
+        using (no_grad())
+            foreach (var p in parameters().Where(p => p.dim() == 4))
+                p.set_(InLayout(p, layout));
+    }
+
+    /// <summary>The same values with NHWC strides (libtorch picks the channels-last kernels from the strides) or plain NCHW.</summary>
+    static Tensor InLayout(Tensor t, ConvolutionLayout layout) =>
+        layout == ConvolutionLayout.ChannelsLast ? t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : t.contiguous();
 
     public override Tensor forward(Tensor x)
     {
+        if (training) return Forward(x);
+        if (Check.MicroBatch == 0 || x.shape[0] <= Check.MicroBatch) return Check.Run(x, Forward);
         using var scope = NewDisposeScope();
-        x = ChannelsLast(x);
+        return cat(x.split(Check.MicroBatch).Select(part => Check.Run(part, Forward)).ToArray(), 0).MoveToOuterDisposeScope();
+    }
+
+    Tensor Forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        x = InLayout(x, Check.Layout);
         bool folded = !training;
         var h = nn.functional.relu(folded ? _stem1.Forward(x) : bn1.forward(conv1.forward(x)));
         h = nn.functional.relu(folded ? _stem2.Forward(h) : bn2.forward(conv2.forward(h)));
