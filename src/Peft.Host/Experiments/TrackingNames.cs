@@ -40,6 +40,7 @@ public static class TrackingNames
     public const string FeatureCacheKeyTag = "peft.feature_cache_key";
     public const string CodeVersionTag = "peft.code_version";
     public const string ShardTag = "peft.shard";         // "i/N"
+    public const string ShortClassesTag = "peft.short_classes"; // classes with fewer images than shots (see ShortClassNotice)
     public const string ProcessTag = "peft.process";     // "host:pid:start-ticks" of the invocation (parent runs)
 
     // Artifacts of a child run.
