@@ -23,6 +23,20 @@ public static partial class TrackingTargets
         return string.IsNullOrWhiteSpace(fromEnvironment) ? DefaultUri : fromEnvironment.Trim();
     }
 
+    /// <summary>
+    /// Null when <paramref name="uri"/> is a form we can write to (http(s), <c>file:</c>, a plain path), else the one-line
+    /// reason. Any other scheme (<c>sqlite:</c>, <c>postgresql:</c>, <c>s3:</c> …) and MLflow's bare <c>databricks</c> /
+    /// <c>databricks-uc</c> names are refused: read as paths they would silently become local folders named after them.
+    /// </summary>
+    public static string? Refusal(string uri)
+    {
+        var trimmed = uri.Trim();
+        if (IsHttp(trimmed) || trimmed.StartsWith("file:", StringComparison.OrdinalIgnoreCase)) return null;
+        if (Scheme().IsMatch(trimmed) || trimmed is "databricks" or "databricks-uc")
+            return $"tracking URI '{trimmed}' is not supported; use {AcceptedForms}";
+        return null;
+    }
+
     public static bool IsHttp(string uri) =>
         uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
@@ -41,9 +55,8 @@ public static partial class TrackingTargets
             var live = options with { MaxRetries = Math.Min(options.MaxRetries, LiveMaxRetries) };
             return new OutboxTracker(new RestTracker(resolved, live), outboxDirectory ?? DefaultOutboxDirectory());
         }
-        if (resolved.StartsWith("file:", StringComparison.OrdinalIgnoreCase) || !Scheme().IsMatch(resolved))
-            return new FileStoreTracker(resolved);
-        throw new ArgumentException($"tracking URI '{resolved}' is not supported; use {AcceptedForms}");
+        if (Refusal(resolved) is { } refusal) throw new ArgumentException(refusal);
+        return new FileStoreTracker(resolved);
     }
 
     /// <summary>Retries of a live request before the outbox keeps it for later (MLflow's 7 would stall a run for minutes).</summary>

@@ -34,6 +34,8 @@ public static class TrackingSyncCommand
             Console.Error.WriteLine($"outbox: {folder}");
             Console.Out.WriteLine($"delivered {result.EntriesSent} records; {result.JournalsDelivered} journals complete and removed; " +
                                   $"{result.JournalsInUse} in use by running processes; {result.JournalsLeft} left");
+            foreach (var (target, records) in result.WaitingForOtherTargets)
+                Console.Out.WriteLine($"{records} records wait for {target} (not sent: --tracking-uri {only}; run `peft tracking sync --tracking-uri {target}` or without --tracking-uri)");
             if (result.Errors.Count == 0) return 0;
             foreach (var error in result.Errors.Skip(1)) Console.Error.WriteLine($"note: {error}");
             Console.Error.WriteLine($"error: {result.Errors[0]}");

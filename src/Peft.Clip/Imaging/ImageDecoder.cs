@@ -21,6 +21,12 @@ namespace Peft.Clip.Imaging;
 /// </summary>
 public static class ImageDecoder
 {
+    /// <summary>
+    /// Largest image decoded: PIL refuses more than 2 × <c>Image.MAX_IMAGE_PIXELS</c> (= 1024³ / 4 / 3) pixels as a
+    /// decompression bomb (Pillow, src/PIL/Image.py, <c>_decompression_bomb_check</c>), so CLIP's own loader would too.
+    /// </summary>
+    public const long MaxPixels = 2L * (1024 * 1024 * 1024 / 4 / 3);
+
     /// <summary>Decodes a file. Throws <see cref="ImageDecodeException"/> naming the path if it is missing or does not decode.</summary>
     public static DecodedImage Decode(string path)
     {
@@ -55,10 +61,21 @@ public static class ImageDecoder
                           ?? throw new ImageDecodeException(name, "not a recognised image format (expected JPEG, PNG, BMP, GIF or WebP)");
         var info = codec.Info;
         if (info.Width <= 0 || info.Height <= 0) throw new ImageDecodeException(name, "image has no pixels");
+        if ((long)info.Width * info.Height > MaxPixels)
+            throw new ImageDecodeException(name,
+                $"image is {info.Width}x{info.Height} = {(long)info.Width * info.Height:N0} pixels, more than the limit of {MaxPixels:N0} " +
+                "(PIL's decompression-bomb limit); resize it");
 
         var (mode, sixteenBit) = SniffMode(encoded, codec.EncodedFormat, info, name);
-        // Skia still validates the file (and gives the size) for 16-bit PNGs; their samples are read separately.
-        return sixteenBit ? Decode16(encoded, mode, name) : Decode8(codec, info, mode, name);
+        try
+        {
+            // Skia still validates the file (and gives the size) for 16-bit PNGs; their samples are read separately.
+            return sixteenBit ? Decode16(encoded, mode, name) : Decode8(codec, info, mode, name);
+        }
+        catch (Exception e) when (e is OverflowException or OutOfMemoryException)
+        {
+            throw new ImageDecodeException(name, $"image of {info.Width}x{info.Height} pixels does not fit in memory ({e.Message})", e);
+        }
     }
 
     static DecodedImage Decode8(SKCodec codec, SKImageInfo info, PilImageMode mode, string name)

@@ -12,11 +12,16 @@ namespace Peft.Data.Splits;
 /// describe the same dataset name, shots, seed, mode and validation shots). Creation is safe across processes: each
 /// writer renames a complete temporary file into place without replacing, so one wins and the others verify that the
 /// winner holds the same split (same sha256), which it does when they sampled the same dataset; if it does not, that is
-/// an error rather than a silent switch of split.
+/// an error rather than a silent switch of split. A stored manifest that does not read back (truncated, zeroed by a
+/// power loss, edited so its hash fails) is made again from the dataset — sampling is deterministic — and replaced,
+/// with a warning naming the file.
 /// </remarks>
 public sealed class SplitStore(string cacheDirectory)
 {
     public string CacheDirectory { get; } = Path.GetFullPath(cacheDirectory);
+
+    /// <summary>Told when a damaged manifest is made again (default: a <c>warning:</c> line on stderr).</summary>
+    public Action<string> Warn { get; init; } = message => Console.Error.WriteLine($"warning: {message}");
 
     /// <summary>Where the manifest for these parameters lives.</summary>
     public string PathFor(string dataset, FewShotRequest request)
@@ -36,17 +41,16 @@ public sealed class SplitStore(string cacheDirectory)
     {
         ArgumentNullException.ThrowIfNull(load);
         var path = PathFor(dataset, request);
-        if (File.Exists(path))
+        bool damaged = File.Exists(path);
+        if (damaged && ReadStored(path, dataset, request) is { } stored)
         {
             created = false;
-            return CheckMatches(SplitManifest.Read(path), path, dataset, request);
+            return stored;
         }
         var data = load();
         if (data.Name != dataset)
             throw new ArgumentException($"asked for dataset '{dataset}' but the loader returned '{data.Name}'", nameof(load));
-        var manifest = SplitManifest.Create(data, request);
-        created = manifest.Write(path) == WriteOutcome.Created;
-        return created ? manifest : CheckMatches(SplitManifest.Read(path), path, dataset, request);
+        return Store(SplitManifest.Create(data, request), path, damaged, dataset, request, out created);
     }
 
     /// <summary>
@@ -58,19 +62,43 @@ public sealed class SplitStore(string cacheDirectory)
     {
         var key = $"{dataset.Name}-{DatasetFingerprint.Of(dataset)[..12]}";
         var path = PathFor(key, request);
-        if (File.Exists(path))
+        bool damaged = File.Exists(path);
+        if (damaged && ReadStored(path, dataset.Name, request) is { } stored)
         {
             created = false;
-            return CheckMatches(SplitManifest.Read(path), path, dataset.Name, request);
+            return stored;
         }
-        var manifest = SplitManifest.Create(dataset, request);
-        created = manifest.Write(path) == WriteOutcome.Created;
-        return created ? manifest : CheckMatches(SplitManifest.Read(path), path, dataset.Name, request);
+        return Store(SplitManifest.Create(dataset, request), path, damaged, dataset.Name, request, out created);
     }
 
     /// <summary>The stored manifest or a new one read through <paramref name="reader"/> from <paramref name="root"/>.</summary>
     public SplitManifest GetOrCreate(IDatasetReader reader, string root, FewShotRequest request, out bool created) =>
         GetOrCreate(reader.Name, request, () => reader.Read(root), out created);
+
+    /// <summary>The stored manifest; null (after a warning) when the file is damaged and must be made again.</summary>
+    SplitManifest? ReadStored(string path, string dataset, FewShotRequest request)
+    {
+        SplitManifest stored;
+        try
+        {
+            stored = SplitManifest.Read(path);
+        }
+        catch (DatasetFormatException e)
+        {
+            Warn($"split manifest damaged, making it again (the split is deterministic): {e.Message}");
+            return null;
+        }
+        return CheckMatches(stored, path, dataset, request);
+    }
+
+    /// <summary>Writes a new manifest (replacing the damaged one when <paramref name="replace"/>); when another process
+    /// wrote it first, checks theirs.</summary>
+    SplitManifest Store(SplitManifest manifest, string path, bool replace, string dataset, FewShotRequest request, out bool created)
+    {
+        var outcome = manifest.Write(path, overwrite: replace);
+        created = outcome is WriteOutcome.Created or WriteOutcome.Replaced;
+        return created ? manifest : CheckMatches(SplitManifest.Read(path), path, dataset, request);
+    }
 
     static SplitManifest CheckMatches(SplitManifest m, string path, string dataset, FewShotRequest request)
     {
@@ -79,7 +107,7 @@ public sealed class SplitStore(string cacheDirectory)
             throw new DatasetFormatException(path,
                 $"holds dataset '{m.Dataset}', {m.Shots} shots, seed {m.Seed?.ToString() ?? "none"}, {m.Sampling.ToName()}, " +
                 $"val {m.ValShots}; expected '{dataset}', {request.Shots} shots, seed {request.Seed}, {request.Mode.ToName()}, " +
-                $"val {request.EffectiveValShots}");
+                $"val {request.EffectiveValShots}; delete it to make the split again");
         return m;
     }
 }

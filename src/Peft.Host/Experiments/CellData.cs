@@ -12,9 +12,11 @@ namespace Peft.Host.Experiments;
 /// </summary>
 public static class CellData
 {
-    public static SplitManifest Split(ExperimentSpec spec, ImageDataset dataset, int shots, int seed)
+    /// <param name="warn">Where a damaged split manifest that was rebuilt is reported.</param>
+    public static SplitManifest Split(ExperimentSpec spec, ImageDataset dataset, int shots, int seed, Action<string>? warn = null)
     {
-        var store = new SplitStore(Path.Combine(spec.CacheDir, "splits"));
+        string folder = Path.Combine(spec.CacheDir, "splits");
+        var store = warn is null ? new SplitStore(folder) : new SplitStore(folder) { Warn = warn };
         var request = new FewShotRequest(shots, seed, SamplingMode.Dassl, spec.ValShots);
         return IsFeaturesFile(dataset)
             ? FeaturesDatasetReader.Split(dataset, request, store)

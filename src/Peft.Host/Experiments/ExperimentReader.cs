@@ -30,6 +30,7 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         if (name.Length == 0) problems.Add("name: missing; every experiment needs a name (it names the output folder and the MLflow experiment)");
         else if (name.IndexOfAny(['/', '\\', '\0']) >= 0 || name is "." or "..")
             problems.Add($"name: '{name}' cannot name a folder (no '/' or '\\')");
+        else if (NameLengthProblem(name) is { } nameProblem) problems.Add($"name: {nameProblem}");
 
         var backbone = ReadBackbone(config, problems);
         var dataRoot = root["dataRoot"] is { } dr ? Resolve(config, "dataRoot", dr) : Path.GetDirectoryName(config.FilePath)!;
@@ -53,10 +54,14 @@ public sealed class ExperimentReader(MethodCatalog catalog)
 
         var tracking = root.GetSection("tracking");
         CheckKeys(tracking, ["uri", "experimentName"], problems);
-        var uri = tracking["uri"] is { } u ? ResolveUri(config, "tracking:uri", u) : Path.GetFullPath(Path.Combine(CurrentDirectory, "mlruns"));
+        var uri = tracking["uri"] is { } u ? ResolveUri(config, "tracking:uri", u, problems) : Path.GetFullPath(Path.Combine(CurrentDirectory, "mlruns"));
         var experimentName = tracking["experimentName"] is { Length: > 0 } en ? en : name;
+        if (experimentName.Length > Peft.Tracking.TrackingKeys.MaxExperimentNameLength)
+            problems.Add($"tracking:experimentName: {experimentName.Length} characters; MLflow allows at most {Peft.Tracking.TrackingKeys.MaxExperimentNameLength}");
         var output = root["output"] is { } o ? Resolve(config, "output", o) : Path.GetFullPath(Path.Combine(CurrentDirectory, "runs", name));
         var cache = root["cache"] is { } c ? Resolve(config, "cache", c) : DefaultCacheDir;
+        foreach (var (key, folder) in new[] { ("output", output), ("cache", cache) })
+            if (File.Exists(folder)) problems.Add($"{key}: {folder} is a file; give a folder");
 
         if (problems.Count > 0) throw new ExperimentValidationException(config.FilePath, problems);
         return new ExperimentSpec
@@ -106,6 +111,7 @@ public sealed class ExperimentReader(MethodCatalog catalog)
             var name = entry["name"] is { Length: > 0 } n ? n : reader.Name;
             if (name.IndexOfAny(['/', '\\', ':', '\0']) >= 0 || name is "." or "..")
                 problems.Add($"{path}:name: '{name}' cannot name a folder (no '/', '\\' or ':')");
+            else if (NameLengthProblem(name) is { } nameProblem) problems.Add($"{path}:name: {nameProblem}");
             else if (list.Any(d => d.Name == name))
                 problems.Add($"{path}:name: '{name}' is used by an earlier dataset; give each a distinct name");
             string root = entry["root"] is { Length: > 0 } r
@@ -141,6 +147,20 @@ public sealed class ExperimentReader(MethodCatalog catalog)
             if (points.Count > 0) methods.Add(new MethodSpec(descriptor.Name, descriptor, points));
         }
         return methods.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Longest experiment or dataset name: each names a folder (runs/&lt;name&gt;, results/&lt;dataset&gt;/…), and
+    /// Linux allows 255 bytes per path component.</summary>
+    public const int MaxNameLength = 128;
+
+    /// <summary>Null when <paramref name="name"/> can name a folder on every common file system, else why not.</summary>
+    static string? NameLengthProblem(string name)
+    {
+        if (name.Any(char.IsControl)) return $"'{name.Replace("\n", "\\n")}' contains a control character (e.g. a newline); it names a folder";
+        int bytes = System.Text.Encoding.UTF8.GetByteCount(name);
+        if (name.Length > MaxNameLength || bytes > 255)
+            return $"'{name[..Math.Min(name.Length, 40)]}…' is {name.Length} characters ({bytes} bytes); at most {MaxNameLength} characters, as it names a folder";
+        return null;
     }
 
     static List<int> ReadIntList(IConfigurationSection section, int min, List<string> problems)
@@ -197,8 +217,9 @@ public sealed class ExperimentReader(MethodCatalog catalog)
     }
 
     /// <summary>Server URIs stay as they are; a folder (or <c>file:</c> URI) becomes an absolute path.</summary>
-    string ResolveUri(ExperimentConfiguration config, string key, string value)
+    string ResolveUri(ExperimentConfiguration config, string key, string value, List<string> problems)
     {
+        if (Peft.Tracking.TrackingTargets.Refusal(value) is { } refusal) { problems.Add($"{key}: {refusal}"); return value; }
         if (value.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase)) return value;
         if (value.StartsWith("file:", StringComparison.OrdinalIgnoreCase) && System.Uri.TryCreate(value, UriKind.Absolute, out var file)) return file.LocalPath;
         return Resolve(config, key, value);

@@ -27,8 +27,24 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
     public long MaxWeightsBytes { get; init; } = CellArtifacts.MaxWeightsBytes;
 
     static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    readonly HashSet<(string Dataset, int Shots)> _shortWarned = [];
 
     public RunSummary Run(CancellationToken cancel = default)
+    {
+        string? parentId = null;
+        try
+        {
+            return Run(id => parentId = id, cancel);
+        }
+        catch (Exception e) when (parentId is not null)
+        {
+            // Every error exit (unreadable results, read-only output, disk full …) ends the parent it opened.
+            EndWithError(parentId, e is OperationCanceledException && cancel.IsCancellationRequested ? RunStatus.Killed : RunStatus.Failed, e);
+            throw;
+        }
+    }
+
+    RunSummary Run(Action<string> parentOpened, CancellationToken cancel)
     {
         var plan = new ExperimentPlan(spec);
         var cells = plan.CellsOf(Shard);
@@ -44,6 +60,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             [TrackingNames.ShardTag] = Shard.ToString(), [TrackingNames.CodeVersionTag] = CodeVersion.Current,
             [TrackingNames.ProcessTag] = ProcessIdentity.Current, [ExperimentProtocol.ProtocolTag] = spec.Protocol,
         });
+        parentOpened(parentId);
         tracker.LogBatch(parentId, [], CommonParams(), new Dictionary<string, string>());
 
         using var overall = new ConsoleProgress(Shard.IsAll ? "cells" : $"cells (shard {Shard})", cells.Count, "cells", Log, Interactive);
@@ -183,7 +200,9 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         var ds = spec.Dataset(group.Dataset);
         if (!datasets.TryGetValue(ds.Name, out var dataset))
             datasets[ds.Name] = dataset = ResolveReader(ds.Type).Read(ds.Root);
-        var split = CellData.Split(spec, dataset, group.Shots, group.Seed);
+        var split = CellData.Split(spec, dataset, group.Shots, group.Seed, m => overall.Message($"warning: {m}"));
+        if (ShortClassNotice.Warning(group.Dataset, group.Shots, split) is { } shortWarning && _shortWarned.Add((group.Dataset, group.Shots)))
+            overall.Message(shortWarning);
         var features = CellData.Features(spec, session, dataset, split, cancel);
         var transforms = CellInputs.TransformsOf(spec, methods);
         try
@@ -224,14 +243,24 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
     {
         var inputs = CellInputs.For(spec, session, cell, features);
         var method = inputs.Method;
-        var runId = tracker.CreateRun(experimentId, cell.RunName, Now, new Dictionary<string, string>
+        var tags = new Dictionary<string, string>
         {
             [TrackingNames.ParentRunId] = parentId, [TrackingNames.CellTag] = cell.Key, [TrackingNames.RoleTag] = "cell",
             [TrackingNames.ExperimentTag] = spec.Name, [TrackingNames.InvocationTag] = invocation, [TrackingNames.ShardTag] = Shard.ToString(),
             [TrackingNames.SplitHashTag] = split.Sha256, [TrackingNames.FeatureCacheKeyTag] = inputs.FeatureCacheKey,
             [TrackingNames.CodeVersionTag] = CodeVersion.Current, [ExperimentProtocol.ProtocolTag] = spec.Protocol,
-        });
-        store.WriteMarker(new CellMarker(cell.Key, runId, CellMarker.Running, Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow));
+        };
+        if (ShortClassNotice.Tag(split) is { } shortClasses) tags[TrackingNames.ShortClassesTag] = shortClasses;
+        var runId = tracker.CreateRun(experimentId, cell.RunName, Now, tags);
+        try
+        {
+            store.WriteMarker(new CellMarker(cell.Key, runId, CellMarker.Running, Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow));
+        }
+        catch (Exception e)
+        {
+            EndWithError(runId, RunStatus.Failed, e); // the output folder cannot be written: the run must not stay RUNNING
+            throw;
+        }
         // Printed once the run and its marker exist: from here on a kill leaves a cell a rerun repairs.
         overall.Message($"cell {cell.Index + 1}/{totalCells} start: {cell.RunName}");
         try
@@ -326,7 +355,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                     new Dictionary<string, string> { ["peft.error"] = message.Length > 1000 ? message[..1000] + "…" : message });
                 tracker.LogArtifact(runId, "error.txt", Encoding.UTF8.GetBytes(e.ToString()));
             }
-            catch (TrackingException) { } // the run is still ended below
+            catch (Exception x) when (x is TrackingException or IOException or UnauthorizedAccessException) { } // the run is still ended below
             TryEnd(runId, RunStatus.Failed);
         }
         store.WriteMarker(new CellMarker(cell.Key, runId, CellMarker.Failed, Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow, message));
@@ -335,7 +364,20 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
     void TryEnd(string runId, RunStatus status)
     {
         try { tracker.EndRun(runId, status, Now); }
-        catch (TrackingException) { } // the local marker still records the state
+        catch (Exception e) when (e is TrackingException or IOException or UnauthorizedAccessException) { } // the local marker still records the state
+    }
+
+    /// <summary>Best effort on the way out of an error: the error as tag <c>peft.error</c>, then the run ended.</summary>
+    void EndWithError(string runId, RunStatus status, Exception error)
+    {
+        var message = $"{error.GetType().Name}: {error.Message}";
+        try
+        {
+            tracker.LogBatch(runId, [], new Dictionary<string, string>(),
+                new Dictionary<string, string> { ["peft.error"] = message.Length > 1000 ? message[..1000] + "…" : message });
+        }
+        catch (Exception e) when (e is TrackingException or IOException or UnauthorizedAccessException) { }
+        TryEnd(runId, status);
     }
 
     Dictionary<string, string> CommonParams() => new()

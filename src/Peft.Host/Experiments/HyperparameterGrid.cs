@@ -29,7 +29,9 @@ public static class HyperparameterGrid
             var elements = child.GetChildren().ToList();
             bool isList = property.PropertyType != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(property.PropertyType);
             bool axis = isList ? elements.Count > 0 && elements.All(e => e.GetChildren().Any()) : elements.Count > 0;
-            if (!isList && child.Value is null && elements.Count == 0)
+            if (HasObject(child))
+                problems.Add($"{child.Path}: {method.Name} option {MethodOptionsBinder.Camel(property.Name)} takes a value or a list of values, not an object ({{…}})");
+            else if (!isList && child.Value is null && elements.Count == 0)
                 problems.Add($"{child.Path}: empty list; give a value or a list of values to search");
             else if (!isList && elements.Any(e => e.GetChildren().Any()))
                 problems.Add($"{child.Path}: {MethodOptionsBinder.Camel(property.Name)} takes one value; a grid is a list of values, not of lists");
@@ -93,6 +95,10 @@ public static class HyperparameterGrid
         var values = properties.Values.ToDictionary(p => MethodOptionsBinder.Camel(p.Name), p => OptionText.Format(p.GetValue(options)), StringComparer.Ordinal);
         return new GridPoint(entries, options, values, axisValues);
     }
+
+    /// <summary>True when the value holds a JSON object anywhere (configuration keys of list elements are numbers; of objects, names).</summary>
+    static bool HasObject(IConfigurationSection section) =>
+        section.GetChildren().Any(c => !int.TryParse(c.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _) || HasObject(c));
 
     /// <summary>Copies a section (a value, or a subtree such as a list) under <paramref name="key"/>; AsEnumerable skips the section itself.</summary>
     static void Copy(IConfigurationSection section, string key, Dictionary<string, string?> entries)

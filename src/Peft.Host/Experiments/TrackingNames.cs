@@ -42,6 +42,7 @@ public static class TrackingNames
     public const string ShardTag = "peft.shard";         // "i/N"
     public const string ResultHashTag = "peft.result_sha256"; // CellResultHash of the result the run logged
     public const string RecreatedFromTag = "peft.recreated_from"; // a run logged again from a local result after it was deleted
+    public const string ShortClassesTag = "peft.short_classes"; // classes with fewer images than shots (see ShortClassNotice)
     public const string ProcessTag = "peft.process";     // "host:pid:start-ticks" of the invocation (parent runs)
 
     // Artifacts of a child run.

@@ -52,7 +52,7 @@ public sealed class FileStoreTracker : IExperimentTracker
                 WriteExperimentMeta(dir, id, name);
                 return id;
             }
-            var claimed = WaitForExperimentMeta(dir);
+            var claimed = WaitForExperimentMeta(dir, id, name);
             if (claimed.Name == name) return ActiveIdOrThrow(claimed);
             // Another name hashed to this id (or an MLflow-made folder took it): try the next id in the sequence.
         }
@@ -71,26 +71,42 @@ public sealed class FileStoreTracker : IExperimentTracker
         return number.ToString(CultureInfo.InvariantCulture);
     }
 
-    private MlrunsExperiment WaitForExperimentMeta(string dir)
+    /// <summary>
+    /// The experiment in <paramref name="dir"/>, the folder of <paramref name="name"/>'s id: waits while another process
+    /// writes its meta.yaml. A folder whose meta.yaml stays missing or unreadable (deleted by hand, or its creator
+    /// crashed) is this name's experiment — the id is a hash of the name — so its meta.yaml is written again and its
+    /// runs are kept. A folder that already holds runs is not being created, so it is repaired without waiting.
+    /// </summary>
+    private MlrunsExperiment WaitForExperimentMeta(string dir, string id, string name)
     {
         var deadline = DateTime.UtcNow + MetaWaitLimit;
         while (true)
         {
             if (MlrunsReader.ReadExperiment(dir) is { } experiment) return experiment;
-            if (DateTime.UtcNow > deadline)
-                throw new TrackingException(
-                    $"experiment folder {dir} has no readable meta.yaml (its creator may have crashed); remove the folder and retry", false);
+            if (DateTime.UtcNow > deadline || Directory.EnumerateDirectories(dir).Any()) break;
             Thread.Sleep(20);
         }
+        var meta = Path.Combine(dir, "meta.yaml");
+        string? keptAs = null;
+        if (File.Exists(meta))
+        {
+            keptAs = meta + ".unreadable-" + DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+            File.Move(meta, keptAs);
+        }
+        WriteExperimentMeta(dir, id, name, Directory.GetCreationTimeUtc(dir));
+        Console.Error.WriteLine($"warning: {meta} was {(keptAs is null ? "missing" : $"unreadable (kept as {Path.GetFileName(keptAs)})")}; " +
+                                $"wrote it again for experiment '{name}' (id {id}, from the folder name); its runs are kept");
+        return MlrunsReader.ReadExperiment(dir)
+               ?? throw new TrackingException($"{meta}: written again but still not readable; check the folder's permissions", false);
     }
 
-    private void WriteExperimentMeta(string dir, string id, string name)
+    private void WriteExperimentMeta(string dir, string id, string name, DateTime? createdUtc = null)
     {
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var meta = new Dictionary<string, object?>
         {
             ["artifact_location"] = MlrunsPaths.FileUriOf(dir),
-            ["creation_time"] = now,
+            ["creation_time"] = createdUtc is { } c ? Math.Min(now, new DateTimeOffset(c, TimeSpan.Zero).ToUnixTimeMilliseconds()) : now,
             ["experiment_id"] = id,
             ["last_update_time"] = now,
             ["lifecycle_stage"] = "active",

@@ -7,7 +7,9 @@ namespace Peft.Tracking.Mlruns;
 /// <summary>
 /// Reads an mlruns folder (MLflow's FileStore layout) back: experiments, runs, params, tags, metric histories and
 /// the latest value per metric. Tolerates writers working at the same time: a folder whose meta.yaml is missing,
-/// empty or unreadable is skipped (it is being created), and a metric line not yet finished is ignored.
+/// empty or unreadable is skipped (it is being created), and a metric line not yet finished is ignored. A metric
+/// file that does not parse (damaged by hand or by a disk) is left out of its run with one warning naming the file,
+/// so one bad file never stops the reading of every other run.
 /// </summary>
 public sealed class MlrunsReader
 {
@@ -18,6 +20,11 @@ public sealed class MlrunsReader
     public MlrunsReader(string uriOrPath) => Root = MlrunsPaths.RootOf(uriOrPath);
 
     public string Root { get; }
+
+    /// <summary>Told once per damaged file (default: a <c>warning:</c> line on stderr).</summary>
+    public Action<string> Warn { get; init; } = message => Console.Error.WriteLine($"warning: {message}");
+
+    private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
 
     /// <summary>Active experiments, plus the deleted ones in <c>.trash</c> when asked.</summary>
     public IReadOnlyList<MlrunsExperiment> Experiments(bool includeDeleted = false)
@@ -82,7 +89,7 @@ public sealed class MlrunsReader
             MetaYaml.GetLong(meta, "last_update_time"), ReadValueFiles(Path.Combine(dir, "tags")), dir);
     }
 
-    internal static MlrunsRun? ReadRun(string runDir, string experimentId)
+    internal MlrunsRun? ReadRun(string runDir, string experimentId)
     {
         var meta = TryReadMeta(runDir);
         if (meta is null) return null;
@@ -142,12 +149,24 @@ public sealed class MlrunsReader
         return values;
     }
 
-    private static Dictionary<string, IReadOnlyList<MetricPoint>> ReadMetrics(string dir)
+    private Dictionary<string, IReadOnlyList<MetricPoint>> ReadMetrics(string dir)
     {
         var metrics = new Dictionary<string, IReadOnlyList<MetricPoint>>(StringComparer.Ordinal);
         foreach (var (key, path) in KeyFiles(dir))
         {
-            var points = ParseMetricFile(key, File.ReadAllText(path));
+            List<MetricPoint> points;
+            try
+            {
+                points = ParseMetricFile(key, File.ReadAllText(path));
+            }
+            catch (FileNotFoundException) { continue; } // removed at this moment (run deleted by its owner)
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                bool first;
+                lock (_warned) first = _warned.Add(path);
+                if (first) Warn($"{path}: skipped, not a readable MLflow metric file ({e.Message}); fix or delete it");
+                continue;
+            }
             if (points.Count > 0) metrics[key] = points;
         }
         return metrics;

@@ -13,6 +13,7 @@ public static class OutboxSync
     public static OutboxSyncResult Run(string outboxDirectory, Func<string, IExperimentTracker> trackerFor, string? onlyUri = null)
     {
         if (!Directory.Exists(outboxDirectory)) return new OutboxSyncResult(0, 0, 0, []);
+        var otherTargets = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var trackers = new Dictionary<string, IExperimentTracker>(StringComparer.Ordinal);
         int delivered = 0, sent = 0, inUse = 0;
         var errors = new List<string>();
@@ -33,7 +34,12 @@ public static class OutboxSync
                 if (journal is null) { inUse++; continue; }
                 using (journal)
                 {
-                    if (onlyUri is not null && !SameUri(journal.Uri, onlyUri)) continue;
+                    if (onlyUri is not null && !SameUri(journal.Uri, onlyUri))
+                    {
+                        // Not sent now, but reported: "0 left" must not hide what waits for another server.
+                        if (journal.Pending > 0) otherTargets[journal.Uri] = otherTargets.GetValueOrDefault(journal.Uri) + journal.Pending;
+                        continue;
+                    }
                     try
                     {
                         if (!trackers.TryGetValue(journal.Uri, out var tracker)) trackers[journal.Uri] = tracker = trackerFor(journal.Uri);
@@ -52,7 +58,7 @@ public static class OutboxSync
         {
             foreach (var tracker in trackers.Values) tracker.Dispose();
         }
-        return new OutboxSyncResult(delivered, sent, inUse, errors);
+        return new OutboxSyncResult(delivered, sent, inUse, errors) { WaitingForOtherTargets = otherTargets };
     }
 
     private static bool SameUri(string a, string b) => string.Equals(a.TrimEnd('/'), b.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);

@@ -5,4 +5,7 @@ namespace Peft.Tracking.Outbox;
 public sealed record OutboxSyncResult(int JournalsDelivered, int EntriesSent, int JournalsInUse, IReadOnlyList<string> Errors)
 {
     public int JournalsLeft => Errors.Count;
+
+    /// <summary>Undelivered records of journals for other servers than the one asked for (<c>--tracking-uri</c>), by URI.</summary>
+    public IReadOnlyDictionary<string, int> WaitingForOtherTargets { get; init; } = new Dictionary<string, int>();
 }
