@@ -107,6 +107,20 @@ public sealed class ClipModel : nn.Module, Peft.Core.IFrozenTextEncoder
     /// <summary>The raw (log) temperature parameter; exp gives <see cref="LogitScale"/>. For training only.</summary>
     public Parameter LogitScaleParameter => logit_scale;
 
+    /// <summary>
+    /// Checks the image tower's training path (convolution gradients against a float64 copy, on <paramref name="batch"/>)
+    /// and keeps it on a path that computes them right until disposed; see <see cref="ConvolutionTrainingGuard"/>.
+    /// </summary>
+    public ConvolutionTrainingGuard GuardImageTraining(Tensor batch)
+    {
+        using var scope = NewDisposeScope();
+        return GuardImageTraining(batch.to(ComputeType), offOnCpusWithoutCaches: true);
+    }
+
+    internal ConvolutionTrainingGuard GuardImageTraining(Tensor batch, bool offOnCpusWithoutCaches) =>
+        ConvolutionTrainingGuard.Start(() => Config.IsVisionTransformer ? new ClipVisionTransformer(Config) : new ModifiedResNet(Config),
+            visual, ImageConvolutions.Layout, batch, offOnCpusWithoutCaches);
+
     /// <summary>Image features [N, EmbedDim] with gradients (training path; not normalised).</summary>
     public Tensor ForwardImage(Tensor images)
     {

@@ -15,7 +15,7 @@ public enum ConvolutionLayout { ChannelsLast, Nchw }
 /// each distinct convolution's output for the first, middle and last image is compared with a float64 computation
 /// (libtorch's reference kernels; oneDNN has no float64). On a mismatch the tower switches to the next configuration
 /// (channels-last → NCHW → NCHW with oneDNN off), says so once, and recomputes; only checked outputs are returned.
-/// Training-mode forwards (pretraining) are not checked.
+/// Training-mode forwards are checked by <see cref="ConvolutionTrainingGuard"/> instead.
 /// </summary>
 public sealed class ConvolutionCheck
 {
@@ -65,8 +65,8 @@ public sealed class ConvolutionCheck
     /// <summary>Largest batch the tower computes at once in eval mode (0 = any): larger ones are split, same values.</summary>
     public int MicroBatch { get; }
 
-    /// <summary>Test hook: puts the tower into <paramref name="layout"/> as a failed check would.</summary>
-    internal void UseLayoutForTest(ConvolutionLayout layout)
+    /// <summary>Puts the tower into <paramref name="layout"/> as a failed check would (tests; copies of a checked tower).</summary>
+    internal void UseLayout(ConvolutionLayout layout)
     {
         lock (_gate)
         {

@@ -178,7 +178,7 @@ public sealed class ConvolutionCheckTests() : TempDirectory("peft-convcheck-"), 
         foreach (var t in firstOf.Values) t.Dispose();
     }
 
-    static void SwitchTo(ClipModel model, ConvolutionLayout layout) => model.ImageConvolutions.UseLayoutForTest(layout);
+    static void SwitchTo(ClipModel model, ConvolutionLayout layout) => model.ImageConvolutions.UseLayout(layout);
 
     static double RelativeError(Tensor a, Tensor b) => (a.to(ScalarType.Float64) - b.to(ScalarType.Float64)).norm().item<double>() / b.to(ScalarType.Float64).norm().item<double>();
 }
