@@ -3,29 +3,50 @@ namespace Peft.Methods.LinearProbe;
 /// <summary>f(x) and its gradient written into <paramref name="gradient"/>.</summary>
 delegate double Objective(double[] x, double[] gradient);
 
-/// <summary>Why <see cref="Lbfgs.Minimize"/> stopped.</summary>
-enum LbfgsStop { Gradient, RelativeReduction, MaxIterations, LineSearchFailed }
+/// <summary>Why <see cref="Lbfgs.Minimize"/> stopped (scipy's task strings).</summary>
+enum LbfgsStop
+{
+    /// <summary>CONVERGENCE: NORM_OF_PROJECTED_GRADIENT_&lt;=_PGTOL</summary>
+    Gradient,
+    /// <summary>CONVERGENCE: REL_REDUCTION_OF_F_&lt;=_FACTR*EPSMCH</summary>
+    RelativeReduction,
+    /// <summary>STOP: TOTAL NO. of ITERATIONS REACHED LIMIT</summary>
+    MaxIterations,
+    /// <summary>STOP: TOTAL NO. of f AND g EVALUATIONS EXCEEDS LIMIT</summary>
+    MaxEvaluations,
+    /// <summary>ABNORMAL_TERMINATION_IN_LNSRCH (a failed line search with an empty memory)</summary>
+    LineSearchFailed,
+}
 
 sealed record LbfgsResult(double[] X, double F, double[] Gradient, int Iterations, int Evaluations, LbfgsStop Stop);
 
 /// <summary>
-/// Unconstrained limited-memory BFGS, set up like scipy's L-BFGS-B as scikit-learn calls it (scipy 1.10 defaults,
-/// sklearn 1.2 passes <c>gtol = tol</c>, <c>maxiter = max_iter</c>): memory m = 10; stop when max_i |g_i| ≤ gtol
-/// (the projected gradient without bounds), or when (f_k − f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) ≤ ftol = 2.22e-9, or
-/// after maxIterations iterations; at most 20 evaluations per line search; the first step (and the first after a
-/// restart) is 1/‖d‖₂, later ones start at 1. Direction: the two-loop recursion with H₀ = (sᵀy / yᵀy)·I from the
-/// newest pair; a pair is kept only if sᵀy > ε·yᵀy (as L-BFGS-B does).
-/// The line search is the strong-Wolfe bracketing/zoom search of Nocedal &amp; Wright (Numerical Optimization, 2nd ed.,
-/// Alg. 3.5 and 3.6) with safeguarded cubic interpolation, using L-BFGS-B's constants c₁ = 1e-3 (sufficient
-/// decrease) and c₂ = 0.9 (curvature), and extrapolation by ×4 (Moré–Thuente's limit). It is not a transcription of
-/// Moré–Thuente's dcsrch, so iterates differ from scipy's in the last digits; both converge to the same minimiser.
-/// If a line search fails, the memory is dropped and a steepest-descent step is tried; a second failure stops.
+/// scipy's L-BFGS-B (the Fortran 3.0 code of scipy 1.10, <c>scipy/optimize/lbfgsb_src/lbfgsb.f</c>) for unbounded
+/// variables, driven as <c>scipy.optimize.minimize(method="L-BFGS-B")</c> drives it for scikit-learn 1.2's
+/// <c>LogisticRegression(solver="lbfgs")</c>: maxcor m = 10, maxls 20, ftol 2.2204460492503131e-09 (factr·epsmch),
+/// gtol = sklearn's tol, maxiter = sklearn's max_iter, maxfun 15000. Transcribed rules, so the iterates are scipy's up
+/// to rounding:
+/// <list type="bullet">
+/// <item>direction (mainlb/cauchy/subsm without bounds): with an empty memory the Cauchy point z = x − g/θ (θ = 1),
+/// otherwise z = x − H g with the compact L-BFGS matrix (here by the two-loop recursion, H₀ = I/θ, θ = yᵀy / sᵀy of the
+/// newest pair); d = z − x;</item>
+/// <item>line search (lnsrlb + MINPACK-2's dcsrch/dcstep, Moré–Thuente): ftol 1e-3, gtol 0.9, xtol 0.1, stpmin 0,
+/// stpmax 1e10; first step min(1/‖d‖, 1e10) in the very first iteration, 1 afterwards (also after a restart); at most
+/// 20 evaluations; x = z when the step is exactly 1, t + stp·d otherwise; a warning of dcsrch (rounding, xtol) accepts
+/// the last point;</item>
+/// <item>a failed line search (ascent direction, or 20 evaluations) restores the iterate and, with pairs in memory,
+/// drops them (θ = 1) and restarts the iteration; with none it stops;</item>
+/// <item>after each accepted step: the iteration limit, then max |gᵢ| ≤ gtol, then (f_old − f) ≤ ftol·max(|f_old|, |f|, 1);
+/// the pair is (stp·d, Δg) with sᵀy computed as (gᵀd − g_oldᵀd)·stp, skipped when sᵀy ≤ ε·(−g_oldᵀd·stp).</item>
+/// </list>
+/// The remaining difference to scipy is rounding (BLAS sums, the compact vs two-loop form of H g); over the 1000
+/// iterations of an ill-conditioned few-shot fit it can grow into the last digits of the predictions' scores.
 /// </summary>
 static class Lbfgs
 {
-    public const double C1 = 1e-3, C2 = 0.9;
-    public const int Memory = 10, MaxLineSearch = 20;
+    public const int Memory = 10, MaxLineSearch = 20, MaxEvaluations = 15000;
     public const double FTol = 2.2204460492503131e-09;
+    const double Epsilon = 2.220446049250313e-16, StepMax = 1e10;
 
     public static LbfgsResult Minimize(Objective objective, double[] x0, double gtol, int maxIterations, CancellationToken cancel = default)
     {
@@ -34,147 +55,112 @@ static class Lbfgs
         var g = new double[n];
         double f = objective(x, g);
         int evaluations = 1;
+        if (MaxAbs(g) <= gtol) return new(x, f, g, 0, evaluations, LbfgsStop.Gradient);
+
         var s = new List<double[]>();
         var y = new List<double[]>();
         var rho = new List<double>();
-        if (MaxAbs(g) <= gtol) return new(x, f, g, 0, evaluations, LbfgsStop.Gradient);
-        var d = new double[n];
+        double theta = 1;
         var alpha = new double[Memory];
-        bool restarted = true;
-        for (int iter = 1; ; iter++)
-        {
-            cancel.ThrowIfCancellationRequested();
-            // Two-loop recursion: d = −H g.
-            for (int i = 0; i < n; i++) d[i] = -g[i];
-            for (int k = s.Count - 1; k >= 0; k--)
-            {
-                alpha[k] = rho[k] * Dot(s[k], d);
-                Axpy(-alpha[k], y[k], d);
-            }
-            if (s.Count > 0)
-            {
-                var yl = y[^1];
-                Scale(d, 1 / (rho[^1] * Dot(yl, yl)));
-            }
-            for (int k = 0; k < s.Count; k++)
-            {
-                double beta = rho[k] * Dot(y[k], d);
-                Axpy(alpha[k] - beta, s[k], d);
-            }
-            double dphi0 = Dot(g, d);
-            if (!(dphi0 < 0))
-            {
-                s.Clear(); y.Clear(); rho.Clear();
-                for (int i = 0; i < n; i++) d[i] = -g[i];
-                dphi0 = Dot(g, d);
-                restarted = true;
-            }
-            double step0 = restarted ? Math.Min(1 / Math.Sqrt(Dot(d, d)), 1e10) : 1;
-            var ls = LineSearch(objective, x, f, d, dphi0, step0, out int lsEvals);
-            evaluations += lsEvals;
-            if (ls is null)
-            {
-                if (restarted) return new(x, f, g, iter, evaluations, LbfgsStop.LineSearchFailed);
-                s.Clear(); y.Clear(); rho.Clear();
-                restarted = true;
-                iter--;
-                continue;
-            }
-            restarted = false;
-            var (xNew, fNew, gNew) = ls.Value;
-            var sk = new double[n];
-            var yk = new double[n];
-            for (int i = 0; i < n; i++)
-            {
-                sk[i] = xNew[i] - x[i];
-                yk[i] = gNew[i] - g[i];
-            }
-            double sy = Dot(sk, yk), yy = Dot(yk, yk);
-            if (sy > 2.220446049250313e-16 * yy)
-            {
-                if (s.Count == Memory)
-                {
-                    s.RemoveAt(0); y.RemoveAt(0); rho.RemoveAt(0);
-                }
-                s.Add(sk); y.Add(yk); rho.Add(1 / sy);
-            }
-            double fOld = f;
-            x = xNew; f = fNew; g = gNew;
-            if (MaxAbs(g) <= gtol) return new(x, f, g, iter, evaluations, LbfgsStop.Gradient);
-            if ((fOld - f) / Math.Max(Math.Max(Math.Abs(fOld), Math.Abs(f)), 1) <= FTol)
-                return new(x, f, g, iter, evaluations, LbfgsStop.RelativeReduction);
-            if (iter >= maxIterations) return new(x, f, g, iter, evaluations, LbfgsStop.MaxIterations);
-        }
-    }
-
-    /// <summary>
-    /// A step α along d with φ(α) ≤ φ(0) + c₁αφ'(0) and |φ'(α)| ≤ c₂|φ'(0)| (strong Wolfe), or null after
-    /// <see cref="MaxLineSearch"/> evaluations without one. Returns the point, its value and gradient.
-    /// </summary>
-    internal static (double[] X, double F, double[] G)? LineSearch(Objective objective, double[] x, double f0, double[] d,
-        double dphi0, double step0, out int evaluations, int maxEvaluations = MaxLineSearch)
-    {
-        int n = x.Length;
-        int evals = 0;
-        (double A, double F, double D, double[] X, double[] G) Eval(double a)
-        {
-            var xa = new double[n];
-            for (int i = 0; i < n; i++) xa[i] = x[i] + a * d[i];
-            var ga = new double[n];
-            double fa = objective(xa, ga);
-            evals++;
-            return (a, fa, Dot(ga, d), xa, ga);
-        }
-        bool Sufficient((double A, double F, double D, double[] X, double[] G) p) => p.F <= f0 + C1 * p.A * dphi0;
-        bool Curvature((double A, double F, double D, double[] X, double[] G) p) => Math.Abs(p.D) <= -C2 * dphi0;
-
-        var prev = (A: 0.0, F: f0, D: dphi0, X: x, G: (double[])null!);
-        double a = step0;
-        (double A, double F, double D, double[] X, double[] G)? result = null;
-        (double A, double F, double D, double[] X, double[] G) lo, hi;
+        int iter = 0;
         while (true)
         {
-            var cur = Eval(a);
-            if (!double.IsFinite(cur.F) || !Sufficient(cur) || (evals > 1 && cur.F >= prev.F))
-            {
-                lo = prev; hi = cur;
-                break;
-            }
-            if (Curvature(cur)) { result = cur; goto done; }
-            if (cur.D >= 0) { lo = cur; hi = prev; break; }
-            if (evals >= maxEvaluations) goto done;
-            prev = cur;
-            a = 4 * a;
-        }
-        // Zoom: lo satisfies sufficient decrease and has the lowest value seen; φ'(lo)·(hi − lo) < 0.
-        while (evals < maxEvaluations)
-        {
-            double lower = Math.Min(lo.A, hi.A), upper = Math.Max(lo.A, hi.A), width = upper - lower;
-            if (width <= 1e-16 * upper) break;
-            double t = double.IsFinite(hi.F) ? Cubic(lo.A, lo.F, lo.D, hi.A, hi.F, hi.D) : double.NaN;
-            if (!double.IsFinite(t) || t < lower + 0.1 * width || t > upper - 0.1 * width) t = 0.5 * (lo.A + hi.A);
-            var cur = Eval(t);
-            if (!double.IsFinite(cur.F) || !Sufficient(cur) || cur.F >= lo.F) hi = cur;
+            cancel.ThrowIfCancellationRequested();
+            // z: the minimiser of the quadratic model (the Cauchy point while the memory is empty).
+            var z = new double[n];
+            if (s.Count == 0)
+                for (int i = 0; i < n; i++) z[i] = x[i] + -g[i] / theta;
             else
             {
-                if (Curvature(cur)) { result = cur; goto done; }
-                if (cur.D * (hi.A - lo.A) >= 0) hi = lo;
-                lo = cur;
+                var q = new double[n];
+                for (int i = 0; i < n; i++) q[i] = -g[i];
+                for (int k = s.Count - 1; k >= 0; k--)
+                {
+                    alpha[k] = rho[k] * Dot(s[k], q);
+                    Axpy(-alpha[k], y[k], q);
+                }
+                for (int i = 0; i < n; i++) q[i] /= theta;
+                for (int k = 0; k < s.Count; k++)
+                {
+                    double beta = rho[k] * Dot(y[k], q);
+                    Axpy(alpha[k] - beta, s[k], q);
+                }
+                for (int i = 0; i < n; i++) z[i] = x[i] + q[i];
             }
+            var d = new double[n];
+            for (int i = 0; i < n; i++) d[i] = z[i] - x[i];
+
+            var search = LineSearch(objective, x, f, g, d, z, iter == 0 ? Math.Min(1 / Math.Sqrt(Dot(d, d)), StepMax) : 1, ref evaluations);
+            if (search is not { } accepted)
+            {
+                if (s.Count == 0) return new(x, f, g, iter, evaluations, LbfgsStop.LineSearchFailed);
+                s.Clear(); y.Clear(); rho.Clear();
+                theta = 1;
+                continue;
+            }
+            iter++;
+            double fOld = f, gdOld = accepted.GdOld;
+            var gOld = g;
+            (x, f, g) = (accepted.X, accepted.F, accepted.G);
+            if (iter >= maxIterations) return new(x, f, g, iter, evaluations, LbfgsStop.MaxIterations);
+            if (evaluations > MaxEvaluations) return new(x, f, g, iter, evaluations, LbfgsStop.MaxEvaluations);
+            if (MaxAbs(g) <= gtol) return new(x, f, g, iter, evaluations, LbfgsStop.Gradient);
+            if (fOld - f <= FTol * Math.Max(Math.Max(Math.Abs(fOld), Math.Abs(f)), 1))
+                return new(x, f, g, iter, evaluations, LbfgsStop.RelativeReduction);
+
+            var r = new double[n];
+            for (int i = 0; i < n; i++) r[i] = g[i] - gOld[i];
+            double rr = Dot(r, r), stp = accepted.Length, dr, ddum;
+            if (stp == 1)
+            {
+                dr = accepted.Gd - gdOld;
+                ddum = -gdOld;
+            }
+            else
+            {
+                dr = (accepted.Gd - gdOld) * stp;
+                for (int i = 0; i < n; i++) d[i] *= stp;
+                ddum = -gdOld * stp;
+            }
+            if (dr <= Epsilon * ddum) continue; // curvature too small: the update is skipped
+            if (s.Count == Memory)
+            {
+                s.RemoveAt(0); y.RemoveAt(0); rho.RemoveAt(0);
+            }
+            s.Add(d); y.Add(r); rho.Add(1 / dr);
+            theta = rr / dr;
         }
-        done:
-        evaluations = evals;
-        return result is { } r ? (r.X, r.F, r.G) : null;
     }
 
-    /// <summary>Minimiser of the cubic interpolating (a, fa, da) and (b, fb, db) (Nocedal &amp; Wright eq. 3.59).</summary>
-    static double Cubic(double a, double fa, double da, double b, double fb, double db)
+    /// <summary>An accepted step: the point, its value and gradient, the step, gᵀd there and at the start.</summary>
+    internal readonly record struct Step(double[] X, double F, double[] G, double Length, double Gd, double GdOld);
+
+    /// <summary>
+    /// lnsrlb: Moré–Thuente along d from x (value f, gradient g) starting at <paramref name="step0"/>; x + d is
+    /// <paramref name="z"/>. Null when d is not a descent direction or no step was accepted within 20 evaluations.
+    /// </summary>
+    internal static Step? LineSearch(Objective objective, double[] x, double f, double[] g, double[] d, double[] z,
+        double step0, ref int evaluations)
     {
-        double d1 = da + db - 3 * (fa - fb) / (a - b);
-        double disc = d1 * d1 - da * db;
-        if (disc < 0) return double.NaN;
-        double d2 = Math.Sign(b - a) * Math.Sqrt(disc);
-        return b - (b - a) * (db + d2 - d1) / (db - da + 2 * d2);
+        int n = x.Length;
+        double gdOld = Dot(g, d);
+        if (gdOld >= 0) return null;
+        var search = new MoreThuente(1e-3, 0.9, 0.1, 0, StepMax);
+        double stp = step0;
+        search.Start(f, gdOld, stp);
+        for (int ifun = 1; ; ifun++)
+        {
+            if (ifun - 1 >= MaxLineSearch) return null;
+            var xt = new double[n];
+            if (stp == 1) Array.Copy(z, xt, n);
+            else for (int i = 0; i < n; i++) xt[i] = stp * d[i] + x[i];
+            var gt = new double[n];
+            double ft = objective(xt, gt);
+            evaluations++;
+            double gd = Dot(gt, d);
+            double tried = stp;
+            if (search.Next(ft, gd, ref stp)) return new Step(xt, ft, gt, tried, gd, gdOld);
+        }
     }
 
     internal static double Dot(double[] a, double[] b)
@@ -187,11 +173,6 @@ static class Lbfgs
     static void Axpy(double a, double[] x, double[] y)
     {
         for (int i = 0; i < y.Length; i++) y[i] += a * x[i];
-    }
-
-    static void Scale(double[] x, double a)
-    {
-        for (int i = 0; i < x.Length; i++) x[i] *= a;
     }
 
     internal static double MaxAbs(double[] x)

@@ -5,12 +5,12 @@ namespace Peft.Methods.LinearProbe;
 /// <summary>
 /// L2-regularised multinomial logistic regression as scikit-learn 1.2's <c>LogisticRegression(solver="lbfgs",
 /// penalty="l2", fit_intercept=True)</c> minimises it: f(W, b) = Σᵢ CE(softmax(W xᵢ + b), yᵢ) + ‖W‖²/(2C), the
-/// intercept b not penalised, started at W = 0, b = 0 (so b keeps Σ_k b_k = 0: every gradient step has that
-/// property). The gradient is evaluated with TorchSharp in float64 (deterministic on CPU for a fixed thread count);
-/// the optimiser is <see cref="Lbfgs"/> on θ = [W row-major, b].
-/// Two classes: sklearn's "auto" then fits one binary logistic regression v with ‖v‖²/(2C); the multinomial model
-/// with W = [−v/2, v/2] and C/2 has the same objective, so it is fitted with C/2 and gives the same logits up to
-/// a per-row constant (same predictions, same probabilities).
+/// intercept b not penalised, started at W = 0, b = 0. The gradient is evaluated with TorchSharp in float64
+/// (deterministic on CPU for a fixed thread count); the optimiser is <see cref="Lbfgs"/> (scipy's L-BFGS-B).
+/// Two classes: sklearn's "auto" then fits one binary logistic regression (v, c) on y ∈ {0, 1} for the second class,
+/// f = Σᵢ log(1 + exp(v·xᵢ + c)) − yᵢ(v·xᵢ + c) + ‖v‖²/(2C), in its own d + 1 variables (L-BFGS is not invariant to
+/// rewriting it as a two-class multinomial, so that would take other steps); the classifier is W = [0; v], b = [0; c],
+/// which predicts class 1 exactly when v·x + c &gt; 0, as sklearn does.
 /// </summary>
 static class Multinomial
 {
@@ -20,7 +20,8 @@ static class Multinomial
     public static Fit Train(Tensor x, Tensor y, int classes, double c, double tolerance, int maxIterations,
         CancellationToken cancel = default)
     {
-        double cEff = classes == 2 ? c / 2 : c;
+        if (classes == 2) return TrainBinary(x, y, c, tolerance, maxIterations, cancel);
+        double cEff = c;
         int d = (int)x.shape[1];
         using var scope = NewDisposeScope();
         var x64 = x.to(ScalarType.Float64).contiguous();
@@ -46,6 +47,35 @@ static class Multinomial
         var theta = tensor(result.X, ScalarType.Float64);
         var weight = theta.narrow(0, 0, classes * d).view(classes, d).clone();
         var bias = theta.narrow(0, classes * d, classes).clone();
+        return new Fit(weight.MoveToOuterDisposeScope(), bias.MoveToOuterDisposeScope(), result);
+    }
+
+    static Fit TrainBinary(Tensor x, Tensor y, double c, double tolerance, int maxIterations, CancellationToken cancel)
+    {
+        int d = (int)x.shape[1];
+        using var scope = NewDisposeScope();
+        var x64 = x.to(ScalarType.Float64).contiguous();
+        var target = y.to(ScalarType.Int64).eq(1).to(ScalarType.Float64);
+        double invC = 1 / c;
+        double Objective(double[] theta, double[] grad)
+        {
+            using var inner = NewDisposeScope();
+            var t = tensor(theta, ScalarType.Float64);
+            var v = t.narrow(0, 0, d);
+            var raw = x64.matmul(v).add_(t[d]);
+            // log(1 + exp(raw)) − y·raw (computed without overflow or softplus's cut-off at 20), derivative sigmoid(raw) − y
+            var log1pExp = raw.clamp_min(0).add_(raw.abs().neg_().exp_().log1p_());
+            double loss = (log1pExp - target * raw).sum().item<double>();
+            var gz = raw.sigmoid().sub_(target);
+            var gv = x64.t().matmul(gz).add_(v, alpha: invC);
+            var g = cat([gv, gz.sum().unsqueeze(0)]).data<double>();
+            g.CopyTo(grad, 0);
+            return loss + 0.5 * invC * v.square().sum().item<double>();
+        }
+        var result = Lbfgs.Minimize(Objective, new double[d + 1], tolerance, maxIterations, cancel);
+        var theta = tensor(result.X, ScalarType.Float64);
+        var weight = cat([zeros(1, d, ScalarType.Float64), theta.narrow(0, 0, d).unsqueeze(0)]);
+        var bias = cat([zeros(1, ScalarType.Float64), theta.narrow(0, d, 1)]);
         return new Fit(weight.MoveToOuterDisposeScope(), bias.MoveToOuterDisposeScope(), result);
     }
 

@@ -21,6 +21,11 @@ Outputs (JSON, all numbers as float64 written with repr, so they round-trip exac
   final C and classifier are those kept at the last step. Every step's (C_left, C_right, acc_left, acc_right,
   C_kept) is recorded.
 
+* ``hard.json``: few-shot CLIP-like problems (16 and 8 shots of 10 classes, and a binary one; large-scale 16-d features) where weak regularisation makes sklearn
+  stop at max_iter or on ftol far from the minimiser: every grid C fitted with lpclip's settings (coef, n_iter, test
+  predictions and scores) and lpclip's full C search. The C# solver is a transcription of L-BFGS-B, so it must take
+  the same path, not only reach the same minimiser.
+
 sklearn's version is recorded: with 1.2.x the lbfgs objective is sum_i CE_i + ||W||^2 / (2C) (intercept not
 penalised) minimised by scipy's L-BFGS-B (maxcor 10, maxls 20, ftol 2.22e-9, gtol = tol on max |g_i|).
 """
@@ -139,6 +144,36 @@ def main():
         print(s)
     for ds in datasets:
         print(ds["name"], [(fi["c"], fi["n_iter"], fi["tight_n_iter"]) for fi in ds["fits"]])
+
+    # Hard cells: few-shot problems shaped like CLIP features (unnormalised, correlated dimensions, few images per
+    # class), where weakly regularised fits (C = 1e6 .. 1e2) run into max_iter = 1000 or stop on ftol far from the
+    # minimiser, so the solver's path, not only its minimiser, decides the predictions. Every grid C is fitted with
+    # lpclip's settings, and lpclip's full C search is run.
+    hard = []
+    for name, k, d, shots, spread, scale in [("hard-16shot", 10, 16, 16, 0.4, 12.0), ("hard-8shot", 10, 16, 8, 0.4, 12.0),
+                                             ("hard-binary", 2, 16, 16, 0.3, 12.0)]:
+        means = rng.normal(0, spread, size=(k, d))
+        mix = np.eye(d) + 0.3 * rng.normal(0, 1, size=(d, d)) / np.sqrt(d)
+        def draw(n_per):
+            x = np.concatenate([means[c] + rng.normal(0, 1, size=(n_per, d)) for c in range(k)]) @ mix
+            return x * scale + 0.7, np.repeat(np.arange(k), n_per)
+        xtr, ytr = draw(shots)
+        xval, yval = draw(4)
+        xte, yte = draw(10)
+        fits = []
+        for c in GRID:
+            clf = fit(xtr, ytr, c)
+            fits.append({"c": c, "n_iter": int(clf.n_iter_[0]), "coef": clf.coef_.tolist(),
+                         "intercept": clf.intercept_.tolist(), "test_predictions": clf.predict(xte).tolist(),
+                         "test_scores": clf.decision_function(xte).tolist()})
+        accs, c_peak, steps, c_final, clf = lpclip_search(xtr, ytr, xval, yval)
+        hard.append({"name": name, "classes": k, "train_x": xtr.tolist(), "train_y": ytr.tolist(),
+                     "val_x": xval.tolist(), "val_y": yval.tolist(), "test_x": xte.tolist(), "test_y": yte.tolist(),
+                     "fits": fits, "grid_val_acc": accs, "c_peak": c_peak, "steps": steps, "c_final": c_final,
+                     "test_predictions": clf.predict(xte).tolist()})
+        print(name, [(f["c"], f["n_iter"]) for f in fits], "search:", accs, c_final)
+    with open(os.path.join(args.out, "hard.json"), "w") as f:
+        json.dump({**meta, "datasets": hard}, f)
 
 
 if __name__ == "__main__":
