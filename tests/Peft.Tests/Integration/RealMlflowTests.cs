@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Text.Json;
+using Peft.Data.Synthetic;
+using Peft.Tests.Cli;
+using Peft.Tests.Host;
+using Peft.Tracking.Mlruns;
+
+namespace Peft.Tests.Integration;
+
+/// <summary>
+/// Issue 10.1: a reduced grid logged by <c>peft run</c> to the real MLflow 3.6 — a tracking server, and an mlruns
+/// folder — and read back with MLflow's own <c>MlflowClient</c> (REST API, FileStore): every run, param, tag, metric
+/// history and artifact compared with the local results and with what peft's own reader sees.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class RealMlflowTests : TempDirectory
+{
+    const string Methods = """{ "zero-shot": {}, "linear-probe": { "bisectionSteps": 0, "cGrid": [1, 100] }, "tip-adapter": { "augmentViews": 2, "searchStep": [10, 5] } }""";
+
+    public RealMlflowTests() : base("peft-real-mlflow-")
+    {
+        SyntheticWorld.Generate(Temp("world"), new SyntheticWorldOptions { PretrainCount = 0, TrainPerClass = 4, ValPerClass = 2, TestPerClass = 3, ImageSize = 32 });
+        RandomClip.Save(Temp("model.safetensors"), RandomClip.SmallViT, seed: 5);
+    }
+
+    string Experiment(string name, string trackingUri, string output)
+    {
+        var path = Temp($"{name}.json");
+        File.WriteAllText(path, $$"""
+            {
+              "name": "{{name}}", "backbone": { "model": "model.safetensors" },
+              "datasets": [ { "name": "shapes", "type": "coop_layout", "root": "world/synth_shapes" } ], "shots": [1, 2], "seeds": [1],
+              "trainViews": 2, "cache": "cache", "output": "{{output}}", "tracking": { "uri": "{{trackingUri}}" },
+              "methods": {{Methods}}
+            }
+            """);
+        return path;
+    }
+
+    static IEnumerable<JsonElement> Runs(JsonElement dump) => dump.GetProperty("runs").EnumerateArray();
+    static Dictionary<string, string> Strings(JsonElement e) => e.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+    static string Tag(JsonElement run, string key) => run.GetProperty("tags").TryGetProperty(key, out var v) ? v.GetString()! : "";
+    static double Value(JsonElement v) => v.ValueKind == JsonValueKind.String ? double.Parse(v.GetString()!, CultureInfo.InvariantCulture) : v.GetDouble();
+
+    /// <summary>What MLflow's client reads against the local results: one FINISHED run per result, same values.</summary>
+    static void AssertMatchesResults(JsonElement dump, string output, int cells)
+    {
+        var runs = Runs(dump).ToDictionary(r => r.GetProperty("info").GetProperty("run_id").GetString()!);
+        var parent = Assert.Single(runs.Values, r => Tag(r, "peft.role") == "parent");
+        Assert.Equal("FINISHED", parent.GetProperty("info").GetProperty("status").GetString());
+        var cellRuns = runs.Values.Where(r => Tag(r, "peft.role") == "cell").ToList();
+        Assert.Equal(cells, cellRuns.Count);
+        var results = Directory.GetFiles(Path.Combine(output, "results"), "*.json", SearchOption.AllDirectories);
+        Assert.Equal(cells, results.Length);
+        foreach (var file in results)
+        {
+            var result = JsonDocument.Parse(File.ReadAllText(file)).RootElement;
+            string runId = result.GetProperty("runId").GetString()!;
+            Assert.True(runs.TryGetValue(runId, out var run), $"{file}: run {runId} is not in MLflow");
+            var cell = result.GetProperty("cell").GetString()!;
+            Assert.Equal("FINISHED", run.GetProperty("info").GetProperty("status").GetString());
+            Assert.Equal(cell, Tag(run, "peft.cell"));
+            Assert.Equal(parent.GetProperty("info").GetProperty("run_id").GetString(), Tag(run, "mlflow.parentRunId"));
+            var metrics = run.GetProperty("metrics");
+            var r = result.GetProperty("result");
+            foreach (var (metric, field) in new[] { ("test_top1", "testTop1"), ("val_top1", "valTop1") })
+            {
+                var history = metrics.GetProperty(metric).EnumerateArray().ToList();
+                Assert.Equal(r.GetProperty(field).GetDouble(), Value(history[^1][2]), 9);
+            }
+            var @params = Strings(run.GetProperty("params"));
+            foreach (var option in r.GetProperty("options").EnumerateObject())
+                Assert.Equal(option.Value.GetString(), @params.GetValueOrDefault("method." + option.Name));
+            Assert.True(run.GetProperty("artifacts").TryGetProperty("split.json", out _), $"{cell}: no split.json artifact");
+        }
+    }
+
+    [Fact]
+    public void A_grid_logged_to_a_real_mlflow_server_reads_back_through_mlflows_client()
+    {
+        using var server = new RealMlflowServer(Temp("server"));
+        var exp = Experiment("real-server", server.Uri, "out-server");
+        var (code, _, stderr) = PeftProcess.Run("run", exp);
+        Assert.True(code == 0, stderr);
+        var dump = RealMlflow.Dump(server.Uri, "real-server");
+        AssertMatchesResults(dump, Temp("out-server"), 6);
+        // The search metrics of the linear probe arrive as full histories (one point per C tried, steps 0, 1).
+        var probe = Runs(dump).Single(r => Tag(r, "peft.cell") == "shapes/2/1/linear-probe");
+        var searchC = probe.GetProperty("metrics").GetProperty("train/search_c").EnumerateArray().OrderBy(p => p[0].GetInt64()).ToList();
+        Assert.Equal(new double[] { 1, 100 }, searchC.Select(p => Value(p[2])));
+        Assert.Equal(new long[] { 0, 1 }, searchC.Select(p => p[0].GetInt64()));
+
+        // A rerun against the same server finds every cell done and logs nothing new.
+        (code, _, stderr) = PeftProcess.Run("run", exp);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("0 cells run, 6 already done", stderr);
+        Assert.Equal(6, Runs(RealMlflow.Dump(server.Uri, "real-server")).Count(r => Tag(r, "peft.role") == "cell"));
+    }
+
+    [Fact]
+    public void An_mlruns_folder_reads_the_same_through_mlflows_FileStore_as_through_peft()
+    {
+        var exp = Experiment("real-filestore", "mlruns", "out-files");
+        var (code, _, stderr) = PeftProcess.Run("run", exp);
+        Assert.True(code == 0, stderr);
+        var dump = RealMlflow.Dump(new Uri(Temp("mlruns")).AbsoluteUri, "real-filestore");
+        AssertMatchesResults(dump, Temp("out-files"), 6);
+
+        var reader = new MlrunsReader(Temp("mlruns"));
+        var experiment = reader.FindExperiment("real-filestore")!;
+        Assert.Equal(experiment.ExperimentId, dump.GetProperty("experiment").GetProperty("experiment_id").GetString());
+        var ours = reader.Runs(experiment.ExperimentId, includeDeleted: true).OrderBy(r => r.RunId, StringComparer.Ordinal).ToList();
+        var theirs = Runs(dump).ToList();
+        Assert.Equal(ours.Select(r => r.RunId), theirs.Select(r => r.GetProperty("info").GetProperty("run_id").GetString()));
+        foreach (var (run, mlflow) in ours.Zip(theirs))
+        {
+            var info = mlflow.GetProperty("info");
+            Assert.Equal(run.RunName, info.GetProperty("run_name").GetString());
+            Assert.Equal(run.Status.ToString().ToUpperInvariant(), info.GetProperty("status").GetString());
+            Assert.Equal(run.StartTime, info.GetProperty("start_time").GetInt64());
+            Assert.Equal(run.EndTime, info.GetProperty("end_time").ValueKind == JsonValueKind.Null ? null : info.GetProperty("end_time").GetInt64());
+            Assert.Equal(run.LifecycleStage, info.GetProperty("lifecycle_stage").GetString());
+            Assert.Equal(run.UserId, info.GetProperty("user_id").GetString());
+            Assert.Equal(run.Params.OrderBy(p => p.Key), Strings(mlflow.GetProperty("params")).OrderBy(p => p.Key));
+            Assert.Equal(run.Tags.OrderBy(p => p.Key), Strings(mlflow.GetProperty("tags")).OrderBy(p => p.Key));
+            var metrics = mlflow.GetProperty("metrics");
+            Assert.Equal(run.MetricHistory.Keys.Order(StringComparer.Ordinal), metrics.EnumerateObject().Select(m => m.Name).Order(StringComparer.Ordinal));
+            foreach (var (key, history) in run.MetricHistory)
+            {
+                var points = metrics.GetProperty(key).EnumerateArray().Select(p => (p[0].GetInt64(), p[1].GetInt64(), Value(p[2])))
+                    .OrderBy(p => p).ToList();
+                Assert.Equal(history.Select(p => (p.Step, p.TimestampMs, p.Value)).OrderBy(p => p).ToList(), points);
+            }
+            var files = run.ArtifactDirectory is { } dir && Directory.Exists(dir)
+                ? Directory.GetFiles(dir, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(dir, f), f => new FileInfo(f).Length)
+                : [];
+            var listed = mlflow.GetProperty("artifacts").EnumerateObject().ToDictionary(a => a.Name, a => a.Value.GetInt64());
+            Assert.Equal(files.OrderBy(f => f.Key), listed.OrderBy(f => f.Key));
+        }
+    }
+}
