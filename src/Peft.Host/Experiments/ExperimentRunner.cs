@@ -59,7 +59,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             [TrackingNames.ExperimentTag] = spec.Name, [TrackingNames.InvocationTag] = invocation, [TrackingNames.RoleTag] = "parent",
             [TrackingNames.ShardTag] = Shard.ToString(), [TrackingNames.CodeVersionTag] = CodeVersion.Current,
             [TrackingNames.ProcessTag] = ProcessIdentity.Current, [ExperimentProtocol.ProtocolTag] = spec.Protocol,
-        });
+        }.Concat(RunContextTags.For(spec.SourcePath)).ToDictionary());
         parentOpened(parentId);
         tracker.LogBatch(parentId, [], CommonParams(), new Dictionary<string, string>());
 
@@ -251,6 +251,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             [TrackingNames.CodeVersionTag] = CodeVersion.Current, [ExperimentProtocol.ProtocolTag] = spec.Protocol,
         };
         if (ShortClassNotice.Tag(split) is { } shortClasses) tags[TrackingNames.ShortClassesTag] = shortClasses;
+        foreach (var (key, value) in RunContextTags.For(spec.SourcePath)) tags[key] = value;
         var runId = tracker.CreateRun(experimentId, cell.RunName, Now, tags);
         try
         {

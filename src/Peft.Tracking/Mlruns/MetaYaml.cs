@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Peft.Tracking.Mlruns;
@@ -23,8 +21,6 @@ internal static partial class MetaYaml
     private static readonly HashSet<string> YamlKeywords = new(StringComparer.OrdinalIgnoreCase)
         { "y", "n", "yes", "no", "true", "false", "on", "off", "null", "nan", "inf" };
 
-    private static readonly JsonSerializerOptions JsonStrings = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     public static string Write(IReadOnlyDictionary<string, object?> values)
     {
         var text = new StringBuilder();
@@ -43,13 +39,97 @@ internal static partial class MetaYaml
         _ => throw new ArgumentException($"meta.yaml cannot hold a {value.GetType().Name}"),
     };
 
-    // Plain when YAML reads it back as the same string; otherwise single-quoted as PyYAML does ('0', 'a b'), and
-    // double-quoted with JSON's escaping (valid YAML syntax) when control characters need escapes.
+    // Plain when YAML reads it back as the same string; otherwise single-quoted as PyYAML does ('0', 'a b'); and
+    // double-quoted with YAML escapes when a character may not appear as is: PyYAML's reader refuses anything outside
+    // its printable set (C0/C1 controls, U+FFFE, U+FFFF, lone surrogates: "unacceptable character", and MLflow's
+    // FileStore then fails to list every experiment of the folder), and folds the line breaks U+0085, U+2028, U+2029
+    // (and tabs at line ends) inside single quotes, which would change the name.
     private static string FormatString(string s)
     {
         if (PlainScalar().IsMatch(s) && !YamlKeywords.Contains(s) && !s.EndsWith(':')) return s;
-        if (!s.Any(char.IsControl)) return "'" + s.Replace("'", "''") + "'";
-        return JsonSerializer.Serialize(s, JsonStrings);
+        if (!NeedsEscapes(s)) return "'" + s.Replace("'", "''") + "'";
+        var text = new StringBuilder("\"");
+        foreach (var rune in EnumerateCodePoints(s))
+        {
+            switch (rune)
+            {
+                case '"': text.Append("\\\""); break;
+                case '\\': text.Append("\\\\"); break;
+                case '\t': text.Append("\\t"); break;
+                case '\n': text.Append("\\n"); break;
+                case '\r': text.Append("\\r"); break;
+                case var c when IsPrintable(c) && c is not (0x85 or 0x2028 or 0x2029):
+                    text.Append(char.ConvertFromUtf32(c)); break;
+                case var c when c <= 0xFF: text.Append(CultureInfo.InvariantCulture, $"\\x{c:X2}"); break;
+                case var c when c <= 0xFFFF: text.Append(CultureInfo.InvariantCulture, $"\\u{c:X4}"); break;
+                case var c: text.Append(CultureInfo.InvariantCulture, $"\\U{c:X8}"); break;
+            }
+        }
+        return text.Append('"').ToString();
+    }
+
+    private static bool NeedsEscapes(string s) =>
+        EnumerateCodePoints(s).Any(c => c is '\t' or '\n' or '\r' or 0x85 or 0x2028 or 0x2029 || !IsPrintable(c));
+
+    /// <summary>PyYAML's reader.Reader.NON_PRINTABLE complement: what may appear in a YAML stream as is.</summary>
+    private static bool IsPrintable(int c) =>
+        c is 0x9 or 0xA or 0xD or (>= 0x20 and <= 0x7E) or 0x85 or (>= 0xA0 and <= 0xD7FF) or (>= 0xE000 and <= 0xFFFD) or (>= 0x10000 and <= 0x10FFFF);
+
+    /// <summary>Code points of a UTF-16 string; a lone surrogate is its own code point (Python keeps it so).</summary>
+    private static IEnumerable<int> EnumerateCodePoints(string s)
+    {
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                yield return char.ConvertToUtf32(s[i], s[i + 1]);
+                i++;
+            }
+            else yield return s[i];
+        }
+    }
+
+    /// <summary>A YAML double-quoted scalar's content (escapes as YAML 1.1 and PyYAML's emitter write them).</summary>
+    private static string UnescapeDoubleQuoted(string body)
+    {
+        var text = new StringBuilder();
+        for (int i = 0; i < body.Length; i++)
+        {
+            char c = body[i];
+            if (c != '\\' || i + 1 >= body.Length) { text.Append(c); continue; }
+            char e = body[++i];
+            int Hex(int digits)
+            {
+                int v = int.Parse(body.AsSpan(i + 1, digits), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                i += digits;
+                return v;
+            }
+            switch (e)
+            {
+                case '0': text.Append('\0'); break;
+                case 'a': text.Append('\a'); break;
+                case 'b': text.Append('\b'); break;
+                case 't' or '\t': text.Append('\t'); break;
+                case 'n': text.Append('\n'); break;
+                case 'v': text.Append('\v'); break;
+                case 'f': text.Append('\f'); break;
+                case 'r': text.Append('\r'); break;
+                case 'e': text.Append('\x1B'); break;
+                case ' ': break; // an escaped line break folded by Read into "\ ": nothing
+                case 'N': text.Append('\u0085'); break;
+                case '_': text.Append('\u00A0'); break;
+                case 'L': text.Append('\u2028'); break;
+                case 'P': text.Append('\u2029'); break;
+                case 'x': text.Append((char)Hex(2)); break;
+                case 'u': text.Append((char)Hex(4)); break;
+                case 'U':
+                    int cp = Hex(8);
+                    text.Append(cp is >= 0xD800 and <= 0xDFFF ? ((char)cp).ToString() : char.ConvertFromUtf32(cp));
+                    break;
+                default: text.Append(e); break; // \" \\ \/
+            }
+        }
+        return text.ToString();
     }
 
     /// <summary>Parses a meta.yaml; values come back as string, long, null or <see cref="EmptyList"/>.</summary>
@@ -84,7 +164,7 @@ internal static partial class MetaYaml
         if (raw == "[]") return EmptyList;
         if (raw.StartsWith('\'') && raw.EndsWith('\'') && raw.Length >= 2) return raw[1..^1].Replace("''", "'");
         if (raw.StartsWith('"') && raw.EndsWith('"') && raw.Length >= 2)
-            return JsonSerializer.Deserialize<string>(raw.Replace("\\ ", " ")); // a folded "\" line break leaves "\ "
+            return UnescapeDoubleQuoted(raw[1..^1]);
         if (long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)) return n;
         return raw;
     }

@@ -69,6 +69,8 @@ public sealed class RestTracker : IExperimentTracker
         // start_time always: an unset proto2 int64 reads as 0, and the run would start in 1970.
         var body = new JsonObject { ["experiment_id"] = experimentId, ["start_time"] = startTimeMs, ["tags"] = tagArray };
         if (!string.IsNullOrEmpty(runName)) body["run_name"] = runName;
+        // MLflow's client sends the mlflow.user tag as the run's user_id too (the UI's User column reads either).
+        if (tags.TryGetValue("mlflow.user", out var user) && !string.IsNullOrEmpty(user)) body["user_id"] = user;
         // A retried create whose first reply was lost would make a second run; with a client-side run id we look
         // for the first one before each retry (the outbox always sets it).
         Func<MlflowResponse?>? beforeRetry = tags.TryGetValue(ClientRunIdTag, out var clientRunId) && !string.IsNullOrEmpty(clientRunId)

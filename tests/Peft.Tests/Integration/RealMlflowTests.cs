@@ -84,6 +84,14 @@ public sealed class RealMlflowTests : TempDirectory
         Assert.True(code == 0, stderr);
         var dump = RealMlflow.Dump(server.Uri, "real-server");
         AssertMatchesResults(dump, Temp("out-server"), 6);
+        // MLflow's system tags fill the UI's User and Source columns; the run's user_id as MLflow's client sets it.
+        Assert.All(Runs(dump), r =>
+        {
+            Assert.Equal(Environment.UserName, Tag(r, "mlflow.user"));
+            Assert.Equal(Environment.UserName, r.GetProperty("info").GetProperty("user_id").GetString());
+            Assert.Equal("LOCAL", Tag(r, "mlflow.source.type"));
+            Assert.Equal(exp, Tag(r, "mlflow.source.name"));
+        });
         // The search metrics of the linear probe arrive as full histories (one point per C tried, steps 0, 1).
         var probe = Runs(dump).Single(r => Tag(r, "peft.cell") == "shapes/2/1/linear-probe");
         var searchC = probe.GetProperty("metrics").GetProperty("train/search_c").EnumerateArray().OrderBy(p => p[0].GetInt64()).ToList();
@@ -137,5 +145,36 @@ public sealed class RealMlflowTests : TempDirectory
             var listed = mlflow.GetProperty("artifacts").EnumerateObject().ToDictionary(a => a.Name, a => a.Value.GetInt64());
             Assert.Equal(files.OrderBy(f => f.Key), listed.OrderBy(f => f.Key));
         }
+    }
+
+    /// <summary>
+    /// Issue 10.2: names with characters PyYAML refuses unquoted (U+FFFE, C1 controls) or folds inside single quotes
+    /// (U+0085, U+2028, U+2029) once made MLflow's FileStore fail to list every experiment of the folder, or changed
+    /// the name. They must round-trip through MLflow's own reader, and the other experiments must stay listed.
+    /// </summary>
+    [Fact]
+    public void Names_PyYAML_refuses_or_folds_round_trip_through_mlflows_FileStore()
+    {
+        string name = "odd \u2028 \u2029 \u0085 \uFFFE \u0090 'q' \"d\" a: b # x \t tab 😀";
+        string runName = "run \u2028 \uFFFF \u0085 é";
+        using (var tracker = new FileStoreTracker(Temp("odd-mlruns")))
+        {
+            tracker.GetOrCreateExperiment("plain");
+            var experimentId = tracker.GetOrCreateExperiment(name);
+            var runId = tracker.CreateRun(experimentId, runName, 1_700_000_000_000, new Dictionary<string, string> { ["peft.role"] = "cell" });
+            tracker.LogBatch(runId, [new("m", 1.5, 1_700_000_000_001)], new Dictionary<string, string> { ["p"] = "v \u2028 w" },
+                new Dictionary<string, string>());
+            tracker.EndRun(runId, Peft.Core.Tracking.RunStatus.Finished, 1_700_000_000_002);
+        }
+        var uri = new Uri(Temp("odd-mlruns")).AbsoluteUri;
+        var dump = RealMlflow.Dump(uri, name);
+        Assert.Equal(name, dump.GetProperty("experiment").GetProperty("name").GetString());
+        var run = Assert.Single(Runs(dump));
+        Assert.Equal(runName, run.GetProperty("info").GetProperty("run_name").GetString());
+        Assert.Equal("FINISHED", run.GetProperty("info").GetProperty("status").GetString());
+        Assert.Equal("v \u2028 w", Strings(run.GetProperty("params"))["p"]);
+        Assert.Empty(Runs(RealMlflow.Dump(uri, "plain"))); // the other experiment is still listed and readable
+        var ours = new MlrunsReader(Temp("odd-mlruns"));
+        Assert.Equal(runName, Assert.Single(ours.Runs(ours.FindExperiment(name)!.ExperimentId)).RunName);
     }
 }

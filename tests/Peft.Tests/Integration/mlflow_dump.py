@@ -29,10 +29,12 @@ def artifacts(client, run_id, path=None):
 def main():
     uri, name = sys.argv[1], sys.argv[2]
     client = MlflowClient(tracking_uri=uri)
-    experiment = client.get_experiment_by_name(name)
+    # Listing every experiment (not get_experiment_by_name, whose filter string MLflow cannot parse for every name)
+    # also proves that each meta.yaml of an mlruns folder is readable.
+    experiments = client.search_experiments(view_type=ViewType.ALL, max_results=50000)
+    experiment = next((e for e in experiments if e.name == name), None)
     if experiment is None:
-        names = [e.name for e in client.search_experiments(view_type=ViewType.ALL)]
-        sys.exit(f"no experiment named {name!r} at {uri}; experiments: {names!r}")
+        sys.exit(f"no experiment named {name!r} at {uri}; experiments: {[e.name for e in experiments]!r}")
     runs, token = [], None
     while True:
         page = client.search_runs([experiment.experiment_id], run_view_type=ViewType.ALL, max_results=1000, page_token=token)

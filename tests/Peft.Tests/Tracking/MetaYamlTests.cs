@@ -13,6 +13,11 @@ public sealed class MetaYamlTests
     [InlineData("a: b", "'a: b'")]
     [InlineData("file:///tmp/mlruns/0", "file:///tmp/mlruns/0")]
     [InlineData("two\nlines", "\"two\\nlines\"")]
+    [InlineData("a\u2028b\u2029c\u0085d", "\"a\\u2028b\\u2029c\\x85d\"")] // YAML line breaks: folded inside single quotes
+    [InlineData("x\uFFFEy\uFFFF", "\"x\\uFFFEy\\uFFFF\"")] // outside PyYAML's printable set
+    [InlineData("bell\u0007 del\u007F c1\u0090", "\"bell\\x07 del\\x7F c1\\x90\"")]
+    [InlineData("tab\there \"q\" back\\slash", "\"tab\\there \\\"q\\\" back\\\\slash\"")]
+    [InlineData("emoji 😀 é", "'emoji 😀 é'")] // printable outside ASCII: as is
     public void Strings_round_trip_and_are_quoted_only_when_yaml_needs_it(string value, string written)
     {
         var text = MetaYaml.Write(new Dictionary<string, object?> { ["k"] = value });
@@ -29,6 +34,23 @@ public sealed class MetaYamlTests
         Assert.Null(read["a"]);
         Assert.Same(MetaYaml.EmptyList, read["m"]);
         Assert.Equal(5L, read["z"]);
+    }
+
+    [Fact]
+    public void A_lone_surrogate_is_escaped_and_read_back()
+    {
+        string value = "lone " + (char)0xD800 + " surrogate";
+        var text = MetaYaml.Write(new Dictionary<string, object?> { ["k"] = value });
+        Assert.Equal("k: \"lone \\uD800 surrogate\"\n", text);
+        Assert.Equal(value, MetaYaml.Read(text)["k"]);
+    }
+
+    [Fact]
+    public void PyYAMLs_own_escapes_are_read()
+    {
+        Assert.Equal("a\u0085b\u2028c\u2029d\u00A0e", MetaYaml.Read("name: \"a\\Nb\\Lc\\Pd\\_e\"\n")["name"]);
+        Assert.Equal("\U0001F600 \u00e9", MetaYaml.Read("name: \"\\U0001F600 \\xE9\"\n")["name"]);
+        Assert.Equal("ab", MetaYaml.Read("name: \"a\\\n  b\"\n")["name"]); // escaped line break: nothing
     }
 
     [Fact]
