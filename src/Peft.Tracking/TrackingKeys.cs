@@ -23,8 +23,8 @@ public static partial class TrackingKeys
     public static void Validate(string key, string kind)
     {
         if (key is null) throw new TrackingException($"{kind} key is missing (null)", transient: false);
-        if (key.Length > MaxKeyLength)
-            throw new TrackingException($"{kind} key '{Shorten(key)}' is {key.Length} characters; MLflow allows at most {MaxKeyLength}", false);
+        if (CodePoints(key) > MaxKeyLength)
+            throw new TrackingException($"{kind} key '{Shorten(key)}' is {CodePoints(key)} characters; MLflow allows at most {MaxKeyLength}", false);
         if (!KeyPattern().IsMatch(key))
             throw new TrackingException(
                 $"{kind} key '{key}' is invalid: MLflow allows only letters, digits, underscores, dashes, periods, spaces, colons and slashes", false);
@@ -47,20 +47,40 @@ public static partial class TrackingKeys
     public static void ValidateExperimentName(string name)
     {
         if (string.IsNullOrWhiteSpace(name)) throw new TrackingException("experiment name is empty", false);
-        if (name.Length > MaxExperimentNameLength)
-            throw new TrackingException($"experiment name '{Shorten(name)}' is {name.Length} characters; MLflow allows at most {MaxExperimentNameLength}", false);
+        if (CodePoints(name) > MaxExperimentNameLength)
+            throw new TrackingException($"experiment name '{Shorten(name)}' is {CodePoints(name)} characters; MLflow allows at most {MaxExperimentNameLength}", false);
     }
 
     /// <summary>
     /// MLflow's client truncates over-long param and tag values with a warning by default
-    /// (MLFLOW_TRUNCATE_LONG_VALUES); we do the same, writing the warning to stderr.
+    /// (MLFLOW_TRUNCATE_LONG_VALUES); we do the same, writing the warning to stderr. Lengths are Python's: code points,
+    /// not UTF-16 units (an emoji is 1, not 2), and a surrogate pair is never split.
     /// </summary>
     public static string TruncateValue(string key, string value, int limit, string kind)
     {
         ArgumentNullException.ThrowIfNull(value, $"{kind} '{key}' value");
-        if (value.Length <= limit) return value;
-        Console.Error.WriteLine($"warning: {kind} '{key}' value has {value.Length} characters; truncated to MLflow's limit of {limit}.");
-        return value[..limit];
+        int length = CodePoints(value);
+        if (length <= limit) return value;
+        Console.Error.WriteLine($"warning: {kind} '{key}' value has {length} characters; truncated to MLflow's limit of {limit}.");
+        return Prefix(value, limit);
+    }
+
+    /// <summary>The length of <paramref name="s"/> as Python's <c>len</c> counts it (a lone surrogate counts 1).</summary>
+    public static int CodePoints(string s)
+    {
+        int n = s.Length;
+        for (int i = 0; i + 1 < s.Length; i++)
+            if (char.IsHighSurrogate(s[i]) && char.IsLowSurrogate(s[i + 1])) { n--; i++; }
+        return n;
+    }
+
+    /// <summary>The first <paramref name="codePoints"/> code points of <paramref name="s"/> (Python's <c>s[:n]</c>).</summary>
+    public static string Prefix(string s, int codePoints)
+    {
+        int i = 0;
+        for (int taken = 0; taken < codePoints && i < s.Length; taken++)
+            i += char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]) ? 2 : 1;
+        return s[..i];
     }
 
     /// <summary>Python's <c>posixpath.normpath</c>.</summary>
@@ -82,5 +102,5 @@ public static partial class TrackingKeys
         return joined.Length == 0 ? "." : joined;
     }
 
-    private static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";
+    private static string Shorten(string s) => CodePoints(s) <= 60 ? s : Prefix(s, 57) + "...";
 }

@@ -64,6 +64,36 @@ public sealed class CellRepair(ExperimentSpec spec, LocalResultStore store, IExp
     /// restored from an old copy) as children of <paramref name="parentId"/>, and points their local results at the new
     /// runs. Nothing is done when the tracker's answer cannot be trusted to be complete (it does not list the parent).
     /// </summary>
+    /// <summary>
+    /// Results written while the MLflow server was unreachable hold the outbox's local ids (<c>local-…</c>). Once the
+    /// outbox delivered them (later in the same run, or by <c>peft tracking sync</c>), the server's run carries that
+    /// id in its <c>peft.client_run_id</c> tag: the results are rewritten with the server's run and experiment ids, so
+    /// everything that compares run ids (crash repair, the missing-run check) sees the server's. Returns how many.
+    /// </summary>
+    public int MapOfflineIds(IEnumerable<ExperimentCell> cells)
+    {
+        var offline = cells.Select(c => store.TryReadResult(c.Key))
+            .Where(r => r?.RunId?.StartsWith(OfflineIdPrefix, StringComparison.Ordinal) == true).Select(r => r!).ToList();
+        if (offline.Count == 0 || experimentId.StartsWith(OfflineIdPrefix, StringComparison.Ordinal)) return 0;
+        IReadOnlyList<TrackedRun> all;
+        try { all = tracker.FindRuns(experimentId, TrackingNames.ExperimentTag, spec.Name); }
+        catch (TrackingException) { return 0; } // still unreachable: the next run maps them
+        var byClientId = new Dictionary<string, TrackedRun>(StringComparer.Ordinal);
+        foreach (var run in all)
+            if (run.Tags.TryGetValue(Peft.Tracking.Rest.RestTracker.ClientRunIdTag, out var clientId)) byClientId.TryAdd(clientId, run);
+        int mapped = 0;
+        foreach (var record in offline)
+        {
+            if (!byClientId.TryGetValue(record.RunId!, out var run)) continue;
+            store.WriteResult(record with { RunId = run.RunId, ExperimentId = experimentId });
+            mapped++;
+        }
+        return mapped;
+    }
+
+    /// <summary>The prefix of the ids an outbox hands out while the server is unreachable.</summary>
+    public const string OfflineIdPrefix = "local-";
+
     public int RecreateMissingRuns(IEnumerable<ExperimentCell> doneCells, string parentId, string invocation, string shard)
     {
         IReadOnlyList<TrackedRun> all;

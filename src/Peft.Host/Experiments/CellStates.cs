@@ -38,9 +38,13 @@ public sealed class CellStates(LocalResultStore store, IExperimentTracker? track
         var record = store.TryReadResult(cell.Key);
         foreach (var run in Runs(cell) ?? [])
             if (run.Status == RunStatus.Running)
-                End(run.RunId, run.RunId == record?.RunId ? RunStatus.Finished : RunStatus.Killed);
+                End(run.RunId, IsRecordedRun(run, record) ? RunStatus.Finished : RunStatus.Killed);
         store.DeleteMarker(cell.Key);
     }
+
+    /// <summary>The run the local result names: by id, or by the outbox's local id it was created under (server down).</summary>
+    static bool IsRecordedRun(TrackedRun run, CellRecord? record) =>
+        record?.RunId is { } id && (run.RunId == id || run.Tags.GetValueOrDefault(Peft.Tracking.Rest.RestTracker.ClientRunIdTag) == id);
 
     /// <summary>Before a cell is (re)run: every RUNNING run of it is a leftover of a crash or kill and is ended KILLED.</summary>
     public void EndStaleRuns(ExperimentCell cell)

@@ -56,8 +56,8 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         CheckKeys(tracking, ["uri", "experimentName"], problems);
         var uri = tracking["uri"] is { } u ? ResolveUri(config, "tracking:uri", u, problems) : Path.GetFullPath(Path.Combine(CurrentDirectory, "mlruns"));
         var experimentName = tracking["experimentName"] is { Length: > 0 } en ? en : name;
-        if (experimentName.Length > Peft.Tracking.TrackingKeys.MaxExperimentNameLength)
-            problems.Add($"tracking:experimentName: {experimentName.Length} characters; MLflow allows at most {Peft.Tracking.TrackingKeys.MaxExperimentNameLength}");
+        if (Peft.Tracking.TrackingKeys.CodePoints(experimentName) > Peft.Tracking.TrackingKeys.MaxExperimentNameLength)
+            problems.Add($"tracking:experimentName: {Peft.Tracking.TrackingKeys.CodePoints(experimentName)} characters; MLflow allows at most {Peft.Tracking.TrackingKeys.MaxExperimentNameLength}");
         var output = root["output"] is { } o ? Resolve(config, "output", o) : Path.GetFullPath(Path.Combine(CurrentDirectory, "runs", name));
         var cache = root["cache"] is { } c ? Resolve(config, "cache", c) : DefaultCacheDir;
         foreach (var (key, folder) in new[] { ("output", output), ("cache", cache) })

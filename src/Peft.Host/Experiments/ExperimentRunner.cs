@@ -81,7 +81,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             if (state == CellState.Done) { SettleFinished(cell, states, store, leases); skipped++; done.Add(cell); }
             else todo.Add(cell);
         }
-        if (done.Count > 0) repair.RecreateMissingRuns(done, parentId, invocation, Shard.ToString());
+        if (done.Count > 0)
+        {
+            if (repair.MapOfflineIds(done) is > 0 and var mapped) overall.Message($"{mapped} results now hold the run ids the MLflow server gave them (logged while it was unreachable)");
+            repair.RecreateMissingRuns(done, parentId, invocation, Shard.ToString());
+        }
         overall.Message($"{spec.Name}: {cells.Count} cells{(Shard.IsAll ? "" : $" in shard {Shard}")}, {skipped} already done, {todo.Count} to run");
         overall.Report(skipped);
 
@@ -160,6 +164,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             return new RunSummary(ran, skipped, failures, Cancelled: true, parentId) { Busy = busy };
         }
         tracker.EndRun(parentId, failures.Count == 0 ? RunStatus.Finished : RunStatus.Failed, Now);
+        repair.MapOfflineIds(todo); // the server came back during the run: its ids now, not at the next run
         return new RunSummary(ran, skipped, failures, Cancelled: false, parentId) { Busy = busy };
     }
 

@@ -46,8 +46,11 @@ public sealed class RealMlflowTests : TempDirectory
     static void AssertMatchesResults(JsonElement dump, string output, int cells)
     {
         var runs = Runs(dump).ToDictionary(r => r.GetProperty("info").GetProperty("run_id").GetString()!);
-        var parent = Assert.Single(runs.Values, r => Tag(r, "peft.role") == "parent");
-        Assert.Equal("FINISHED", parent.GetProperty("info").GetProperty("status").GetString());
+        // One parent per invocation (a rerun that runs nothing still opens one), all FINISHED.
+        var parents = runs.Values.Where(r => Tag(r, "peft.role") == "parent").ToList();
+        Assert.NotEmpty(parents);
+        Assert.All(parents, p => Assert.Equal("FINISHED", p.GetProperty("info").GetProperty("status").GetString()));
+        var parentIds = parents.Select(p => p.GetProperty("info").GetProperty("run_id").GetString()).ToHashSet();
         var cellRuns = runs.Values.Where(r => Tag(r, "peft.role") == "cell").ToList();
         Assert.Equal(cells, cellRuns.Count);
         var results = Directory.GetFiles(Path.Combine(output, "results"), "*.json", SearchOption.AllDirectories);
@@ -60,7 +63,7 @@ public sealed class RealMlflowTests : TempDirectory
             var cell = result.GetProperty("cell").GetString()!;
             Assert.Equal("FINISHED", run.GetProperty("info").GetProperty("status").GetString());
             Assert.Equal(cell, Tag(run, "peft.cell"));
-            Assert.Equal(parent.GetProperty("info").GetProperty("run_id").GetString(), Tag(run, "mlflow.parentRunId"));
+            Assert.Contains(Tag(run, "mlflow.parentRunId"), parentIds);
             var metrics = run.GetProperty("metrics");
             var r = result.GetProperty("result");
             foreach (var (metric, field) in new[] { ("test_top1", "testTop1"), ("val_top1", "valTop1") })
@@ -84,6 +87,7 @@ public sealed class RealMlflowTests : TempDirectory
         Assert.True(code == 0, stderr);
         var dump = RealMlflow.Dump(server.Uri, "real-server");
         AssertMatchesResults(dump, Temp("out-server"), 6);
+        Assert.Single(Runs(dump), r => Tag(r, "peft.role") == "parent");
         // MLflow's system tags fill the UI's User and Source columns; the run's user_id as MLflow's client sets it.
         Assert.All(Runs(dump), r =>
         {
@@ -176,5 +180,88 @@ public sealed class RealMlflowTests : TempDirectory
         Assert.Empty(Runs(RealMlflow.Dump(uri, "plain"))); // the other experiment is still listed and readable
         var ours = new MlrunsReader(Temp("odd-mlruns"));
         Assert.Equal(runName, Assert.Single(ours.Runs(ours.FindExperiment(name)!.ExperimentId)).RunName);
+    }
+
+    /// <summary>Issue 10.2: values at MLflow's limits in Python characters reach the real server whole; longer ones are cut there.</summary>
+    [Fact]
+    public void Values_at_mlflows_limit_in_python_characters_reach_the_real_server_whole()
+    {
+        using var server = new RealMlflowServer(Temp("server-limits"));
+        using var tracker = new Peft.Tracking.Rest.RestTracker(server.Uri);
+        var experimentId = tracker.GetOrCreateExperiment("limits");
+        string emoji = "😀";
+        string param = new string('a', 5998) + emoji + emoji;      // 6000 characters, 6002 UTF-16 units
+        string tag = new string('b', 7999) + emoji + emoji;        // 8001 characters: cut to 8000
+        var runId = tracker.CreateRun(experimentId, "limits " + emoji, 1_700_000_000_000, new Dictionary<string, string>());
+        tracker.LogBatch(runId, [], new Dictionary<string, string> { ["p"] = param }, new Dictionary<string, string> { ["t"] = tag });
+        tracker.EndRun(runId, Peft.Core.Tracking.RunStatus.Finished, 1_700_000_000_001);
+        var run = Assert.Single(Runs(RealMlflow.Dump(server.Uri, "limits")));
+        Assert.Equal(param, Strings(run.GetProperty("params"))["p"]);
+        Assert.Equal(new string('b', 7999) + emoji, Strings(run.GetProperty("tags"))["t"]);
+        Assert.Equal("limits " + emoji, run.GetProperty("info").GetProperty("run_name").GetString());
+    }
+
+    /// <summary>
+    /// Issue 10.1/10.2: the server is down during the run (records wait in the outbox, results hold local ids), started
+    /// later; <c>peft tracking sync</c> delivers everything, and the next run maps every result to the server's run ids
+    /// without logging anything twice.
+    /// </summary>
+    [Fact]
+    public void The_outbox_delivers_a_run_made_while_the_server_was_down_and_results_get_the_servers_ids()
+    {
+        int port = RealMlflow.FreePort();
+        var uri = $"http://127.0.0.1:{port}";
+        var exp = Experiment("outbox", uri, "out-outbox");
+        var env = new Dictionary<string, string?> { ["PEFT_HOME"] = Temp("home"), ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0" };
+        var saved = env.Keys.ToDictionary(k => k, Environment.GetEnvironmentVariable);
+        try
+        {
+            foreach (var (k, v) in env) Environment.SetEnvironmentVariable(k, v);
+            var (code, _, stderr) = PeftProcess.Run("run", exp);
+            Assert.True(code == 0, stderr);
+            var results = Directory.GetFiles(Temp("out-outbox/results"), "*.json", SearchOption.AllDirectories);
+            Assert.Equal(6, results.Length);
+            Assert.All(results, f => Assert.StartsWith("local-", JsonDocument.Parse(File.ReadAllText(f)).RootElement.GetProperty("runId").GetString()));
+
+            using var server = new RealMlflowServer(Temp("server-outbox"), port);
+            string stdout;
+            (code, stdout, stderr) = PeftProcess.Run("tracking", "sync");
+            Assert.True(code == 0, stderr);
+            Assert.Contains("1 journals complete and removed", stdout);
+
+            (code, _, stderr) = PeftProcess.Run("run", exp);
+            Assert.True(code == 0, stderr);
+            Assert.Contains("0 cells run, 6 already done", stderr);
+            Assert.Contains("6 results now hold the run ids the MLflow server gave them", stderr);
+            AssertMatchesResults(RealMlflow.Dump(uri, "outbox"), Temp("out-outbox"), 6);
+            Assert.All(Directory.GetFiles(Temp("out-outbox/results"), "*.json", SearchOption.AllDirectories),
+                f => Assert.DoesNotContain("local-", JsonDocument.Parse(File.ReadAllText(f)).RootElement.GetProperty("experimentId").GetString()));
+        }
+        finally
+        {
+            foreach (var (k, v) in saved) Environment.SetEnvironmentVariable(k, v);
+        }
+    }
+
+    /// <summary>Issue 10.1: two shards of one experiment logging to the real server at once: every cell once.</summary>
+    [Fact]
+    public void Two_shards_logging_to_the_real_server_at_once_run_every_cell_once()
+    {
+        using var server = new RealMlflowServer(Temp("server-shards"));
+        var exp = Experiment("shards", server.Uri, "out-shards");
+        var first = Task.Run(() => PeftProcess.Run("run", exp, "--shard", "0/2"));
+        var second = Task.Run(() => PeftProcess.Run("run", exp, "--shard", "1/2"));
+        foreach (var (code, _, stderr) in new[] { first.Result, second.Result }) Assert.True(code == 0, stderr);
+        var dump = RealMlflow.Dump(server.Uri, "shards");
+        Assert.Equal(2, Runs(dump).Count(r => Tag(r, "peft.role") == "parent"));
+        var cells = Runs(dump).Where(r => Tag(r, "peft.role") == "cell").ToList();
+        Assert.Equal(6, cells.Count);
+        Assert.Equal(6, cells.Select(r => Tag(r, "peft.cell")).Distinct().Count());
+        Assert.All(cells, r => Assert.Equal("FINISHED", r.GetProperty("info").GetProperty("status").GetString()));
+        // Each cell's run is a child of the parent of the shard that ran it.
+        var parents = Runs(dump).Where(r => Tag(r, "peft.role") == "parent")
+            .ToDictionary(r => r.GetProperty("info").GetProperty("run_id").GetString()!, r => Tag(r, "peft.shard"));
+        Assert.Equal(new[] { "0/2", "1/2" }, parents.Values.Order());
+        Assert.All(cells, r => Assert.Equal(parents[Tag(r, "mlflow.parentRunId")], Tag(r, "peft.shard")));
     }
 }
