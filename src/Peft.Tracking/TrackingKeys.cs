@@ -42,6 +42,13 @@ public static partial class TrackingKeys
         if (relativePath.Contains('\\') || relativePath.Contains('\0') || parts.Any(p => p is "" or "." or ".."))
             throw new TrackingException(
                 $"artifact path '{relativePath}' is invalid: use a relative path with '/' separators and no empty, '.' or '..' parts", false);
+        // MLflow's server unquotes artifact paths until they stop changing (validate_path_is_safe), so "%41" would be
+        // stored as "A"; '#' and '?' end the path part of the URL; control characters are refused by its checks.
+        if (relativePath.IndexOfAny(['%', '#', '?']) is >= 0 and var at)
+            throw new TrackingException(
+                $"artifact path '{relativePath}' is invalid: '{relativePath[at]}' is not allowed (an MLflow server would decode or cut the path)", false);
+        if (relativePath.Any(char.IsControl))
+            throw new TrackingException($"artifact path '{relativePath}' is invalid: it holds a control character", false);
     }
 
     public static void ValidateExperimentName(string name)

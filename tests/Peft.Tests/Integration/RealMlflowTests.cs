@@ -195,7 +195,10 @@ public sealed class RealMlflowTests : TempDirectory
         var runId = tracker.CreateRun(experimentId, "limits " + emoji, 1_700_000_000_000, new Dictionary<string, string>());
         tracker.LogBatch(runId, [], new Dictionary<string, string> { ["p"] = param }, new Dictionary<string, string> { ["t"] = tag });
         tracker.EndRun(runId, Peft.Core.Tracking.RunStatus.Finished, 1_700_000_000_001);
+        // Artifact names with spaces, non-ASCII and '+' reach the real server's proxy unchanged.
+        tracker.LogArtifact(runId, "per class/accuracy é+1 😀.json", new byte[] { 1, 2, 3 });
         var run = Assert.Single(Runs(RealMlflow.Dump(server.Uri, "limits")));
+        Assert.Equal(3, run.GetProperty("artifacts").GetProperty("per class/accuracy é+1 😀.json").GetInt64());
         Assert.Equal(param, Strings(run.GetProperty("params"))["p"]);
         Assert.Equal(new string('b', 7999) + emoji, Strings(run.GetProperty("tags"))["t"]);
         Assert.Equal("limits " + emoji, run.GetProperty("info").GetProperty("run_name").GetString());

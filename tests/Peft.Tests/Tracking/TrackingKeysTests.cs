@@ -32,4 +32,18 @@ public sealed class TrackingKeysTests
         var e = Assert.Throws<Peft.Core.Tracking.TrackingException>(() => TrackingKeys.ValidateExperimentName(string.Concat(Enumerable.Repeat(Emoji, 501))));
         Assert.Contains("is 501 characters", e.Message);
     }
+
+    [Theory]
+    [InlineData("a%41.json", "'%' is not allowed")]
+    [InlineData("x%2e%2e/y", "'%' is not allowed")]
+    [InlineData("plot#1.png", "'#' is not allowed")]
+    [InlineData("what?.txt", "'?' is not allowed")]
+    [InlineData("tab\there.txt", "control character")]
+    [InlineData("../up.txt", "no empty, '.' or '..' parts")]
+    public void Artifact_paths_an_mlflow_server_would_decode_or_cut_are_refused_with_the_reason(string path, string reason)
+    {
+        var e = Assert.Throws<Peft.Core.Tracking.TrackingException>(() => TrackingKeys.ValidateArtifactPath(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains(reason, e.Message);
+    }
 }
