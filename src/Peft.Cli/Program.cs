@@ -4,6 +4,9 @@ using Peft.Cli.Commands;
 using Peft.Clip.Native;
 using Peft.Data.Datasets;
 
+// Diagnostics: PEFT_RAISE_SIGNAL=<n> makes the process kill itself with signal n before anything else, to check what
+// ./peft reports after a native fault (tests/Peft.Tests/Cli/PeftWrapperTests.cs).
+if (int.TryParse(Environment.GetEnvironmentVariable("PEFT_RAISE_SIGNAL"), out var signal)) NativeSignal.RaiseOnSelf(signal);
 TorchNativeLoader.EnsureLoaded();
 var root = new RootCommand("Peft.Framework: compare parameter-efficient adaptation methods on a frozen CLIP.")
 {
