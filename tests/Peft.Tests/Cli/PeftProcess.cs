@@ -22,19 +22,32 @@ static class PeftProcess
 
     public static (int exitCode, string stdout, string stderr) Run(params string[] args) => Run(TimeSpan.FromMinutes(3), args);
 
-    public static (int exitCode, string stdout, string stderr) Run(TimeSpan timeout, params string[] args)
+    public static (int exitCode, string stdout, string stderr) Run(TimeSpan timeout, params string[] args) =>
+        Exec("dotnet", [Dll, .. args], timeout);
+
+    /// <summary>Runs <paramref name="file"/> with <paramref name="args"/> (and extra environment); exit code, stdout and stderr.</summary>
+    public static (int exitCode, string stdout, string stderr) Exec(string file, IEnumerable<string> args, TimeSpan timeout,
+        IDictionary<string, string>? env = null)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Dll);
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeout))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"peft {string.Join(" ", args)} did not finish");
+            throw new TimeoutException($"{file} {string.Join(" ", args)} did not finish in {timeout}");
         }
         return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary><c>bash -c <paramref name="command"/></c>, asserting exit 0 (the output is in the failure message); returns stdout.</summary>
+    public static string Bash(string command, TimeSpan timeout, IDictionary<string, string>? env = null)
+    {
+        var (code, stdout, stderr) = Exec("/bin/bash", ["-c", command], timeout, env);
+        Assert.True(code == 0, $"{command}: exit {code}\n{stdout}\n{stderr}");
+        return stdout;
     }
 }

@@ -13,7 +13,7 @@ public sealed class PeftWrapperTests
     public void The_wrapper_names_a_native_fault_and_keeps_its_exit_status(int signal, string name, int exit)
     {
         var wrapper = Path.Combine(PeftProcess.Repository, "peft");
-        var (code, _, stderr) = Integration.RealMlflow.Exec("/bin/bash", [wrapper, "info"], TimeSpan.FromMinutes(5),
+        var (code, _, stderr) = PeftProcess.Exec("/bin/bash", [wrapper, "info"], TimeSpan.FromMinutes(5),
             new Dictionary<string, string> { ["PEFT_RAISE_SIGNAL"] = signal.ToString() });
         Assert.Equal(exit, code);
         Assert.Contains($"peft: the program died from signal {name} (exit {exit}) inside native code", stderr);
@@ -24,7 +24,7 @@ public sealed class PeftWrapperTests
     public void Without_a_fault_the_wrapper_passes_the_exit_code_and_says_nothing_more()
     {
         var wrapper = Path.Combine(PeftProcess.Repository, "peft");
-        var (code, _, stderr) = Integration.RealMlflow.Exec("/bin/bash", [wrapper, "plan", "/nonexistent/exp.json"], TimeSpan.FromMinutes(5));
+        var (code, _, stderr) = PeftProcess.Exec("/bin/bash", [wrapper, "plan", "/nonexistent/exp.json"], TimeSpan.FromMinutes(5));
         Assert.NotEqual(0, code);
         Assert.DoesNotContain("died from signal", stderr);
     }

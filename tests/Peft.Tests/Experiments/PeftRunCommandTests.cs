@@ -1,23 +1,17 @@
 using System.Diagnostics;
 using Peft.Core.Tracking;
-using Peft.Data.Synthetic;
 using Peft.Tests.Cli;
-using Peft.Tests.Host;
 using Peft.Tracking.Mlruns;
 
 namespace Peft.Tests.Experiments;
 
 /// <summary><c>peft plan</c> and <c>peft run</c> as processes on a tiny world and a tiny random CLIP, logging to an mlruns folder.</summary>
-public sealed class PeftRunCommandTests : TempDirectory
+public sealed class PeftRunCommandTests : TinyWorldDirectory
 {
     // Fast settings: no bisection for the probe, a small α/β search and 2 views for Tip-Adapter.
     const string Methods = """{ "zero-shot": {}, "linear-probe": { "bisectionSteps": 0, "cGrid": [1, 100] }, "tip-adapter": { "augmentViews": 2, "searchStep": [10, 5] } }""";
 
-    public PeftRunCommandTests() : base("peft-run-cli-")
-    {
-        SyntheticWorld.Generate(Temp("world"), new SyntheticWorldOptions { PretrainCount = 0, TrainPerClass = 4, ValPerClass = 2, TestPerClass = 3, ImageSize = 32 });
-        RandomClip.Save(Temp("model.safetensors"), RandomClip.SmallViT, seed: 5);
-    }
+    public PeftRunCommandTests() : base("peft-run-cli-") { }
 
     string Experiment(string[] datasets, string shots, string seeds)
     {

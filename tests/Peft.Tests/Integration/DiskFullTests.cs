@@ -1,8 +1,7 @@
 using System.Text.Json;
 using Peft.Core.Tracking;
-using Peft.Data.Synthetic;
 using Peft.Tests.Cli;
-using Peft.Tests.Host;
+using Peft.Tests.Experiments;
 using Peft.Tracking.Mlruns;
 
 namespace Peft.Tests.Integration;
@@ -13,25 +12,16 @@ namespace Peft.Tests.Integration;
 /// RUNNING, and a rerun with space must complete every cell exactly once.
 /// </summary>
 [Trait("Category", "Integration")]
-public sealed class DiskFullTests : TempDirectory
+public sealed class DiskFullTests : TinyWorldDirectory
 {
-    public DiskFullTests() : base("peft-diskfull-")
-    {
-        SyntheticWorld.Generate(Temp("world"), new SyntheticWorldOptions { PretrainCount = 0, TrainPerClass = 4, ValPerClass = 2, TestPerClass = 3, ImageSize = 32 });
-        RandomClip.Save(Temp("model.safetensors"), RandomClip.SmallViT, seed: 5);
-    }
-
-    static void Bash(string command)
-    {
-        var (code, stdout, stderr) = RealMlflow.Exec("/bin/bash", ["-c", command], TimeSpan.FromMinutes(1));
-        Assert.True(code == 0, $"{command}: exit {code} {stdout} {stderr} (this test mounts a tmpfs and needs root, as CI has)");
-    }
+    public DiskFullTests() : base("peft-diskfull-") { }
 
     [Fact]
     public void A_full_disk_stops_the_run_with_a_clear_error_nothing_half_written_and_a_rerun_completes()
     {
         var small = Directory.CreateDirectory(Temp("small")).FullName;
-        Bash($"mount -t tmpfs -o size=16k tmpfs '{small}'");
+        // Mounting needs root, as CI has.
+        PeftProcess.Bash($"mount -t tmpfs -o size=16k tmpfs '{small}'", TimeSpan.FromMinutes(1));
         try
         {
             File.WriteAllText(Temp("exp.json"), $$"""
@@ -64,7 +54,7 @@ public sealed class DiskFullTests : TempDirectory
             Assert.Equal(RunStatus.Failed, Assert.Single(runs, r => r.Tags.GetValueOrDefault("peft.role") == "parent").Status);
 
             // Space again: the rerun completes, keeping what was finished, one FINISHED run per cell.
-            Bash($"mount -o remount,size=64m '{small}'");
+            PeftProcess.Bash($"mount -o remount,size=64m '{small}'", TimeSpan.FromMinutes(1));
             string stdout;
             (code, stdout, stderr) = PeftProcess.Run("run", Temp("exp.json"));
             Assert.True(code == 0, stderr);
@@ -79,7 +69,7 @@ public sealed class DiskFullTests : TempDirectory
         }
         finally
         {
-            RealMlflow.Exec("/bin/bash", ["-c", $"umount '{small}'"], TimeSpan.FromMinutes(1));
+            PeftProcess.Exec("/bin/bash", ["-c", $"umount '{small}'"], TimeSpan.FromMinutes(1));
         }
     }
 }

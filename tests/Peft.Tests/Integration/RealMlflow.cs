@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -28,24 +27,6 @@ static class RealMlflow
         }
     }
 
-    /// <summary>Runs <paramref name="file"/> with <paramref name="args"/>; returns exit code, stdout and stderr.</summary>
-    public static (int Code, string Stdout, string Stderr) Exec(string file, IEnumerable<string> args, TimeSpan timeout,
-        IDictionary<string, string>? env = null)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeout))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(" ", args)} did not finish in {timeout}");
-        }
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
-
     static Dictionary<string, string> PythonEnv() => new()
     {
         ["PYTHONPATH"] = Path.Combine(Home, "python"), ["MLFLOW_DISABLE_TELEMETRY"] = "true", ["DO_NOT_TRACK"] = "true",
@@ -55,7 +36,7 @@ static class RealMlflow
     public static JsonElement Dump(string trackingUri, string experiment)
     {
         var script = Path.Combine(PeftProcess.Repository, "tests", "Peft.Tests", "Integration", "mlflow_dump.py");
-        var (code, stdout, stderr) = Exec("/usr/bin/python3", [script, trackingUri, experiment], TimeSpan.FromMinutes(3), PythonEnv());
+        var (code, stdout, stderr) = PeftProcess.Exec("/usr/bin/python3", [script, trackingUri, experiment], TimeSpan.FromMinutes(3), PythonEnv());
         Assert.True(code == 0, $"mlflow_dump.py failed ({code}): {stderr[Math.Max(0, stderr.Length - 2500)..]}");
         return JsonDocument.Parse(stdout, new JsonDocumentOptions { MaxDepth = 64 }).RootElement.Clone();
     }
@@ -86,7 +67,7 @@ sealed class RealMlflowServer : IDisposable
 
     public void Start()
     {
-        var (code, stdout, stderr) = RealMlflow.Exec("/bin/bash", [Path.Combine(RealMlflow.Home, "start-server.sh"), Directory, Port.ToString()],
+        var (code, stdout, stderr) = PeftProcess.Exec("/bin/bash", [Path.Combine(RealMlflow.Home, "start-server.sh"), Directory, Port.ToString()],
             TimeSpan.FromMinutes(3));
         Assert.True(code == 0, $"mlflow server did not start: {stdout}\n{stderr}");
     }
@@ -96,7 +77,7 @@ sealed class RealMlflowServer : IDisposable
         var pidFile = Path.Combine(Directory, "server.pid");
         if (!File.Exists(pidFile)) return;
         var pid = File.ReadAllText(pidFile).Trim();
-        RealMlflow.Exec("/bin/bash", ["-c", $"kill -- -{pid} 2>/dev/null; for i in $(seq 1 50); do kill -0 {pid} 2>/dev/null || exit 0; sleep 0.2; done; kill -9 -- -{pid} 2>/dev/null; true"],
+        PeftProcess.Exec("/bin/bash", ["-c", $"kill -- -{pid} 2>/dev/null; for i in $(seq 1 50); do kill -0 {pid} 2>/dev/null || exit 0; sleep 0.2; done; kill -9 -- -{pid} 2>/dev/null; true"],
             TimeSpan.FromMinutes(1));
         File.Delete(pidFile);
     }

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using Peft.Data.Synthetic;
 using Peft.Tests.Cli;
-using Peft.Tests.Host;
+using Peft.Tests.Experiments;
 using Peft.Tracking.Mlruns;
 
 namespace Peft.Tests.Integration;
@@ -13,15 +12,11 @@ namespace Peft.Tests.Integration;
 /// history and artifact compared with the local results and with what peft's own reader sees.
 /// </summary>
 [Trait("Category", "Integration")]
-public sealed class RealMlflowTests : TempDirectory
+public sealed class RealMlflowTests : TinyWorldDirectory
 {
     const string Methods = """{ "zero-shot": {}, "linear-probe": { "bisectionSteps": 0, "cGrid": [1, 100] }, "tip-adapter": { "augmentViews": 2, "searchStep": [10, 5] } }""";
 
-    public RealMlflowTests() : base("peft-real-mlflow-")
-    {
-        SyntheticWorld.Generate(Temp("world"), new SyntheticWorldOptions { PretrainCount = 0, TrainPerClass = 4, ValPerClass = 2, TestPerClass = 3, ImageSize = 32 });
-        RandomClip.Save(Temp("model.safetensors"), RandomClip.SmallViT, seed: 5);
-    }
+    public RealMlflowTests() : base("peft-real-mlflow-") { }
 
     string Experiment(string name, string trackingUri, string output)
     {

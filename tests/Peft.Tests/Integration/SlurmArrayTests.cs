@@ -1,7 +1,6 @@
 using Peft.Core.Tracking;
-using Peft.Data.Synthetic;
 using Peft.Tests.Cli;
-using Peft.Tests.Host;
+using Peft.Tests.Experiments;
 using Peft.Tracking.Mlruns;
 
 namespace Peft.Tests.Integration;
@@ -12,13 +11,9 @@ namespace Peft.Tests.Integration;
 /// --shard, every cell finishes exactly once, and a resubmission runs nothing.
 /// </summary>
 [Trait("Category", "Integration")]
-public sealed class SlurmArrayTests : TempDirectory
+public sealed class SlurmArrayTests : TinyWorldDirectory
 {
-    public SlurmArrayTests() : base("peft-slurm-")
-    {
-        SyntheticWorld.Generate(Temp("world"), new SyntheticWorldOptions { PretrainCount = 0, TrainPerClass = 4, ValPerClass = 2, TestPerClass = 3, ImageSize = 32 });
-        RandomClip.Save(Temp("model.safetensors"), RandomClip.SmallViT, seed: 5);
-    }
+    public SlurmArrayTests() : base("peft-slurm-") { }
 
     static string SlurmHome
     {
@@ -30,13 +25,6 @@ public sealed class SlurmArrayTests : TempDirectory
         }
     }
 
-    static string Bash(string command, TimeSpan timeout, IDictionary<string, string>? env = null)
-    {
-        var (code, stdout, stderr) = RealMlflow.Exec("/bin/bash", ["-c", command], timeout, env);
-        Assert.True(code == 0, $"{command}: exit {code}\n{stdout}\n{stderr}");
-        return stdout;
-    }
-
     /// <summary>Submits the array and waits (bounded) until none of its tasks is left in the queue; returns the job id.</summary>
     string SubmitAndWait(string output)
     {
@@ -46,10 +34,10 @@ public sealed class SlurmArrayTests : TempDirectory
             ["PEFT_COMMAND"] = $"dotnet {PeftProcess.Dll}", ["PEFT_RUN_ARGS"] = "",
         };
         var script = Path.Combine(PeftProcess.Repository, "experiments", "slurm", "peft-array.sh");
-        var job = Bash($"cd '{PeftProcess.Repository}' && sbatch --parsable --array=0-1 --cpus-per-task=1 --mem=3G " +
+        var job = PeftProcess.Bash($"cd '{PeftProcess.Repository}' && sbatch --parsable --array=0-1 --cpus-per-task=1 --mem=3G " +
                        $"--output='{output}/task-%a.out' '{script}'", TimeSpan.FromMinutes(1), env).Trim();
         Assert.Matches("^[0-9]+$", job);
-        Bash($"for i in $(seq 1 600); do [ -z \"$(squeue -h -j {job} 2>/dev/null)\" ] && exit 0; sleep 0.5; done; " +
+        PeftProcess.Bash($"for i in $(seq 1 600); do [ -z \"$(squeue -h -j {job} 2>/dev/null)\" ] && exit 0; sleep 0.5; done; " +
              $"echo 'job {job} still queued after 5 min'; squeue -j {job}; scontrol show job {job}; exit 1", TimeSpan.FromMinutes(6));
         return job;
     }
@@ -57,7 +45,7 @@ public sealed class SlurmArrayTests : TempDirectory
     [Fact]
     public void A_two_task_job_array_runs_each_share_once_and_a_resubmission_runs_nothing()
     {
-        Bash($"'{SlurmHome}/start-slurm.sh'", TimeSpan.FromMinutes(5));
+        PeftProcess.Bash($"'{SlurmHome}/start-slurm.sh'", TimeSpan.FromMinutes(5));
         try
         {
             File.WriteAllText(Temp("exp.json"), $$"""
@@ -102,7 +90,7 @@ public sealed class SlurmArrayTests : TempDirectory
         }
         finally
         {
-            RealMlflow.Exec("/bin/bash", [$"{SlurmHome}/stop-slurm.sh"], TimeSpan.FromMinutes(1));
+            PeftProcess.Exec("/bin/bash", [$"{SlurmHome}/stop-slurm.sh"], TimeSpan.FromMinutes(1));
         }
     }
 }
