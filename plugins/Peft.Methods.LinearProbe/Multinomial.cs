@@ -21,12 +21,11 @@ static class Multinomial
         CancellationToken cancel = default)
     {
         if (classes == 2) return TrainBinary(x, y, c, tolerance, maxIterations, cancel);
-        double cEff = c;
         int d = (int)x.shape[1];
         using var scope = NewDisposeScope();
         var x64 = x.to(ScalarType.Float64).contiguous();
         var onehot = nn.functional.one_hot(y.to(ScalarType.Int64), classes).to(ScalarType.Float64);
-        double invC = 1 / cEff;
+        double invC = 1 / c;
         double Objective(double[] theta, double[] grad)
         {
             using var inner = NewDisposeScope();

@@ -73,21 +73,28 @@ public static partial class TrackingKeys
     }
 
     /// <summary>The length of <paramref name="s"/> as Python's <c>len</c> counts it (a lone surrogate counts 1).</summary>
-    public static int CodePoints(string s)
-    {
-        int n = s.Length;
-        for (int i = 0; i + 1 < s.Length; i++)
-            if (char.IsHighSurrogate(s[i]) && char.IsLowSurrogate(s[i + 1])) { n--; i++; }
-        return n;
-    }
+    public static int CodePoints(string s) => EnumerateCodePoints(s).Count();
 
     /// <summary>The first <paramref name="codePoints"/> code points of <paramref name="s"/> (Python's <c>s[:n]</c>).</summary>
     public static string Prefix(string s, int codePoints)
     {
-        int i = 0;
-        for (int taken = 0; taken < codePoints && i < s.Length; taken++)
-            i += char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]) ? 2 : 1;
-        return s[..i];
+        int length = 0;
+        foreach (var c in EnumerateCodePoints(s).Take(codePoints)) length += c > 0xFFFF ? 2 : 1;
+        return s[..length];
+    }
+
+    /// <summary>Code points of a UTF-16 string as Python sees them; a lone surrogate is its own code point.</summary>
+    internal static IEnumerable<int> EnumerateCodePoints(string s)
+    {
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                yield return char.ConvertToUtf32(s[i], s[i + 1]);
+                i++;
+            }
+            else yield return s[i];
+        }
     }
 
     /// <summary>Python's <c>posixpath.normpath</c>.</summary>

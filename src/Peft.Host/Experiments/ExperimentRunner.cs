@@ -28,6 +28,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
 
     static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     readonly HashSet<(string Dataset, int Shots)> _shortWarned = [];
+    // MLflow's system tags of every run this runner opens (user, experiment file, its git commit: read once).
+    readonly IReadOnlyDictionary<string, string> _contextTags = RunContextTags.For(spec.SourcePath);
 
     public RunSummary Run(CancellationToken cancel = default)
     {
@@ -59,7 +61,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             [TrackingNames.ExperimentTag] = spec.Name, [TrackingNames.InvocationTag] = invocation, [TrackingNames.RoleTag] = "parent",
             [TrackingNames.ShardTag] = Shard.ToString(), [TrackingNames.CodeVersionTag] = CodeVersion.Current,
             [TrackingNames.ProcessTag] = ProcessIdentity.Current, [ExperimentProtocol.ProtocolTag] = spec.Protocol,
-        }.Concat(RunContextTags.For(spec.SourcePath)).ToDictionary());
+        }.Concat(_contextTags).ToDictionary());
         parentOpened(parentId);
         tracker.LogBatch(parentId, [], CommonParams(), new Dictionary<string, string>());
 
@@ -256,7 +258,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             [TrackingNames.CodeVersionTag] = CodeVersion.Current, [ExperimentProtocol.ProtocolTag] = spec.Protocol,
         };
         if (ShortClassNotice.Tag(split) is { } shortClasses) tags[TrackingNames.ShortClassesTag] = shortClasses;
-        foreach (var (key, value) in RunContextTags.For(spec.SourcePath)) tags[key] = value;
+        foreach (var (key, value) in _contextTags) tags[key] = value;
         var runId = tracker.CreateRun(experimentId, cell.RunName, Now, tags);
         try
         {

@@ -49,7 +49,7 @@ internal static partial class MetaYaml
         if (PlainScalar().IsMatch(s) && !YamlKeywords.Contains(s) && !s.EndsWith(':')) return s;
         if (!NeedsEscapes(s)) return "'" + s.Replace("'", "''") + "'";
         var text = new StringBuilder("\"");
-        foreach (var rune in EnumerateCodePoints(s))
+        foreach (var rune in TrackingKeys.EnumerateCodePoints(s))
         {
             switch (rune)
             {
@@ -69,25 +69,11 @@ internal static partial class MetaYaml
     }
 
     private static bool NeedsEscapes(string s) =>
-        EnumerateCodePoints(s).Any(c => c is '\t' or '\n' or '\r' or 0x85 or 0x2028 or 0x2029 || !IsPrintable(c));
+        TrackingKeys.EnumerateCodePoints(s).Any(c => c is '\t' or '\n' or '\r' or 0x85 or 0x2028 or 0x2029 || !IsPrintable(c));
 
     /// <summary>PyYAML's reader.Reader.NON_PRINTABLE complement: what may appear in a YAML stream as is.</summary>
     private static bool IsPrintable(int c) =>
         c is 0x9 or 0xA or 0xD or (>= 0x20 and <= 0x7E) or 0x85 or (>= 0xA0 and <= 0xD7FF) or (>= 0xE000 and <= 0xFFFD) or (>= 0x10000 and <= 0x10FFFF);
-
-    /// <summary>Code points of a UTF-16 string; a lone surrogate is its own code point (Python keeps it so).</summary>
-    private static IEnumerable<int> EnumerateCodePoints(string s)
-    {
-        for (int i = 0; i < s.Length; i++)
-        {
-            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
-            {
-                yield return char.ConvertToUtf32(s[i], s[i + 1]);
-                i++;
-            }
-            else yield return s[i];
-        }
-    }
 
     /// <summary>A YAML double-quoted scalar's content (escapes as YAML 1.1 and PyYAML's emitter write them).</summary>
     private static string UnescapeDoubleQuoted(string body)

@@ -62,6 +62,17 @@ public class LinearProbeTests(ITestOutputHelper output)
         return err / scale;
     }
 
+    /// <summary>Our fit with sklearn's tol and max_iter, its relative error against sklearn's coef_/intercept_, and its predictions on xt.</summary>
+    static (Multinomial.Fit Fit, double Error, long[] Predictions) FitLikeSklearn(Tensor x, Tensor y, int classes, double c,
+        double tolerance, int maxIterations, JsonElement coef, JsonElement intercept, Tensor xt)
+    {
+        var fit = Multinomial.Train(x, y, classes, c, tolerance, maxIterations);
+        var (w, b) = AsSklearn(fit.Weight, fit.Bias, classes);
+        double error = RelativeError(w, b, Matrix(coef), Doubles(intercept));
+        using var classifier = new LinearProbeClassifier(fit.Weight, fit.Bias, c);
+        return (fit, error, classifier.Predict(xt));
+    }
+
     [Fact]
     public void FitsAgreeWithScikitLearn()
     {
@@ -79,15 +90,9 @@ public class LinearProbeTests(ITestOutputHelper output)
             {
                 double c = fit.GetProperty("c").GetDouble();
                 // The minimiser itself: sklearn with tol 1e-12 against ours with tol 1e-12.
-                var tight = Multinomial.Train(x, y, classes, c, 1e-12, 20000);
-                var (tw, tb) = AsSklearn(tight.Weight, tight.Bias, classes);
-                double eTight = RelativeError(tw, tb, Matrix(fit.GetProperty("tight_coef")), Doubles(fit.GetProperty("tight_intercept")));
+                var (tight, eTight, _) = FitLikeSklearn(x, y, classes, c, 1e-12, 20000, fit.GetProperty("tight_coef"), fit.GetProperty("tight_intercept"), xt);
                 // What lpclip runs: tol 1e-4, max_iter 1000 on both sides.
-                var dflt = Multinomial.Train(x, y, classes, c, 1e-4, 1000);
-                var (dw, db) = AsSklearn(dflt.Weight, dflt.Bias, classes);
-                double eDefault = RelativeError(dw, db, Matrix(fit.GetProperty("coef")), Doubles(fit.GetProperty("intercept")));
-                using var classifier = new LinearProbeClassifier(dflt.Weight, dflt.Bias, c);
-                var predictions = classifier.Predict(xt);
+                var (dflt, eDefault, predictions) = FitLikeSklearn(x, y, classes, c, 1e-4, 1000, fit.GetProperty("coef"), fit.GetProperty("intercept"), xt);
                 output.WriteLine($"{name} C={c}: tight rel err {eTight:E2} ({tight.Result.Iterations} it, sklearn {fit.GetProperty("tight_n_iter").GetInt32()}), " +
                     $"tol 1e-4 rel err {eDefault:E2} ({dflt.Result.Iterations} it, {dflt.Result.Stop}; sklearn {fit.GetProperty("n_iter").GetInt32()})");
                 // The same path as scipy's L-BFGS-B: the same iteration count, the same point up to rounding.
@@ -366,12 +371,8 @@ public class LinearProbeTests(ITestOutputHelper output)
             foreach (var fit in ds.GetProperty("fits").EnumerateArray())
             {
                 double c = fit.GetProperty("c").GetDouble();
-                var ours = Multinomial.Train(x, y, classes, c, 1e-4, 1000);
-                var (w, b) = AsSklearn(ours.Weight, ours.Bias, classes);
-                double error = RelativeError(w, b, Matrix(fit.GetProperty("coef")), Doubles(fit.GetProperty("intercept")));
-                using var classifier = new LinearProbeClassifier(ours.Weight, ours.Bias, c);
+                var (ours, error, got) = FitLikeSklearn(x, y, classes, c, 1e-4, 1000, fit.GetProperty("coef"), fit.GetProperty("intercept"), xt);
                 var expected = Longs(fit.GetProperty("test_predictions"));
-                var got = classifier.Predict(xt);
                 int differ = expected.Zip(got).Count(p => p.First != p.Second);
                 int sklearnIterations = fit.GetProperty("n_iter").GetInt32();
                 output.WriteLine($"{name} C={c:G3}: {ours.Result.Iterations} iterations ({ours.Result.Stop}), sklearn {sklearnIterations}; " +
