@@ -21,6 +21,9 @@ Outputs (JSON, all numbers as float64 written with repr, so they round-trip exac
   final C and classifier are those kept at the last step. Every step's (C_left, C_right, acc_left, acc_right,
   C_kept) is recorded.
 
+* ``numpy_sum.json``: ``np.sum`` of float64 arrays (given by a formula) of lengths around NumPy's pairwise block and
+  buffer sizes: the order in which sklearn adds the per-sample losses, reproduced by ``NumpySum``.
+
 * ``hard.json``: few-shot CLIP-like problems (16 and 8 shots of 10 classes, and a binary one; large-scale 16-d features) where weak regularisation makes sklearn
   stop at max_iter or on ftol far from the minimiser: every grid C fitted with lpclip's settings (coef, n_iter, test
   predictions and scores) and lpclip's full C search. The C# solver is a transcription of L-BFGS-B, so it must take
@@ -174,6 +177,17 @@ def main():
         print(name, [(f["c"], f["n_iter"]) for f in fits], "search:", accs, c_final)
     with open(os.path.join(args.out, "hard.json"), "w") as f:
         json.dump({**meta, "datasets": hard}, f)
+
+    # np.sum of float64 arrays (the order sklearn's loss.sum() adds per-sample losses in): lengths around NumPy's
+    # pairwise block (8, 128) and ufunc buffer (8192). Values a_i = (i·7919 mod 1000 − 499.5)·2^(i·13 mod 81 − 40),
+    # exact in float64 and in C#, spanning 80 binades so that the order of additions shows in the rounding.
+    sums = []
+    for n in [0, 1, 5, 7, 8, 9, 15, 16, 17, 127, 128, 129, 255, 256, 300, 1000, 8191, 8192, 8193, 16000, 20000]:
+        i = np.arange(n, dtype=np.int64)
+        a = ((i * 7919) % 1000 - 499.5) * np.exp2(((i * 13) % 81 - 40).astype(np.float64))
+        sums.append({"n": n, "sum": float(np.sum(a))})
+    with open(os.path.join(args.out, "numpy_sum.json"), "w") as f:
+        json.dump({"numpy": np.__version__, "sums": sums}, f)
 
 
 if __name__ == "__main__":

@@ -179,6 +179,21 @@ public class LinearProbeTests(ITestOutputHelper output)
         output.WriteLine($"chosen C {probe.C} (sklearn {cFinal}), test acc {testAcc} (sklearn {f.GetProperty("test_acc").GetDouble()})");
     }
 
+    /// <summary>NumpySum adds in NumPy's order: bit for bit np.sum on lengths around its pairwise block and buffer sizes.</summary>
+    [Fact]
+    public void NumpySumIsBitForBitNumpys()
+    {
+        foreach (var e in Load("numpy_sum.json").GetProperty("sums").EnumerateArray())
+        {
+            int n = e.GetProperty("n").GetInt32();
+            // The fixture's values: a_i = (i·7919 mod 1000 − 499.5)·2^(i·13 mod 81 − 40), exact in float64.
+            var a = Enumerable.Range(0, n).Select(i => ((long)i * 7919 % 1000 - 499.5) * Math.ScaleB(1, (int)((long)i * 13 % 81) - 40)).ToArray();
+            double expected = e.GetProperty("sum").GetDouble();
+            Assert.True(BitConverter.DoubleToInt64Bits(expected) == BitConverter.DoubleToInt64Bits(NumpySum.Of(a)),
+                $"n = {n}: {NumpySum.Of(a):R}, NumPy {expected:R} (sequential {a.Sum():R})");
+        }
+    }
+
     [Fact]
     public void BisectionFollowsLpclipOnAConstructedAccuracy()
     {
