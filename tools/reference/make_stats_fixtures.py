@@ -13,6 +13,8 @@ Output ``paired_tests.json`` (all floats written with repr, so they round-trip e
 * ``wilcoxon``: two-sided Wilcoxon signed-rank p-values for difference vectors, with the statistic
   ``min(R+, R-)`` and the way the p-value was computed.
 * ``normal``: ``2 * scipy.stats.norm.sf(z)``, the two-sided normal tail the asymptotic Wilcoxon p-value uses.
+* ``student_t``, ``t_quantiles``, ``mean_intervals``: ``scipy.stats.t.cdf``, ``t.ppf`` and the 95% interval of a
+  mean, ``t.interval(0.95, n - 1, loc=mean, scale=sem)``, for the report's verdict.
 
 The C# test follows SciPy >= 1.15's ``wilcoxon(d)`` defaults (``zero_method='wilcox'``, ``correction=False``,
 ``method='auto'``; scipy/stats/_wilcoxon.py since gh-21567): with n = len(d) counting zeros,
@@ -117,11 +119,22 @@ def main():
     normal = [{"z": z, "two_sided": float(2 * stats.norm.sf(z))}
               for z in [0.0, 0.1, 0.5, 1.0, 1.96, 2.4, 2.6, 3.0, 3.5, 5.0, 8.0, 12.0, 20.0]]
 
+    student_t = [{"df": df, "t": t, "cdf": float(stats.t.cdf(t, df))}
+                 for df in [1, 2, 3, 5, 8, 14, 44, 134] for t in [-3.0, -0.5, 0.0, 0.7, 1.5, 2.2, 6.0]]
+    t_quantiles = [{"df": df, "p": p, "ppf": float(stats.t.ppf(p, df))}
+                   for df in [1, 2, 3, 5, 8, 14, 44, 134] for p in [0.025, 0.5, 0.9, 0.975, 0.995]]
+    intervals = []
+    for name in ("exact_n5", "exact_n10", "exact_n25", "asymptotic_ties_n165"):
+        d = np.asarray(cases[name], dtype=float)
+        lo, hi = stats.t.interval(0.95, len(d) - 1, loc=d.mean(), scale=stats.sem(d))
+        intervals.append({"name": name, "low": float(lo), "high": float(hi)})
+
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "paired_tests.json")
     with open(path, "w") as f:
         json.dump({"scipy_version": scipy.__version__, "numpy_version": np.__version__,
-                   "wilcoxon": wilcoxon, "sign_test": sign_test, "normal": normal}, f, indent=1)
+                   "wilcoxon": wilcoxon, "sign_test": sign_test, "normal": normal,
+                   "student_t": student_t, "t_quantiles": t_quantiles, "mean_intervals": intervals}, f, indent=1)
     print(f"wrote {path}")
 
 

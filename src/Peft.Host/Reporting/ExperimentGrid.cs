@@ -62,6 +62,13 @@ public sealed class ExperimentGrid
             throw new ReportException($"Cell {cell.CellKey} has {name} accuracy {value}; accuracies must be percentages in [0, 100].");
     }
 
+    /// <summary>
+    /// Whether mean-per-class accuracy differs from top-1 in some cell (of <paramref name="dataset"/>, or of any
+    /// dataset): with balanced test sets they are equal and the report leaves the mean-per-class tables out.
+    /// </summary>
+    public bool MeanPerClassDiffers(string? dataset = null) =>
+        Cells.Any(c => (dataset is null || c.Dataset == dataset) && Math.Abs(c.TestMeanPerClass - c.TestTop1) > 1e-9);
+
     public CellResult? Find(string method, string dataset, int shots, int seed) =>
         _cells.GetValueOrDefault((method, dataset, shots, seed));
 }

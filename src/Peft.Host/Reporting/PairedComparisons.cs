@@ -42,11 +42,12 @@ public static class PairedComparisons
             differences.Add(Math.Round(metric.Of(cell) - metric.Of(reference), DifferenceDecimals));
         }
         int wins = differences.Count(d => d > 0), losses = differences.Count(d => d < 0);
+        var (low, high) = StudentT.MeanInterval(differences);
         return new PairedComparison(method, baseline, perShots, differences.Count,
             differences.Count == 0 ? double.NaN : differences.Average(),
             wins, differences.Count - wins - losses, losses,
             SignTest.TwoSidedPValue(wins, losses),
             WilcoxonSignedRankTest.TwoSided(differences),
-            unpaired);
+            unpaired, low, high);
     }
 }

@@ -29,9 +29,9 @@ public class AccuracyPlotTests
         Assert.Equal((900, 600), (bitmap.Width, bitmap.Height));
         var plotArea = new SKRectI(80, 58, 688, 524);
         // zero-shot (flat: the dashed line) and adapter (line and markers) in their exact palette colours
-        Assert.True(CountExact(bitmap, PlotPalette.ForMethod(0), plotArea) > 200);
-        Assert.True(CountExact(bitmap, PlotPalette.ForMethod(1), plotArea) > 200);
-        Assert.Equal(0, CountExact(bitmap, PlotPalette.ForMethod(2)));
+        Assert.True(CountExact(bitmap, PlotPalette.ForMethod("zero-shot"), plotArea) > 200);
+        Assert.True(CountExact(bitmap, PlotPalette.ForMethod("adapter"), plotArea) > 200);
+        Assert.Equal(0, CountExact(bitmap, PlotPalette.ForMethod("coop")));
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public class AccuracyPlotTests
         var cells = Standard();
         cells.RemoveAll(c => c is { Method: "adapter", Dataset: "B", Shots: 16 });
         using var withGap = SKBitmap.Decode(AccuracyPlot.Render(Summary(cells), AccuracyMetric.Top1, null));
-        Assert.True(CountExact(withGap, PlotPalette.ForMethod(1)) > 20);
+        Assert.True(CountExact(withGap, PlotPalette.ForMethod("adapter")) > 20);
         var oneShot = Standard().Where(c => c.Shots == 1).ToList();
         using var single = SKBitmap.Decode(AccuracyPlot.Render(Summary(oneShot), AccuracyMetric.MeanPerClass, "B"));
         Assert.Equal(900, single.Width);
@@ -85,5 +85,33 @@ public class AccuracyPlotTests
         Assert.True(axis.Min <= low && axis.Max >= high);
         Assert.Contains(axis.Step / Math.Pow(10, Math.Floor(Math.Log10(axis.Step))), new[] { 1, 2, 2.5, 5 });
         Assert.InRange(axis.Values.Count, 3, 12);
+    }
+
+    [Fact]
+    public void Tick_labels_show_every_tick_exactly()
+    {
+        var quarter = new AxisTicks(10, 20, 2.5);
+        Assert.Equal(["10.0", "12.5", "15.0", "17.5", "20.0"], quarter.Values.Select(quarter.Label).ToArray());
+        Assert.Equal(2, new AxisTicks(0, 1, 0.25).Decimals);
+        Assert.Equal(0, new AxisTicks(0, 100, 20).Decimals);
+        Assert.Equal(1, new AxisTicks(40, 41, 0.2).Decimals);
+        var covering = AxisTicks.Covering(10.3, 24.1);
+        var labels = covering.Values.Select(covering.Label).ToArray();
+        Assert.Equal(labels.Length, labels.Distinct().Count());
+    }
+
+    [Fact]
+    public void Method_colours_are_fixed_by_name_across_reports()
+    {
+        var alone = PlotPalette.ForMethods(["my-probe"]);
+        var withOthers = PlotPalette.ForMethods(["zero-shot", "coop", "my-probe", "clip-adapter"]);
+        Assert.Equal(alone["my-probe"], withOthers["my-probe"]);
+        Assert.Equal(PlotPalette.ForMethod("zero-shot"), withOthers["zero-shot"]);
+        Assert.Equal(withOthers, PlotPalette.ForMethods(["clip-adapter", "my-probe", "coop", "zero-shot"]));
+        // The six built-in methods have six different colours; so do a dozen plugin names in one report.
+        string[] builtIn = ["zero-shot", "linear-probe", "coop", "clip-adapter", "tip-adapter", "tip-adapter-f"];
+        Assert.Equal(6, PlotPalette.ForMethods(builtIn).Values.Distinct().Count());
+        var many = Enumerable.Range(0, 12).Select(i => $"plugin-{i}").Concat(builtIn).ToArray();
+        Assert.Equal(many.Length, PlotPalette.ForMethods(many).Values.Distinct().Count());
     }
 }

@@ -93,4 +93,37 @@ public class StatisticsFixtureTests(ITestOutputHelper output)
         double[] negated = d.Select(x => -x).ToArray();
         Assert.Equal(WilcoxonSignedRankTest.TwoSided(d).PValue, WilcoxonSignedRankTest.TwoSided(negated).PValue, 15);
     }
+
+    [Fact]
+    public void Student_t_cdf_quantiles_and_mean_intervals_match_scipy()
+    {
+        double worst = 0;
+        foreach (var c in Fixture.GetProperty("student_t").EnumerateArray())
+        {
+            double df = c.GetProperty("df").GetDouble(), t = c.GetProperty("t").GetDouble(), expected = c.GetProperty("cdf").GetDouble();
+            double diff = Math.Abs(StudentT.Cdf(t, df) - expected);
+            Assert.True(diff < 1e-12, $"t.cdf({t}, {df}) = {StudentT.Cdf(t, df):R}, scipy {expected:R}");
+            worst = Math.Max(worst, diff);
+        }
+        foreach (var c in Fixture.GetProperty("t_quantiles").EnumerateArray())
+        {
+            double df = c.GetProperty("df").GetDouble(), p = c.GetProperty("p").GetDouble(), expected = c.GetProperty("ppf").GetDouble();
+            // SciPy's t.ppf (cephes stdtrit) is itself only good to ~4e-9 here (t.cdf(t.ppf(0.9, 3), 3) =
+            // 0.90000000036); ours inverts the CDF to rounding, so: close to SciPy, and exact against the CDF.
+            double q = StudentT.Quantile(p, df);
+            double rel = Math.Abs(q - expected) / Math.Max(1, Math.Abs(expected));
+            Assert.True(rel < 1e-8, $"t.ppf({p}, {df}) = {q:R}, scipy {expected:R}");
+            Assert.True(Math.Abs(StudentT.Cdf(q, df) - p) < 1e-13, $"cdf(quantile({p}, {df})) = {StudentT.Cdf(q, df):R}");
+        }
+        var cases = Fixture.GetProperty("wilcoxon").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!,
+            c => c.GetProperty("d").EnumerateArray().Select(v => v.GetDouble()).ToArray());
+        foreach (var c in Fixture.GetProperty("mean_intervals").EnumerateArray())
+        {
+            var (low, high) = StudentT.MeanInterval(cases[c.GetProperty("name").GetString()!]);
+            Assert.Equal(c.GetProperty("low").GetDouble(), low, 7);
+            Assert.Equal(c.GetProperty("high").GetDouble(), high, 7);
+        }
+        Assert.True(double.IsNaN(StudentT.MeanInterval([1.0]).Low));
+        output.WriteLine($"t cdf: max absolute difference {worst:E2}");
+    }
 }

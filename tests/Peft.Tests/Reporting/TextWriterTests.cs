@@ -113,4 +113,52 @@ public class TextWriterTests
         Assert.DoesNotContain("±", text);
         Assert.Contains("…", text);
     }
+
+    [Fact]
+    public void Verdict_names_the_best_method_per_shots_with_its_interval_and_the_tests()
+    {
+        string md = MarkdownReport.Render(Summary(), Plots);
+        Assert.True(md.IndexOf("## Verdict", StringComparison.Ordinal) < md.IndexOf("## Results averaged", StringComparison.Ordinal));
+        // 1 shot: differences A 1, 2, 3 and B 0, 2, 7 → mean 2.5; sign test 5 wins / 0 losses p = 0.0625.
+        var (low1, high1) = Peft.Host.Reporting.Statistics.StudentT.MeanInterval([1.0, 2, 3, 0, 2, 7]);
+        Assert.Contains($"| 1 shot | adapter | 57.50 | +2.50 \\[{Signed(low1)}, {Signed(high1)}\\] | 6 | no (sign p = 0.0625, Wilcoxon p = 0.0625) |", md);
+        // 16 shots: A 10, 12, 14 and B 10, 10, 10 → +11.00; both tests p = 0.0313.
+        var (low16, high16) = Peft.Host.Reporting.Statistics.StudentT.MeanInterval([10.0, 12, 14, 10, 10, 10]);
+        Assert.Contains($"| 16 shots | adapter | 66.00 | +11.00 \\[{Signed(low16)}, {Signed(high16)}\\] | 6 | yes (sign p = 0.0313, Wilcoxon p = 0.0313) |", md);
+        // The baseline best: said so.
+        var cells = Standard().Where(c => !(c.Method == "adapter" && c.Shots == 1)).ToList();
+        cells.AddRange(Standard().Where(c => c.Method == "adapter" && c.Shots == 1).Select(c => c with { TestTop1 = 40, TestMeanPerClass = 39 }));
+        Assert.Contains("| 1 shot | zero-shot | 55.00 | — (the baseline) |  | no method beats the baseline on average |", MarkdownReport.Render(Summary(cells), Plots));
+        Assert.Contains("<h2>Verdict</h2>", HtmlReport.Render(Summary(), Plots));
+    }
+
+    static string Signed(double v) => v.ToString("+0.00;−0.00;0.00", System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void Mean_per_class_tables_appear_only_where_they_differ_from_top1()
+    {
+        Assert.Contains("mean-per-class accuracy (%)", MarkdownReport.Render(Summary(), Plots));
+        // Balanced everywhere: no mean-per-class table, one sentence instead (average and each dataset).
+        var balanced = Standard().Select(c => c with { TestMeanPerClass = c.TestTop1 }).ToList();
+        string md = MarkdownReport.Render(Summary(balanced), Plots);
+        Assert.DoesNotContain("mean-per-class accuracy (%)", md);
+        Assert.Contains("Mean-per-class accuracy equals top-1 in every cell (balanced test sets)", md);
+        Assert.Contains("Mean-per-class accuracy equals top-1 in every cell of A", md);
+        // Only dataset B differs: its table (and the average's) stays, A's goes.
+        var onlyB = balanced.Select(c => c.Dataset == "B" ? c with { TestMeanPerClass = c.TestTop1 - 1 } : c).ToList();
+        md = MarkdownReport.Render(Summary(onlyB), Plots);
+        Assert.Contains("**B: test mean-per-class accuracy (%)**", md);
+        Assert.DoesNotContain("**A: test mean-per-class accuracy (%)**", md);
+        Assert.Contains("**Average over 2 datasets: test mean-per-class accuracy (%)**", md);
+        Assert.DoesNotContain("mean-per-class accuracy (%)", HtmlReport.Render(Summary(balanced), Plots));
+    }
+
+    [Fact]
+    public void Csv_numbers_have_no_float_noise()
+    {
+        var cell = Cell("A", 1, 1, "m", 0.544 * 100) with { TestMeanPerClass = 0.1 + 0.2, FitSeconds = 0.0887243 };
+        Assert.Equal("54.400000000000006", cell.TestTop1.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        var row = ResultsCsv.Render([cell]).Split("\r\n")[1];
+        Assert.StartsWith("A,1,1,m,54.4,0.3,,0.0887243,", row);
+    }
 }

@@ -22,7 +22,8 @@ public static class AccuracyPlot
         ArgumentNullException.ThrowIfNull(summary);
         var g = summary.Grid;
         var table = summary.Table(metric);
-        var series = g.Methods.Select((method, i) => new PlotSeries(method, PlotPalette.ForMethod(i),
+        var colours = PlotPalette.ForMethods(g.Methods);
+        var series = g.Methods.Select(method => new PlotSeries(method, colours[method],
             g.Shots.Select(s => dataset is null ? table.Average(method, s) : table.PerDataset(method, dataset, s)).ToArray())).ToArray();
         string title = dataset ?? $"Average over {g.Datasets.Count} dataset{(g.Datasets.Count == 1 ? "" : "s")}";
 
@@ -55,13 +56,12 @@ public static class AccuracyPlot
         using var axis = new SKPaint { Color = new SKColor(0x44, 0x44, 0x44), StrokeWidth = 1, IsAntialias = false, Style = SKPaintStyle.Stroke };
         using var tickFont = PlotFonts.Font(13);
         var ink = new SKColor(0x22, 0x22, 0x22);
-        string format = yAxis.Step >= 1 ? "0" : yAxis.Step >= 0.1 ? "0.0" : "0.00";
         foreach (double v in yAxis.Values)
         {
             float y = MathF.Round(frame.Y(v)) + 0.5f;
             canvas.DrawLine(Left, y, Right, y, grid);
             canvas.DrawLine(Left - 5, y, Left, y, axis);
-            string label = v.ToString(format, CultureInfo.InvariantCulture);
+            string label = yAxis.Label(v);
             DrawText(canvas, label, Left - 9 - Measure(tickFont, label), y + 4.5f, tickFont, ink);
         }
         foreach (int s in shots)

@@ -13,6 +13,20 @@ public sealed record AxisTicks(double Min, double Max, double Step)
         }
     }
 
+    /// <summary>Decimals a tick label needs to show every tick exactly (2.5 → 1, 0.25 → 2, 20 → 0).</summary>
+    public int Decimals
+    {
+        get
+        {
+            for (int d = 0; d < 10; d++)
+                if (Values.All(v => Math.Abs(v - Math.Round(v, d)) < 1e-9 * Math.Max(1, Math.Abs(v)))) return d;
+            return 10;
+        }
+    }
+
+    /// <summary>A tick's label with <see cref="Decimals"/> decimals, invariant culture.</summary>
+    public string Label(double value) => value.ToString("F" + Decimals, System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>An axis covering [low, high] with about <paramref name="targetTicks"/> ticks; a range under <paramref name="minSpan"/> is widened around its centre.</summary>
     public static AxisTicks Covering(double low, double high, int targetTicks = 6, double minSpan = 2.0)
     {

@@ -24,6 +24,37 @@ public static class ReportTables
         return new ReportTable("Experiment", ["Item", "Value"], rows, []) { TextColumns = 2 }.Validate();
     }
 
+    /// <summary>
+    /// The verdict, per shots value: the best method on the average over datasets, its mean paired difference to the
+    /// baseline over (dataset, seed) pairs with the 95% confidence interval, and whether both paired tests support it.
+    /// </summary>
+    public static ReportTable Verdict(ExperimentSummary summary)
+    {
+        var g = summary.Grid;
+        var rows = new List<IReadOnlyList<ReportCell>>();
+        foreach (int shots in g.Shots)
+        {
+            var candidates = g.Methods.Select(m => (Method: m, Entry: summary.Top1.Average(m, shots))).Where(e => !e.Entry.IsMissing).ToArray();
+            if (candidates.Length == 0) continue;
+            var best = candidates.MaxBy(e => e.Entry.Mean);
+            string accuracy = ValueFormat.Number(best.Entry.Mean, "F2");
+            if (best.Method == summary.Baseline)
+            {
+                rows.Add([ShotsLabel(shots), best.Method, accuracy, "— (the baseline)", "", "no method beats the baseline on average"]);
+                continue;
+            }
+            var c = summary.Comparisons.First(x => x.Method == best.Method && x.Shots == shots);
+            string interval = double.IsNaN(c.IntervalLow) ? "" : $" [{ValueFormat.SignedPoints(c.IntervalLow)}, {ValueFormat.SignedPoints(c.IntervalHigh)}]";
+            int rejecting = (c.SignTestPValue < 0.05 ? 1 : 0) + (c.Wilcoxon.PValue < 0.05 ? 1 : 0);
+            string support = (rejecting switch { 2 => "yes", 1 => "one test only", _ => "no" }) +
+                             $" (sign p = {ValueFormat.PValue(c.SignTestPValue)}, Wilcoxon p = {ValueFormat.PValue(c.Wilcoxon.PValue)})";
+            rows.Add([ShotsLabel(shots), best.Method, accuracy, ValueFormat.SignedPoints(c.MeanDifference) + interval, c.Pairs.ToString(), support]);
+        }
+        return new ReportTable($"Best method per shots value, against {summary.Baseline}",
+            ["Shots", "Best method", "Average top-1", $"Δ vs {summary.Baseline} (95% CI)", "Pairs", "Paired tests support it"], rows, [])
+            { TextColumns = 2 }.Validate();
+    }
+
     /// <summary>Methods × shots "mean ± std" on one dataset, or averaged over datasets when <paramref name="dataset"/> is null.</summary>
     public static ReportTable Accuracy(ExperimentSummary summary, AccuracyMetric metric, string? dataset = null, bool withStd = true)
     {

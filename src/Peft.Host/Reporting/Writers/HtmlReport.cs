@@ -34,11 +34,17 @@ public static class HtmlReport
         h.Append("<h1>").Append(Escape(summary.Title)).Append("</h1>\n");
         Paragraph(h, ReportText.Intro(summary));
         Table(h, ReportTables.Overview(summary));
+        if (summary.Grid.Methods.Count > 1)
+        {
+            h.Append("<h2>Verdict</h2>\n");
+            Paragraph(h, ReportText.VerdictConvention(summary), "convention");
+            Table(h, ReportTables.Verdict(summary));
+        }
 
         h.Append("<h2>Results averaged over datasets</h2>\n");
         Paragraph(h, ReportText.AverageConvention, "convention");
         Table(h, ReportTables.Accuracy(summary, AccuracyMetric.Top1));
-        Table(h, ReportTables.Accuracy(summary, AccuracyMetric.MeanPerClass));
+        MeanPerClass(h, summary, null);
         Images(h, plots.Where(p => p.Dataset is null));
 
         h.Append("<h2>Comparison with ").Append(Escape(summary.Baseline)).Append("</h2>\n");
@@ -59,11 +65,17 @@ public static class HtmlReport
         {
             h.Append("<h3>").Append(Escape(dataset)).Append("</h3>\n");
             Table(h, ReportTables.Accuracy(summary, AccuracyMetric.Top1, dataset));
-            Table(h, ReportTables.Accuracy(summary, AccuracyMetric.MeanPerClass, dataset));
+            MeanPerClass(h, summary, dataset);
             Images(h, plots.Where(p => p.Dataset == dataset));
         }
         h.Append("</body>\n</html>\n");
         return h.ToString();
+    }
+
+    static void MeanPerClass(StringBuilder h, ExperimentSummary summary, string? dataset)
+    {
+        if (summary.Grid.MeanPerClassDiffers(dataset)) Table(h, ReportTables.Accuracy(summary, AccuracyMetric.MeanPerClass, dataset));
+        else Paragraph(h, ReportText.MeanPerClassEqual(dataset), "convention");
     }
 
     static void Paragraph(StringBuilder h, string text, string? cssClass = null) =>

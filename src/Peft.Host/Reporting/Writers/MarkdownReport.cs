@@ -14,10 +14,15 @@ public static class MarkdownReport
         md.Append("# ").Append(Escape(summary.Title)).Append("\n\n");
         md.Append(Escape(ReportText.Intro(summary))).Append("\n\n");
         Table(md, ReportTables.Overview(summary));
+        if (summary.Grid.Methods.Count > 1)
+        {
+            md.Append("## Verdict\n\n").Append(Escape(ReportText.VerdictConvention(summary))).Append("\n\n");
+            Table(md, ReportTables.Verdict(summary));
+        }
 
         md.Append("## Results averaged over datasets\n\n").Append(Escape(ReportText.AverageConvention)).Append("\n\n");
         Table(md, ReportTables.Accuracy(summary, AccuracyMetric.Top1));
-        Table(md, ReportTables.Accuracy(summary, AccuracyMetric.MeanPerClass));
+        MeanPerClass(md, summary, null);
         Plots(md, plots.Where(p => p.Dataset is null));
 
         md.Append("## Comparison with ").Append(Escape(summary.Baseline)).Append("\n\n");
@@ -37,10 +42,16 @@ public static class MarkdownReport
         {
             md.Append("### ").Append(Escape(dataset)).Append("\n\n");
             Table(md, ReportTables.Accuracy(summary, AccuracyMetric.Top1, dataset));
-            Table(md, ReportTables.Accuracy(summary, AccuracyMetric.MeanPerClass, dataset));
+            MeanPerClass(md, summary, dataset);
             Plots(md, plots.Where(p => p.Dataset == dataset));
         }
         return md.ToString();
+    }
+
+    static void MeanPerClass(StringBuilder md, ExperimentSummary summary, string? dataset)
+    {
+        if (summary.Grid.MeanPerClassDiffers(dataset)) Table(md, ReportTables.Accuracy(summary, AccuracyMetric.MeanPerClass, dataset));
+        else md.Append(Escape(ReportText.MeanPerClassEqual(dataset))).Append("\n\n");
     }
 
     static void Plots(StringBuilder md, IEnumerable<ReportPlot> plots)

@@ -25,8 +25,18 @@ static class ReportText
         $"zeros or ties, exact permutation test for up to {WilcoxonSignedRankTest.PermutationMaxPairs} pairs with them, " +
         "else the normal approximation with tie-corrected variance). p-values are not corrected for multiple comparisons.";
 
+    public static string VerdictConvention(ExperimentSummary s) =>
+        $"The best method at each shots value on the average over datasets; Δ is its mean difference to {s.Baseline} " +
+        "over the paired (dataset, seed) cells in percentage points, with the 95% Student t confidence interval of that " +
+        "mean; the paired tests (below) support it when both the sign test and the Wilcoxon test give p < 0.05 " +
+        "(not corrected for multiple comparisons).";
+
     public static string SingleMethod(ExperimentSummary s) =>
         $"Only one method ({s.Grid.Methods[0]}) has results: there is nothing to compare it with.";
+
+    public static string MeanPerClassEqual(string? dataset) =>
+        $"Mean-per-class accuracy equals top-1 in every cell{(dataset is null ? "" : $" of {dataset}")} (balanced test " +
+        "sets), so its table is left out; results.csv has both.";
 
     public const string CostConvention =
         "Mean over the method's cells at that shots value (16 shots, or the largest the method ran). Trainable parameters " +

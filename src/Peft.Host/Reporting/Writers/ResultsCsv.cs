@@ -5,8 +5,8 @@ using Peft.Host.Experiments;
 namespace Peft.Host.Reporting.Writers;
 
 /// <summary>
-/// Renders <c>results.csv</c>: one row per cell in input order, RFC 4180 quoting, invariant culture, doubles in
-/// round-trip form. Options are one column, <c>key=value</c> pairs sorted by key and joined with "; ".
+/// Renders <c>results.csv</c>: one row per cell in input order, RFC 4180 quoting, invariant culture, doubles rounded to
+/// 9 decimals and written in shortest round-trip form (an accuracy of 0.314 × 100 is 31.4, not 31.400000000000006). Options are one column, <c>key=value</c> pairs sorted by key and joined with "; ".
 /// Column names are the metric names the runner logs (<see cref="TrackingNames"/>); <c>oracle</c> is true for cells
 /// selected on test or full-validation data (protocol as-published; their method name also carries †).
 /// </summary>
@@ -40,7 +40,9 @@ public static class ResultsCsv
 
     static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    static string Real(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    /// <summary>Nine decimals keep every real value (accuracies are k/N·100, times microseconds) and drop float noise.</summary>
+    public static string Real(double value) =>
+        (double.IsFinite(value) ? Math.Round(value, 9) : value).ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>Quotes a field that holds a comma, quote or line break, doubling inner quotes.</summary>
     public static string Quote(string field) =>
