@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Peft.Host.Progress;
 using Peft.Data.Synthetic;
 
 namespace Peft.Cli.Commands;
@@ -33,7 +34,9 @@ public static class DataSynthCommand
                 TestPerClass = parse.GetValue(test),
                 Threads = parse.GetValue(threads),
             };
-            var result = SyntheticWorld.Generate(parse.GetValue(output)!, options);
+            SyntheticWorldResult result;
+            using (var bar = new ConsoleProgress("render", null, "images", Console.Error))
+                result = SyntheticWorld.Generate(parse.GetValue(output)!, options, progress: (done, total) => { bar.Total = total; bar.Report(done); });
             Console.WriteLine($"wrote {result.PretrainImages} captioned pretraining images and {result.TaskImages} task images " +
                               $"({result.Bytes / 1e6:F1} MB, {options.ImageSize}×{options.ImageSize}) to {result.OutDir} in {result.Elapsed.TotalSeconds:F1} s");
             foreach (var task in SyntheticWorld.Tasks)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Peft.Host.Experiments;
+using Peft.Clip.Native;
 using Peft.Host.Plugins;
 
 namespace Peft.Cli.Commands;
@@ -16,6 +17,10 @@ sealed class ExperimentArguments
     public Option<string?> Shard { get; } = new("--shard") { Description = "Run shard i of N (0-based), e.g. 0/4; default from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID" };
     public Option<int?> ShardCount { get; } = new("--shard-count") { Description = "Number of shards when the index comes from JOB_COMPLETION_INDEX (else PEFT_SHARD_COUNT)" };
     public Option<string[]> Plugins { get; } = new("--plugins") { Description = "Extra plugin folders to load", AllowMultipleArgumentsPerToken = true };
+    public Option<int?> Threads { get; } = new("--threads")
+    {
+        Description = $"Threads to compute with (libtorch and image decoding); default {ThreadBudget.EnvironmentVariable}, else the CPUs this process may use, at most the physical cores",
+    };
 
     public void AddTo(Command command)
     {
@@ -24,6 +29,15 @@ sealed class ExperimentArguments
         command.Add(Shard);
         command.Add(ShardCount);
         command.Add(Plugins);
+        command.Add(Threads);
+    }
+
+    /// <summary>Applies <c>--threads</c> (else PEFT_THREADS, else the machine's default) process-wide; returns the number.</summary>
+    public int ApplyThreads(ParseResult parse)
+    {
+        int threads = ThreadBudget.Resolve(parse.GetValue(Threads));
+        ThreadBudget.Apply(threads);
+        return threads;
     }
 
     /// <summary>Loads plugins, reads and validates the experiment (every problem at once), and resolves the shard.</summary>

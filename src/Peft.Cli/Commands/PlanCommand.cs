@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Peft.Clip.Native;
 using Peft.Host.Experiments;
 
 namespace Peft.Cli.Commands;
@@ -40,6 +41,7 @@ public static class PlanCommand
                 foreach (var d in spec.Datasets)
                     if (m.PresetsFor(d.Name) is var presets && presets != "none") Console.WriteLine($"presets {m.Name} on {d.Name}: {presets}");
             Console.WriteLine($"results: {Path.Combine(spec.OutputDir, "results")}   tracking: {spec.Tracking.Uri} (experiment '{spec.Tracking.ExperimentName}')");
+            Console.WriteLine($"threads: {ThreadBudget.Resolve(parse.GetValue(args.Threads))} (of {Environment.ProcessorCount} CPUs available; --threads or {ThreadBudget.EnvironmentVariable} to change)");
             return 0;
 
             string Describe(CellState state, ExperimentCell cell) =>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Peft.Clip.Native;
 using Peft.Host.Experiments;
 using Peft.Tracking;
 
@@ -22,6 +23,8 @@ public static class RunCommand
         command.SetAction(parse =>
         {
             var (spec, shard) = args.Read(parse);
+            int threads = args.ApplyThreads(parse);
+            Console.Error.WriteLine($"threads: {threads} (of {Environment.ProcessorCount} CPUs available; --threads or {ThreadBudget.EnvironmentVariable} to change)");
             using var cancel = new CancellationTokenSource();
             void Stop()
             {

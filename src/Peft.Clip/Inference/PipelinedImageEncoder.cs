@@ -27,7 +27,7 @@ public sealed class PipelinedImageEncoder(ClipModel model, int batchSize = 32, i
         if (batchSize < 1) throw new ArgumentException($"batch size must be at least 1 (got {batchSize})");
         if (items.Count == 0) return;
         int r = model.ImageResolution, pixels = 3 * r * r;
-        int parallelism = workers > 0 ? workers : Math.Max(1, Environment.ProcessorCount - 1);
+        int parallelism = workers > 0 ? workers : Math.Max(1, Native.ThreadBudget.Current - 1);
         var batches = items.Chunk(batchSize).ToList();
         // Two prepared batches in flight at most: bounded memory, and libtorch never waits on decoding.
         var channel = Channel.CreateBounded<float[]>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });

@@ -21,15 +21,19 @@ public sealed class SyntheticTaskReader(SyntheticTask task) : IDatasetReader
         return new CoopLayoutReader().Read(Path.Combine(root, task.Name));
     }
 
+    /// <summary>Whether <paramref name="root"/> holds a generated world (its manifest).</summary>
+    public static bool IsGenerated(string root) => File.Exists(Path.Combine(Path.GetFullPath(root), SyntheticWorld.ManifestFileName));
+
     /// <summary>
     /// Generates the default world's tasks into <paramref name="root"/> unless it already holds a world. Generation
     /// goes to a sibling temporary folder that is renamed into place, so concurrent processes (shards) never see a
     /// half-written world: the first rename wins and the others discard their copy.
     /// </summary>
-    public static void EnsureWorld(string root)
+    /// <param name="progress">Told (images done, images in all) while a world is generated.</param>
+    public static void EnsureWorld(string root, Action<int, int>? progress = null)
     {
         root = Path.GetFullPath(root);
-        if (File.Exists(Path.Combine(root, SyntheticWorld.ManifestFileName))) return;
+        if (IsGenerated(root)) return;
         if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
             throw new DatasetFormatException(root, $"is not a synthetic world (no {SyntheticWorld.ManifestFileName}) and not empty; give an empty or absent folder, or one written by 'peft data synth'");
         var parent = Path.GetDirectoryName(root)!;
@@ -37,7 +41,7 @@ public sealed class SyntheticTaskReader(SyntheticTask task) : IDatasetReader
         var temp = Path.Combine(parent, $".{Path.GetFileName(root)}.tmp-{Guid.NewGuid():N}");
         try
         {
-            SyntheticWorld.Generate(temp, new SyntheticWorldOptions { PretrainCount = 0 });
+            SyntheticWorld.Generate(temp, new SyntheticWorldOptions { PretrainCount = 0 }, progress: progress);
             if (Directory.Exists(root) && !Directory.EnumerateFileSystemEntries(root).Any()) Directory.Delete(root);
             try { Directory.Move(temp, root); }
             catch (IOException) when (File.Exists(Path.Combine(root, SyntheticWorld.ManifestFileName))) { /* another process won */ }

@@ -120,7 +120,9 @@ public static class SyntheticWorld
     /// one CoOp-layout folder per task (<c>dataset.json</c>, <c>split.json</c>, <c>images/</c>), and <c>synth.json</c>.
     /// The folder must be empty, absent, or an earlier output (which is replaced).
     /// </summary>
-    public static SyntheticWorldResult Generate(string outDir, SyntheticWorldOptions options, CancellationToken cancel = default)
+    /// <param name="progress">Told (images done, images in all) as rendering goes, from one thread at a time.</param>
+    public static SyntheticWorldResult Generate(string outDir, SyntheticWorldOptions options, CancellationToken cancel = default,
+        Action<int, int>? progress = null)
     {
         options.Validate();
         var clock = Stopwatch.StartNew();
@@ -146,6 +148,8 @@ public static class SyntheticWorld
         var captions = new string[options.PretrainCount];
         var scenes = new Scene[options.PretrainCount];
         long bytes = 0;
+        int rendered = 0;
+        var progressGate = new object();
         Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Threads ?? Environment.ProcessorCount, CancellationToken = cancel }, k =>
         {
             var job = jobs[k];
@@ -164,6 +168,9 @@ public static class SyntheticWorld
             File.WriteAllBytes(Path.Combine(outDir, job.Path), png);
             hashes[k] = Convert.ToHexStringLower(SHA256.HashData(png));
             Interlocked.Add(ref bytes, png.Length);
+            int done = Interlocked.Increment(ref rendered);
+            if (progress is not null && (done % 100 == 0 || done == jobs.Count))
+                lock (progressGate) progress(done, jobs.Count);
         });
 
         // Pretraining captions, one JSON object per line, in image order.

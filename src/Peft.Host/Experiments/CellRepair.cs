@@ -56,7 +56,8 @@ public sealed class CellRepair(ExperimentSpec spec, LocalResultStore store, IExp
         return new CellResult(cell.Dataset, cell.Shots, cell.Seed, cell.Method, run.Metrics[TrackingNames.TestTop1], run.Metrics[TrackingNames.TestMeanPerClass],
             run.Metrics.TryGetValue(TrackingNames.ValTop1, out var val) ? val : null, run.Metrics[TrackingNames.FitSeconds],
             (long)run.Metrics[TrackingNames.TrainableParameters], run.Metrics.GetValueOrDefault(TrackingNames.PeakMemoryMb, double.NaN), options)
-        { Oracle = run.Tags.GetValueOrDefault(ExperimentProtocol.OracleTag) == "true" };
+        { Oracle = run.Tags.GetValueOrDefault(ExperimentProtocol.OracleTag) == "true" }
+            .WithRecordedCost(key => run.Metrics.TryGetValue(key, out var v) ? v : null);
     }
 
     /// <summary>
@@ -131,6 +132,7 @@ public sealed class CellRepair(ExperimentSpec spec, LocalResultStore store, IExp
                 new(TrackingNames.TrainableParameters, r.TrainableParameters, now), new(TrackingNames.PeakMemoryMb, r.PeakMemoryMb, now),
             };
             if (r.ValTop1 is double v) metrics.Add(new(TrackingNames.ValTop1, v, now));
+            metrics.AddRange(r.RecordedCostMetrics().Select(m => new MetricPoint(m.Name, m.Value, now)));
             if (record.ValMeanPerClass is double vm) metrics.Add(new(TrackingNames.ValMeanPerClass, vm, now));
             var tags = new Dictionary<string, string> { [ExperimentProtocol.ProtocolTag] = spec.Protocol };
             if (r.Oracle) tags[ExperimentProtocol.OracleTag] = "true";

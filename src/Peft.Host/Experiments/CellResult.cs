@@ -24,6 +24,35 @@ public sealed record CellResult(
     /// </summary>
     public bool Oracle { get; init; }
 
+    /// <summary>libtorch threads the cell computed with (null in results recorded before this was).</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>The machine's 1-minute load average when the cell ended (Linux; a busy machine makes times incomparable).</summary>
+    public double? LoadAverage { get; init; }
+
+    /// <summary>
+    /// Peak resident memory during the cell minus the resident memory at its start, MiB: what the method (its fit and
+    /// evaluation) added on top of the process. Null where the peak cannot be reset per cell; <see cref="PeakMemoryMb"/>
+    /// is the whole process's peak.
+    /// </summary>
+    public double? MemoryIncreaseMb { get; init; }
+
+    /// <summary>The optional cost figures from a run's metrics (<paramref name="metric"/> returns null when absent).</summary>
+    public CellResult WithRecordedCost(Func<string, double?> metric) => this with
+    {
+        Threads = metric(TrackingNames.Threads) is double t ? (int)t : null,
+        LoadAverage = metric(TrackingNames.LoadAverage),
+        MemoryIncreaseMb = metric(TrackingNames.MemoryIncreaseMb),
+    };
+
+    /// <summary>The optional cost figures that are set, as (metric name, value): what <see cref="WithRecordedCost"/> reads back.</summary>
+    public IEnumerable<(string Name, double Value)> RecordedCostMetrics()
+    {
+        if (Threads is int t) yield return (TrackingNames.Threads, t);
+        if (LoadAverage is double l) yield return (TrackingNames.LoadAverage, l);
+        if (MemoryIncreaseMb is double m) yield return (TrackingNames.MemoryIncreaseMb, m);
+    }
+
     /// <summary>Key that identifies the cell within an experiment: <c>dataset/shots/seed/method</c>.</summary>
     public string CellKey => TrackingNames.CellKey(Dataset, Shots, Seed, Method);
 }

@@ -21,6 +21,10 @@ public static class CellResultHash
             .Append(r.ValTop1 is double v ? D(v) : "-").Append('\n').Append(D(r.FitSeconds)).Append('\n')
             .Append(r.TrainableParameters.ToString(CultureInfo.InvariantCulture)).Append('\n').Append(D(r.PeakMemoryMb)).Append('\n');
         if (r.Oracle) text.Append("oracle\n"); // only when set: results of the ordinary protocol keep their hashes
+        // Likewise the cost figures recorded since: older results keep their hashes.
+        if (r.Threads is int threads) text.Append("threads=").Append(threads.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        if (r.LoadAverage is double load) text.Append("load=").Append(D(load)).Append('\n');
+        if (r.MemoryIncreaseMb is double increase) text.Append("memory_increase=").Append(D(increase)).Append('\n');
         foreach (var (key, value) in r.Options.OrderBy(o => o.Key, StringComparer.Ordinal)) text.Append(key).Append('=').Append(value).Append('\n');
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }

@@ -5,6 +5,7 @@ using Peft.Core;
 using Peft.Core.Tracking;
 using Peft.Data.Datasets;
 using Peft.Data.Splits;
+using Peft.Data.Synthetic;
 using Peft.Host.Methods;
 using Peft.Host.Progress;
 
@@ -206,7 +207,17 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
     {
         var ds = spec.Dataset(group.Dataset);
         if (!datasets.TryGetValue(ds.Name, out var dataset))
-            datasets[ds.Name] = dataset = ResolveReader(ds.Type).Read(ds.Root);
+        {
+            var reader = ResolveReader(ds.Type);
+            if (reader is SyntheticTaskReader && !SyntheticTaskReader.IsGenerated(ds.Root))
+            {
+                // The first use of the synthetic world renders its task images (35 MB): say where, and show it.
+                overall.Message($"generating the synthetic world's task images into {Path.GetFullPath(ds.Root)} (once; about 35 MB)");
+                using var bar = new ConsoleProgress("synthetic world", null, "images", Log, Interactive);
+                SyntheticTaskReader.EnsureWorld(ds.Root, (done, total) => { bar.Total = total; bar.Report(done); });
+            }
+            datasets[ds.Name] = dataset = reader.Read(ds.Root);
+        }
         var split = CellData.Split(spec, dataset, group.Shots, group.Seed, m => overall.Message($"warning: {m}"));
         if (ShortClassNotice.Warning(group.Dataset, group.Shots, split) is { } shortWarning && _shortWarned.Add((group.Dataset, group.Shots)))
             overall.Message(shortWarning);
@@ -274,6 +285,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         try
         {
             bool perCell = PeakMemory.Reset();
+            double startMb = PeakMemory.ResidentMb();
             var task = new FewShotTask(cell.Dataset, dataset.ClassNames, dataset.Templates, cell.Shots, cell.Seed);
             ConsoleProgress? epochs = null;
             GridFit fit;
@@ -300,7 +312,10 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                 double peakMb = PeakMemory.PeakMb();
                 var result = new CellResult(cell.Dataset, cell.Shots, cell.Seed, cell.Method, test.Top1 * 100, test.MeanPerClass * 100,
                     fit.Validation.Top1 * 100, fit.FitSeconds, fit.Classifier.TrainableParameters, peakMb, fit.Selected.OptionValues)
-                    { Oracle = inputs.OracleUsed };
+                    {
+                        Oracle = inputs.OracleUsed, Threads = TorchSharp.torch.get_num_threads(), LoadAverage = PeakMemory.LoadAverage(),
+                        MemoryIncreaseMb = perCell && double.IsFinite(startMb) ? Math.Max(0, peakMb - startMb) : null,
+                    };
                 LogCell(runId, cell, fit, test, result, evalSeconds, perCell, split, inputs);
                 store.WriteResult(new CellRecord(cell.Key, result, runId, experimentId, tracker.Uri, fit.Validation.MeanPerClass * 100,
                     evalSeconds, split.Sha256, inputs.FeatureCacheKey, DateTimeOffset.UtcNow) { ResultSha256 = CellResultHash.Of(result) });
@@ -334,6 +349,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             new(TrackingNames.FitSeconds, fit.FitSeconds, now), new(TrackingNames.EvalSeconds, evalSeconds, now),
             new(TrackingNames.TrainableParameters, result.TrainableParameters, now), new(TrackingNames.PeakMemoryMb, result.PeakMemoryMb, now),
         };
+        metrics.AddRange(result.RecordedCostMetrics().Select(m => new MetricPoint(m.Name, m.Value, now)));
         metrics.AddRange(fit.MethodMetrics);
         var parameters = CellParams.Of(spec, cell, fit.Selected.OptionValues);
         foreach (var (key, value) in inputs.Params()) parameters[key] = value;

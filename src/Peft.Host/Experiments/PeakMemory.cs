@@ -26,20 +26,39 @@ public static class PeakMemory
         }
     }
 
+    /// <summary>Resident memory now (VmRSS) in MiB; NaN where /proc is not available.</summary>
+    public static double ResidentMb() => StatusKb("VmRSS:") is long kb ? kb / 1024.0 : double.NaN;
+
+    /// <summary>The 1-minute load average (/proc/loadavg); null where it cannot be read.</summary>
+    public static double? LoadAverage()
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        try
+        {
+            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out var load) ? load : null;
+        }
+        catch (IOException) { return null; }
+    }
+
+    static long? StatusKb(string field)
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith(field, StringComparison.Ordinal)
+                    && long.TryParse(line[field.Length..].Trim().Split(' ')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var kb))
+                    return kb;
+        }
+        catch (IOException) { }
+        return null;
+    }
+
     /// <summary>Peak resident memory in MiB since the last <see cref="Reset"/> (or the process start).</summary>
     public static double PeakMb()
     {
-        if (OperatingSystem.IsLinux())
-        {
-            try
-            {
-                foreach (var line in File.ReadLines("/proc/self/status"))
-                    if (line.StartsWith("VmHWM:", StringComparison.Ordinal)
-                        && long.TryParse(line[6..].Trim().Split(' ')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var kb))
-                        return kb / 1024.0;
-            }
-            catch (IOException) { } // fall through to the portable figure
-        }
+        if (StatusKb("VmHWM:") is long kb) return kb / 1024.0;
         using var self = Process.GetCurrentProcess();
         return self.PeakWorkingSet64 / (1024.0 * 1024.0);
     }

@@ -26,6 +26,9 @@ public static class TrackingNames
     public const string EvalSeconds = "eval_seconds";
     public const string TrainableParameters = "trainable_parameters";
     public const string PeakMemoryMb = "peak_memory_mb";
+    public const string MemoryIncreaseMb = "memory_increase_mb";
+    public const string Threads = "threads";
+    public const string LoadAverage = "load_average";
     /// <summary>Prefix of what a method logs through its metric sink (e.g. "train/loss" with step = epoch).</summary>
     public const string MethodMetricPrefix = "train/";
 

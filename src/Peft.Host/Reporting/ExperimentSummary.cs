@@ -52,6 +52,15 @@ public sealed class ExperimentSummary
             at.Average(c => (double)c.TrainableParameters),
             at.Min(c => c.TrainableParameters),
             at.Max(c => c.TrainableParameters),
-            at.Average(c => c.PeakMemoryMb));
+            at.Average(c => c.PeakMemoryMb),
+            MeanOf(at.Select(c => c.MemoryIncreaseMb)),
+            at.Min(c => c.Threads), at.Max(c => c.Threads),
+            MeanOf(at.Select(c => c.LoadAverage)));
+    }
+
+    static double MeanOf(IEnumerable<double?> values)
+    {
+        var present = values.OfType<double>().ToArray();
+        return present.Length == 0 ? double.NaN : present.Average();
     }
 }

@@ -70,6 +70,6 @@ public static class MlrunsResults
             Metric(TrackingNames.TestTop1), Metric(TrackingNames.TestMeanPerClass), Optional(TrackingNames.ValTop1),
             Metric(TrackingNames.FitSeconds), (long)Metric(TrackingNames.TrainableParameters), Optional(TrackingNames.PeakMemoryMb) ?? double.NaN,
             options)
-        { Oracle = run.Tags.GetValueOrDefault(ExperimentProtocol.OracleTag) == "true" };
+        { Oracle = run.Tags.GetValueOrDefault(ExperimentProtocol.OracleTag) == "true" }.WithRecordedCost(Optional);
     }
 }

@@ -75,10 +75,14 @@ public sealed class ConvolutionCheckTests() : TempDirectory("peft-convcheck-"), 
             using var features = model.EncodeImage(x);
             Assert.Equal(ConvolutionLayout.Nchw, check.Layout);
             var verdicts = check.Verdicts;
-            Assert.False(verdicts[^2].Ok);
-            Assert.True(verdicts[^2].WorstError > 0.04, $"error {verdicts[^2].WorstError}"); // the fault (or this CPU's own kernel) 
-            Assert.True(verdicts[^1].Ok);
-            Assert.StartsWith("nchw", verdicts[^1].Configuration);
+            // The channels-last check failed; NCHW in this configuration is verified — by a new check, or by the one
+            // above when the thread count is the same (a CPU that reports its caches keeps its threads).
+            var failed = verdicts.Last(v => v.Configuration.StartsWith("channels-last", StringComparison.Ordinal));
+            Assert.False(failed.Ok);
+            Assert.True(failed.WorstError > 0.04, $"error {failed.WorstError}"); // the fault (or this CPU's own kernel)
+            var nchw = verdicts.Last(v => v.Configuration.StartsWith("nchw", StringComparison.Ordinal));
+            Assert.True(nchw.Ok);
+            Assert.EndsWith($"{get_num_threads()} threads", nchw.Configuration);
             Assert.Single(messages, m => m.Contains("switching this model to NCHW") && m.Contains("differs from float64 by"));
             Assert.True(RelativeError(features, expected) < 1e-5, $"features after the switch differ from the checked NCHW ones by {RelativeError(features, expected):E2}");
         }

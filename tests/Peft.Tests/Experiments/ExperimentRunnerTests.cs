@@ -56,6 +56,18 @@ public sealed class ExperimentRunnerTests(RunnerWorld world) : TempDirectory("pe
         Assert.DoesNotContain(TrackingNames.GridArtifact, zeroShot.Artifacts.Keys);
         Assert.Equal("dataset", zeroShot.Params["method.templates"]);
         Assert.Equal(8, new LocalResultStore(spec.OutputDir).ReadAll().Count);
+
+        // Cost figures: the threads the cell computed with, the load when it ended, the memory the method added.
+        var result = new LocalResultStore(spec.OutputDir).TryReadResult("shapes/2/1/fake")!.Result;
+        Assert.Equal(TorchSharp.torch.get_num_threads(), result.Threads);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.True(result.LoadAverage >= 0);
+            Assert.InRange(result.MemoryIncreaseMb!.Value, 0, result.PeakMemoryMb);
+        }
+        Assert.Equal((double)result.Threads!.Value, fake.Metrics.Single(m => m.Key == "threads").Value);
+        Assert.Equal(result.MemoryIncreaseMb, fake.Metrics.Single(m => m.Key == "memory_increase_mb").Value);
+        Assert.Equal(fake.Tags["peft.result_sha256"], CellResultHash.Of(result));
     }
 
     [Fact]

@@ -49,6 +49,31 @@ public sealed class PeftRunCommandTests : TinyWorldDirectory
     static string[] Lines(string csv) => csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToArray();
 
     [Fact]
+    public void ThreadsComeFromTheCommandLineOrPeftThreadsAndBadValuesAreNamed()
+    {
+        var exp = Experiment(["shapes"], "[1]", "[1]");
+        var (code, stdout, stderr) = PeftProcess.Run("plan", exp, "--threads", "3");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("threads: 3 (of ", stdout);
+        (code, stdout, stderr) = PeftProcess.Exec("dotnet", [PeftProcess.Dll, "plan", exp], PeftProcess.HangGuard, new Dictionary<string, string> { ["PEFT_THREADS"] = "1" });
+        Assert.True(code == 0, stderr);
+        Assert.Contains("threads: 1 (of ", stdout);
+        (code, _, stderr) = PeftProcess.Run("plan", exp, "--threads", "0");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--threads must be at least 1 (got 0)", stderr);
+        (code, _, stderr) = PeftProcess.Exec("dotnet", [PeftProcess.Dll, "run", exp], PeftProcess.HangGuard, new Dictionary<string, string> { ["PEFT_THREADS"] = "many" });
+        Assert.NotEqual(0, code);
+        Assert.Contains("PEFT_THREADS='many' must be a whole number of threads", stderr);
+        Assert.False(Directory.Exists(Temp("out/results")));
+
+        // A run with one thread records it in every cell.
+        (code, _, stderr) = PeftProcess.Run("run", exp, "--threads", "1", "--no-report");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("threads: 1 (of ", stderr);
+        Assert.All(CellRuns(), r => Assert.Equal(1.0, r.LatestMetrics["threads"].Value));
+    }
+
+    [Fact]
     public void PlanRunAndRerunAGridOfTwoDatasetsTwoShotsTwoSeedsThreeMethods()
     {
         var exp = Experiment(["shapes", "fine"], "[1, 2]", "[1, 2]");
@@ -135,7 +160,7 @@ public sealed class PeftRunCommandTests : TinyWorldDirectory
         p.OutputDataReceived += (_, _) => { };
         p.BeginErrorReadLine();
         p.BeginOutputReadLine();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(entireProcessTree: true); throw new TimeoutException("peft run did not stop"); }
+        if (!p.WaitForExit(PeftProcess.HangGuard)) { p.Kill(entireProcessTree: true); throw new TimeoutException("peft run did not stop"); }
         p.WaitForExit();
         Assert.True(killed.IsSet, $"the run ended (exit {p.ExitCode}) before its start line {k}");
     }

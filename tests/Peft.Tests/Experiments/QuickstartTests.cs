@@ -16,7 +16,7 @@ public sealed class QuickstartTests() : TempDirectory("peft-quickstart-")
     static readonly string Experiment = Path.Combine(PeftProcess.Repository, "experiments", "quickstart.json");
     static readonly string[] Trained = ["linear-probe", "coop", "clip-adapter", "tip-adapter", "tip-adapter-f"];
 
-    (int, string, string) Run(string output, params string[] extra) => PeftProcess.Run(TimeSpan.FromMinutes(20),
+    (int, string, string) Run(string output, params string[] extra) => PeftProcess.Run(PeftProcess.HangGuard,
         ["run", Experiment, "--set", $"output={Temp(output)}", "--set", $"tracking:uri={Temp("mlruns")}",
          "--set", $"dataRoot={Temp("synth")}", "--set", $"cache={Temp("cache")}", "--set", "seeds=[1]", .. extra]);
 
@@ -55,7 +55,7 @@ public sealed class QuickstartTests() : TempDirectory("peft-quickstart-")
                 $"{method} {Acc("synth_shift", 16, method)}% vs zero-shot {Acc("synth_shift", 16, "zero-shot")}% on synth_shift at 16 shots");
 
         // Same seed, fresh output folder and tracking, shared cache: bit-identical accuracies and weights.
-        (code, _, stderr) = PeftProcess.Run(TimeSpan.FromMinutes(20), "run", Experiment, "--set", $"output={Temp("again")}",
+        (code, _, stderr) = PeftProcess.Run(PeftProcess.HangGuard, "run", Experiment, "--set", $"output={Temp("again")}",
             "--set", $"tracking:uri={Temp("mlruns-again")}", "--set", $"dataRoot={Temp("synth")}", "--set", $"cache={Temp("cache")}",
             "--set", "seeds=[1]", "--set", "shots=[16]", "--no-report");
         Assert.True(code == 0, stderr);

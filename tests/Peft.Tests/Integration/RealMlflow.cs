@@ -36,7 +36,7 @@ static class RealMlflow
     public static JsonElement Dump(string trackingUri, string experiment)
     {
         var script = Path.Combine(PeftProcess.Repository, "tests", "Peft.Tests", "Integration", "mlflow_dump.py");
-        var (code, stdout, stderr) = PeftProcess.Exec("/usr/bin/python3", [script, trackingUri, experiment], TimeSpan.FromMinutes(3), PythonEnv());
+        var (code, stdout, stderr) = PeftProcess.Exec("/usr/bin/python3", [script, trackingUri, experiment], PeftProcess.HangGuard, PythonEnv());
         Assert.True(code == 0, $"mlflow_dump.py failed ({code}): {stderr[Math.Max(0, stderr.Length - 2500)..]}");
         return JsonDocument.Parse(stdout, new JsonDocumentOptions { MaxDepth = 64 }).RootElement.Clone();
     }
@@ -68,7 +68,7 @@ sealed class RealMlflowServer : IDisposable
     public void Start()
     {
         var (code, stdout, stderr) = PeftProcess.Exec("/bin/bash", [Path.Combine(RealMlflow.Home, "start-server.sh"), Directory, Port.ToString()],
-            TimeSpan.FromMinutes(3));
+            PeftProcess.HangGuard);
         Assert.True(code == 0, $"mlflow server did not start: {stdout}\n{stderr}");
     }
 

@@ -21,7 +21,7 @@ public class TextWriterTests
         Assert.Contains("| Cells | 24 |", md);
         Assert.Contains("| Method | 1 shot | 16 shots |\n|:---|---:|---:|\n| zero-shot | 55.00 ± 0.00 | 55.00 ± 0.00 |\n| adapter | **57.50 ± 2.29** | **66.00 ± 1.00** |", md);
         Assert.Contains("| adapter | 1 shot | 6 | +2.50 | 5 / 1 / 0 | 0.0625 | 0.0625 \\[1\\] |", md);
-        Assert.Contains("| adapter | 16 shots | 6 | 5.00 | 1,500 (1,000–2,000) | 400.0 |", md);
+        Assert.Contains("| adapter | 16 shots | 6 | 5.00 | 1,500 (1,000–2,000) | — | 400.0 | — | — |", md);
         Assert.Contains("![Average plot](plots/accuracy-average.png)", md);
         Assert.Contains("### A\n", md);
         Assert.Contains("| adapter | **62.00 ± 1.00** | **72.00 ± 2.00** |", md);
@@ -160,5 +160,18 @@ public class TextWriterTests
         Assert.Equal("54.400000000000006", cell.TestTop1.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
         var row = ResultsCsv.Render([cell]).Split("\r\n")[1];
         Assert.StartsWith("A,1,1,m,54.4,0.3,,0.0887243,", row);
+    }
+
+    [Fact]
+    public void Cost_table_shows_the_memory_a_method_added_its_threads_and_the_load()
+    {
+        var cells = Standard().Select(c => c with
+        {
+            Threads = c.Method == "adapter" && c.Dataset == "B" ? 1 : 2, LoadAverage = c.Seed, MemoryIncreaseMb = c.Method == "adapter" ? 50 : 0.5,
+        }).ToList();
+        string md = MarkdownReport.Render(Summary(cells), Plots);
+        Assert.Contains("| Method | Shots | Cells | Fit time (s) | Trainable parameters | Memory added (MB) | Process peak (MB) | Threads | Load (1 min) |", md);
+        Assert.Contains("| zero-shot | 16 shots | 6 | 1.00 | 0 | 0.5 | 100.0 | 2 | 2.0 |", md);
+        Assert.Contains("| adapter | 16 shots | 6 | 5.00 | 1,500 (1,000–2,000) | 50.0 | 400.0 | 1–2 | 2.0 |", md);
     }
 }

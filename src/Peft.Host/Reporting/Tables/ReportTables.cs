@@ -120,9 +120,12 @@ public static class ReportTables
             c.MinTrainableParameters == c.MaxTrainableParameters
                 ? ValueFormat.Integer(c.MinTrainableParameters)
                 : $"{ValueFormat.Number(c.MeanTrainableParameters, "N0")} ({ValueFormat.Integer(c.MinTrainableParameters)}–{ValueFormat.Integer(c.MaxTrainableParameters)})",
+            ValueFormat.Number(c.MeanMemoryIncreaseMb, "0.0"),
             ValueFormat.Number(c.MeanPeakMemoryMb, "0.0"),
+            c.MinThreads is null ? ValueFormat.Missing : c.MinThreads == c.MaxThreads ? $"{c.MinThreads}" : $"{c.MinThreads}–{c.MaxThreads}",
+            ValueFormat.Number(c.MeanLoadAverage, "0.0"),
         ]).ToArray();
         return new ReportTable("Cost per cell (mean over datasets and seeds)",
-            ["Method", "Shots", "Cells", "Fit time (s)", "Trainable parameters", "Peak memory (MB)"], rows, []).Validate();
+            ["Method", "Shots", "Cells", "Fit time (s)", "Trainable parameters", "Memory added (MB)", "Process peak (MB)", "Threads", "Load (1 min)"], rows, []).Validate();
     }
 }

@@ -40,7 +40,11 @@ static class ReportText
 
     public const string CostConvention =
         "Mean over the method's cells at that shots value (16 shots, or the largest the method ran). Trainable parameters " +
-        "can depend on the number of classes: then the mean and the range over datasets are shown.";
+        "can depend on the number of classes: then the mean and the range over datasets are shown. Memory added: the " +
+        "cell's peak resident memory minus the resident memory at its start, i.e. what the method's fit and evaluation " +
+        "added; process peak: the whole process (the frozen CLIP and cached features included, the same for every " +
+        "method). Fit times depend on the threads and on what else the machine ran: the threads the cells computed " +
+        "with and the machine's 1-minute load average when they ended are shown (— where not recorded).";
 
     public const string PlotConvention =
         "Plots: accuracy versus labelled training examples per class (log2 axis), one line per method with a band of " +
