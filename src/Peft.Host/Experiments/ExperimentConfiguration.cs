@@ -7,7 +7,8 @@ namespace Peft.Host.Experiments;
 /// The settings of one experiment after overrides: the JSON file, then environment variables, then <c>--set</c>
 /// (later wins). An override replaces the whole value at its path — a scalar, or a list written as JSON
 /// (<c>--set shots=[1,2]</c>) — so a list in the file never mixes with an overriding one; <c>shots:0=4</c> replaces a
-/// single element. Keys are configuration paths (<c>methods:coop:nCtx</c>), case-insensitive.
+/// single element. Keys are configuration paths (<c>methods:coop:nCtx</c>), case-insensitive. A method set to nothing
+/// (<c>--set methods:linear-probe=</c>) is dropped from the experiment.
 /// </summary>
 public sealed class ExperimentConfiguration
 {
@@ -66,6 +67,17 @@ public sealed class ExperimentConfiguration
 
     static void Override(Dictionary<string, (string? Value, ConfigOrigin Origin)> entries, string key, string value, ConfigOrigin origin, string what)
     {
+        // methods:<name> set to nothing drops that method (--set methods:linear-probe=).
+        var parts = key.Split(':');
+        if (parts.Length == 2 && parts[0].Equals("methods", StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(value))
+        {
+            var own = entries.Keys.Where(k => k.Equals(key, StringComparison.OrdinalIgnoreCase) || k.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase)).ToList();
+            if (own.Count == 0)
+                throw new ArgumentException($"{what}: the experiment has no method '{parts[1]}' to drop; its methods: " +
+                    string.Join(", ", entries.Keys.Where(k => k.StartsWith("methods:", StringComparison.OrdinalIgnoreCase)).Select(k => k.Split(':')[1]).Distinct(StringComparer.OrdinalIgnoreCase)));
+            foreach (var k in own) entries.Remove(k);
+            return;
+        }
         foreach (var k in entries.Keys.Where(k => k.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase)).ToList()) entries.Remove(k);
         // Parents of the key are objects or lists now: a scalar value there would hide the new child.
         for (int i = key.IndexOf(':'); i > 0; i = key.IndexOf(':', i + 1))

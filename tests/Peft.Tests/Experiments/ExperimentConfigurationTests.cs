@@ -97,6 +97,19 @@ public sealed class ExperimentConfigurationTests : TempDirectory
     }
 
     [Fact]
+    public void AMethodSetToNothingIsDroppedAndAnUnknownOneIsNamed()
+    {
+        var path = Write(Valid);
+        var spec = Read(path, ["methods:fake="]);
+        Assert.Equal(["zero-shot"], spec.Methods.Select(m => m.Name));
+        Assert.Equal(["fake"], Read(path, ["methods:Zero-Shot= "]).Methods.Select(m => m.Name));
+        var e = Assert.Throws<ArgumentException>(() => Read(path, ["methods:coop="]));
+        Assert.Contains("--set methods:coop=: the experiment has no method 'coop' to drop; its methods: zero-shot, fake", e.Message);
+        // From the environment too.
+        Assert.Equal(["zero-shot"], Read(path, [], new Dictionary<string, string> { ["PEFT_methods__fake"] = "" }).Methods.Select(m => m.Name));
+    }
+
+    [Fact]
     public void EveryProblemIsReportedAtOnceWithItsPath()
     {
         var path = Write("""
