@@ -32,6 +32,21 @@ sealed class ExperimentArguments
         command.Add(Threads);
     }
 
+    /// <summary>
+    /// <c>./peft &lt;verb&gt;</c> on the same experiment with the same <c>--set</c> and <c>--plugins</c> (what a hint should
+    /// print: the bare file would name other results after <c>--set output=…</c>), quoted for a POSIX shell.
+    /// </summary>
+    public string CommandLine(string verb, string file, ParseResult parse)
+    {
+        var words = new List<string> { "./peft", verb, file };
+        foreach (var set in parse.GetValue(Set) ?? []) words.AddRange(["--set", set]);
+        foreach (var folder in parse.GetValue(Plugins) ?? []) words.AddRange(["--plugins", folder]);
+        return string.Join(' ', words.Select(Quote));
+    }
+
+    static string Quote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=,@+%".Contains(c)) ? word : $"'{word.Replace("'", "'\\''")}'";
+
     /// <summary>Applies <c>--threads</c> (else PEFT_THREADS, else the machine's default) process-wide; returns the number.</summary>
     public int ApplyThreads(ParseResult parse)
     {
@@ -48,10 +63,12 @@ sealed class ExperimentArguments
     }
 
     /// <summary>Loads plugins and reads and validates the experiment file with the command line's overrides.</summary>
-    public ExperimentSpec ReadSpec(string file, ParseResult parse)
+    /// <param name="forReport">Keep methods whose plugin is not installed (a report reads their results only).</param>
+    public ExperimentSpec ReadSpec(string file, ParseResult parse, bool forReport = false)
     {
-        var catalog = MethodCatalog.Load(parse.GetValue(Plugins));
         var config = ExperimentConfiguration.Load(file, parse.GetValue(Set));
-        return new ExperimentReader(catalog).Read(config);
+        // Plugin folders: --plugins, then the experiment's "plugins" list (or PEFT_PLUGINS, which overrides it).
+        var catalog = MethodCatalog.Load([.. parse.GetValue(Plugins) ?? [], .. config.PluginFolders()]);
+        return new ExperimentReader(catalog) { AcceptUninstalledMethods = forReport }.Read(config);
     }
 }

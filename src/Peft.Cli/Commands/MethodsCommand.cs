@@ -14,7 +14,7 @@ public static class MethodsCommand
         var command = new Command("methods", "List the installed adaptation methods, their options and defaults.") { plugins };
         command.SetAction(parse =>
         {
-            var catalog = MethodCatalog.Load(parse.GetValue(plugins));
+            var catalog = MethodCatalog.Load([.. parse.GetValue(plugins) ?? [], .. MethodCatalog.FoldersFromEnvironment()]);
             foreach (var m in catalog.Methods)
             {
                 Console.WriteLine($"{m.Name}  —  {m.Description}");

@@ -36,15 +36,15 @@ public static class ReportCommand
             IReadOnlyList<CellResult> results;
             if (File.Exists(path))
             {
-                var spec = args.ReadSpec(path, parse);
+                var spec = args.ReadSpec(path, parse, forReport: true);
                 // Checked against the plan: a report never averages fewer cells than planned without saying so.
                 var check = ResultCheck.Of(new LocalResultStore(spec.OutputDir), new ExperimentPlan(spec).Cells);
                 if (check.Edited.Count > 0)
-                    throw new ReportException($"{path}: {check.DescribeEdited()}; './peft run {path}' restores them from the tracker or reruns them");
+                    throw new ReportException($"{path}: {check.DescribeEdited()}; '{args.CommandLine("run", path, parse)}' restores them from the tracker or reruns them");
                 if (check.Missing.Count > 0 && check.Results.Count > 0)
                 {
                     if (!parse.GetValue(allowMissing))
-                        throw new ReportException($"{path}: {check.DescribeMissing()}; './peft run {path}' completes them, or --allow-missing reports the rest");
+                        throw new ReportException($"{path}: {check.DescribeMissing()}; '{args.CommandLine("run", path, parse)}' completes them, or --allow-missing reports the rest");
                     Console.Error.WriteLine($"WARNING: {check.DescribeMissing()}; the report covers only the {check.Results.Count} cells with results");
                 }
                 (name, results, defaultOut) = (spec.Name, check.Results, Path.Combine(spec.OutputDir, "report"));

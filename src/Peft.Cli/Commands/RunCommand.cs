@@ -63,7 +63,7 @@ public static class RunCommand
                     if (check.Missing.Count > 0) Console.Error.WriteLine($"WARNING: {check.DescribeMissing()}; the report below covers only the {results.Count} cells with results");
                     ExperimentReport.Write(spec.Name, results, Path.Combine(spec.OutputDir, "report"), null, spec.Datasets.Select(d => d.Name).ToList());
                 }
-                else Console.Error.WriteLine($"report:   ./peft report {parse.GetValue(args.File)}");
+                else Console.Error.WriteLine($"report:   {args.CommandLine("report", parse.GetValue(args.File)!, parse)}");
                 if (summary.Cancelled) Console.Error.WriteLine("interrupted: run the same command again to resume");
                 return summary.ExitCode;
             }

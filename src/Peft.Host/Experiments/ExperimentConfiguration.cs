@@ -16,9 +16,23 @@ public sealed class ExperimentConfiguration
     public static readonly IReadOnlyList<string> TopLevelKeys =
     [
         "name", "description", "backbone", "datasets", "dataRoot", "shots", "seeds", "sampling", "valShots", "trainViews",
-        "augmentation", "protocol", "methods", "tracking", "output", "cache",
+        "augmentation", "protocol", "methods", "tracking", "output", "cache", "plugins",
     ];
 
+    /// <summary>
+    /// Plugin folders the experiment asks for: <c>"plugins": ["dir", ...]</c> (or one string of folders separated by
+    /// ':', as <c>PEFT_PLUGINS</c> gives it), relative to the experiment file; overridable like any setting.
+    /// </summary>
+    public IReadOnlyList<string> PluginFolders()
+    {
+        var section = Root.GetSection("plugins");
+        var items = section.Value is { Length: > 0 } list
+            ? [("plugins", list.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))]
+            : section.GetChildren().Where(c => c.Value is { Length: > 0 }).Select(c => (c.Path, new[] { c.Value! })).ToList();
+        // Folders the file names are relative to it; those from the environment or --set to the current directory.
+        return items.SelectMany(i => i.Item2.Select(folder => Path.GetFullPath(folder,
+            OriginOf(i.Item1) == ConfigOrigin.File ? Path.GetDirectoryName(FilePath)! : Environment.CurrentDirectory))).ToList();
+    }
     public const string EnvironmentPrefix = "PEFT_";
     public const string TrackingUriVariable = "MLFLOW_TRACKING_URI";
 

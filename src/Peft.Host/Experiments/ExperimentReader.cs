@@ -1,3 +1,4 @@
+using Peft.Core;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Peft.Data.Datasets;
@@ -17,6 +18,11 @@ public sealed class ExperimentReader(MethodCatalog catalog)
     public string CurrentDirectory { get; init; } = Environment.CurrentDirectory;
     /// <summary>Where the feature cache and splits go when the file says nothing.</summary>
     public string DefaultCacheDir { get; init; } = PeftHome.Resolve("cache");
+    /// <summary>
+    /// Reports only: a method no installed plugin provides is kept by name (its options unchecked) instead of being an
+    /// error, so that results of a plugin method can be reported without the plugin. Never for planning or running.
+    /// </summary>
+    public bool AcceptUninstalledMethods { get; init; }
 
     public ExperimentSpec Read(ExperimentConfiguration config)
     {
@@ -141,7 +147,19 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         foreach (var child in children)
         {
             var descriptor = catalog.Methods.FirstOrDefault(m => string.Equals(m.Name, child.Key, StringComparison.OrdinalIgnoreCase));
-            if (descriptor is null) { problems.Add($"{child.Path}: unknown method '{child.Key}'; installed: {installed}"); continue; }
+            if (descriptor is null && AcceptUninstalledMethods)
+            {
+                var absent = new MethodDescriptor(child.Key, "not installed (read for a report)", typeof(object),
+                    _ => throw new InvalidOperationException($"method '{child.Key}' is not installed; load its plugin (--plugins, \"plugins\" or PEFT_PLUGINS)"));
+                methods.Add(new MethodSpec(child.Key, absent, [new GridPoint(new Dictionary<string, string?>(), new object(), new Dictionary<string, string>(), new Dictionary<string, string>())]));
+                continue;
+            }
+            if (descriptor is null)
+            {
+                problems.Add($"{child.Path}: unknown method '{child.Key}'; installed: {installed}" +
+                    " (a plugin method needs its folder: --plugins <dir>, the experiment's \"plugins\" list or PEFT_PLUGINS)");
+                continue;
+            }
             if (child.Value is { Length: > 0 }) { problems.Add($"{child.Path}: must be an object of options ({{}} for the published defaults)"); continue; }
             var points = HyperparameterGrid.Expand(descriptor, child, problems);
             if (points.Count > 0) methods.Add(new MethodSpec(descriptor.Name, descriptor, points));

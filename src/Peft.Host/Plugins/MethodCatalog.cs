@@ -22,6 +22,15 @@ public sealed class MethodCatalog
         PluginFiles = files;
     }
 
+    /// <summary>Plugin folders for every command, separated by ':' (an experiment reads it as its "plugins" setting).</summary>
+    public const string EnvironmentVariable = "PEFT_PLUGINS";
+
+    /// <summary>The folders <see cref="EnvironmentVariable"/> lists (relative to the current directory).</summary>
+    public static IReadOnlyList<string> FoldersFromEnvironment() =>
+        (Environment.GetEnvironmentVariable(EnvironmentVariable) ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(f => Path.GetFullPath(f)).ToList();
+
     /// <summary>The default plugins folder next to the program.</summary>
     public static string BuiltInFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
 
@@ -31,7 +40,7 @@ public sealed class MethodCatalog
         if (includeBuiltIn && Directory.Exists(BuiltInFolder)) folders.Add(BuiltInFolder);
         foreach (var f in extraFolders ?? [])
         {
-            if (!Directory.Exists(f)) throw new DirectoryNotFoundException($"{f}: plugin folder not found (--plugins)");
+            if (!Directory.Exists(f)) throw new DirectoryNotFoundException($"{f}: plugin folder not found (from --plugins, the experiment's \"plugins\" or {EnvironmentVariable})");
             folders.Add(f);
         }
         var services = new ServiceCollection();

@@ -11,7 +11,7 @@ namespace Peft.Tests.Methods;
 /// The README's "Writing a method plugin" sample, built from a folder outside the repository against Peft.Core,
 /// loaded through the host's plugin loader, and run.
 /// </summary>
-public sealed class ExternalPluginTests() : TempDirectory("peft-plugin-")
+public sealed class ExternalPluginTests() : Peft.Tests.Experiments.TinyWorldDirectory("peft-plugin-")
 {
     static string RepositoryRoot
     {
@@ -70,5 +70,33 @@ public sealed class ExternalPluginTests() : TempDirectory("peft-plugin-")
         Assert.Contains("nearest-mean", stdout);
         Assert.Contains("scale", stdout);
         Assert.Contains("zero-shot", stdout);
+        (code, stdout, stderr) = PeftProcess.Exec("dotnet", [PeftProcess.Dll, "methods"], PeftProcess.HangGuard,
+            new Dictionary<string, string> { ["PEFT_PLUGINS"] = Path.Combine(folder, "out") });
+        Assert.True(code == 0, stderr);
+        Assert.Contains("nearest-mean", stdout);
+
+        // An experiment that names its plugin folder (relative to the file) runs without --plugins, and the end-of-run
+        // hint is a command that works.
+        File.WriteAllText(Temp("exp.json"), """
+            {
+              "name": "with-plugin", "backbone": { "model": "model.safetensors" }, "plugins": ["nearest-mean/out"],
+              "datasets": [ { "name": "shapes", "type": "coop_layout", "root": "world/synth_shapes" } ],
+              "shots": [1], "seeds": [1], "trainViews": 1, "cache": "cache", "output": "out", "tracking": { "uri": "mlruns" },
+              "methods": { "zero-shot": {}, "nearest-mean": {} }
+            }
+            """);
+        (code, _, stderr) = PeftProcess.Run("run", Temp("exp.json"), "--no-report", "--set", "output=out 2");
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"report:   ./peft report {Temp("exp.json")} --set 'output=out 2'", stderr);
+        // The report needs the results, not the plugin: without the "plugins" entry it still reports nearest-mean.
+        File.WriteAllText(Temp("exp.json"), File.ReadAllText(Temp("exp.json")).Replace("\"plugins\": [\"nearest-mean/out\"],", ""));
+        (code, stdout, stderr) = PeftProcess.Run("report", Temp("exp.json"), "--set", "output=out 2");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("nearest-mean", stdout);
+        // Running it does need the plugin, and says how to give it.
+        (code, _, stderr) = PeftProcess.Run("plan", Temp("exp.json"));
+        Assert.NotEqual(0, code);
+        Assert.Contains("unknown method 'nearest-mean'", stderr);
+        Assert.Contains("PEFT_PLUGINS", stderr);
     }
 }
