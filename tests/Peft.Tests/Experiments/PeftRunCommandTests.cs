@@ -49,6 +49,29 @@ public sealed class PeftRunCommandTests : TinyWorldDirectory
     static string[] Lines(string csv) => csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToArray();
 
     [Fact]
+    public void PlanShowsACellThatALiveProcessRunsAsRunningNotInterrupted()
+    {
+        var exp = Experiment(["shapes"], "[1]", "[1]");
+        // This test process holds a cell's lease, as a live `peft run` does; `peft plan` is another process.
+        using (var lease = new Peft.Host.Experiments.CellLeases(Temp("out")).TryAcquire("shapes/1/1/zero-shot"))
+        {
+            Assert.NotNull(lease);
+            var (code, stdout, stderr) = PeftProcess.Run("plan", exp);
+            Assert.True(code == 0, stderr);
+            Assert.Contains($"running (pid {Environment.ProcessId}, host {Environment.MachineName})", stdout);
+            Assert.Contains("0 interrupted", stdout);
+        }
+        // Another process's identity is the same whoever computes it, and gone once it exits.
+        using var sleeper = Process.Start("sleep", "60");
+        var identity = Peft.Host.Experiments.ProcessIdentity.For(sleeper.Id)!;
+        for (int i = 0; i < 20; i++) Assert.Equal(identity, Peft.Host.Experiments.ProcessIdentity.For(sleeper.Id));
+        Assert.False(Peft.Host.Experiments.ProcessIdentity.IsGone(identity));
+        sleeper.Kill();
+        sleeper.WaitForExit();
+        Assert.True(Peft.Host.Experiments.ProcessIdentity.IsGone(identity));
+    }
+
+    [Fact]
     public void ThreadsComeFromTheCommandLineOrPeftThreadsAndBadValuesAreNamed()
     {
         var exp = Experiment(["shapes"], "[1]", "[1]");
