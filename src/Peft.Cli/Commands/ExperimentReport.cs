@@ -7,7 +7,7 @@ namespace Peft.Cli.Commands;
 static class ExperimentReport
 {
     /// <param name="datasetOrder">Datasets in the experiment file's order (tables and plots follow it); others sort by name.</param>
-    public static ReportFiles Write(string name, IReadOnlyList<CellResult> results, string outputDir, string? baseline,
+    public static (ReportFiles Files, ExperimentSummary Summary) Write(string name, IReadOnlyList<CellResult> results, string outputDir, string? baseline,
         IReadOnlyList<string>? datasetOrder = null)
     {
         var rank = (datasetOrder ?? []).Select((d, i) => (d, i)).ToDictionary(x => x.d, x => x.i);
@@ -20,6 +20,6 @@ static class ExperimentReport
         Console.Error.WriteLine($"report:   {files.Markdown}");
         Console.Error.WriteLine($"          {files.Html}");
         Console.Error.WriteLine($"plots:    {Path.GetDirectoryName(files.Plots.FirstOrDefault() ?? files.Markdown)}");
-        return files;
+        return (files, summary);
     }
 }

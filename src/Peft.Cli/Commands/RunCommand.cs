@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Peft.Clip.Native;
 using Peft.Host.Experiments;
+using Peft.Host.Reporting;
 using Peft.Tracking;
 
 namespace Peft.Cli.Commands;
@@ -61,7 +62,9 @@ public static class RunCommand
                 {
                     Console.Error.WriteLine();
                     if (check.Missing.Count > 0) Console.Error.WriteLine($"WARNING: {check.DescribeMissing()}; the report below covers only the {results.Count} cells with results");
-                    ExperimentReport.Write(spec.Name, results, Path.Combine(spec.OutputDir, "report"), null, spec.Datasets.Select(d => d.Name).ToList());
+                    var (files, reportSummary) = ExperimentReport.Write(spec.Name, results, Path.Combine(spec.OutputDir, "report"), null, spec.Datasets.Select(d => d.Name).ToList());
+                    // The parent run of this invocation carries the report and the averaged accuracies.
+                    if (summary.ParentRunId is { } parent) ParentRunReport.Log(tracker, parent, reportSummary, files);
                 }
                 else Console.Error.WriteLine($"report:   {args.CommandLine("report", parse.GetValue(args.File)!, parse)}");
                 if (summary.Cancelled) Console.Error.WriteLine("interrupted: run the same command again to resume");

@@ -95,6 +95,33 @@ public sealed class CellRepair(ExperimentSpec spec, LocalResultStore store, IExp
     /// <summary>The prefix of the ids an outbox hands out while the server is unreachable.</summary>
     public const string OfflineIdPrefix = "local-";
 
+    /// <summary>
+    /// Whether some done cell's run seems missing from the tracker. A search that lags can only make runs look missing,
+    /// never hide a missing one, so false means there is nothing to recreate (and no parent run is needed for it).
+    /// </summary>
+    public bool MayHaveMissingRuns(IEnumerable<ExperimentCell> doneCells)
+    {
+        IReadOnlyList<TrackedRun> all;
+        try { all = tracker.FindRuns(experimentId, TrackingNames.ExperimentTag, spec.Name); }
+        catch (TrackingException) { return true; } // RecreateMissingRuns says why
+        var (ids, finishedCells) = Index(all);
+        return doneCells.Any(cell => Missing(cell, ids, finishedCells) is not null);
+    }
+
+    static (HashSet<string> Ids, HashSet<string> FinishedCells) Index(IReadOnlyList<TrackedRun> all) =>
+        (all.Select(r => r.RunId).ToHashSet(StringComparer.Ordinal),
+         all.Where(r => r.Status == RunStatus.Finished && r.Tags.ContainsKey(TrackingNames.CellTag))
+            .Select(r => r.Tags[TrackingNames.CellTag]).ToHashSet(StringComparer.Ordinal));
+
+    /// <summary>The cell's result when the tracker lacks its run (and it is this tracker's to repair), else null.</summary>
+    CellRecord? Missing(ExperimentCell cell, HashSet<string> ids, HashSet<string> finishedCells)
+    {
+        var record = store.TryReadResult(cell.Key);
+        if (record is null || !record.IsIntact || finishedCells.Contains(cell.Key)) return null;
+        if (record.RunId is not null && ids.Contains(record.RunId)) return null;
+        return record.TrackingUri == tracker.Uri ? record : null; // logged to another tracker: not this one's to repair
+    }
+
     public int RecreateMissingRuns(IEnumerable<ExperimentCell> doneCells, string parentId, string invocation, string shard)
     {
         IReadOnlyList<TrackedRun> all;
@@ -105,16 +132,11 @@ public sealed class CellRepair(ExperimentSpec spec, LocalResultStore store, IExp
             return 0;
         }
         if (!all.Any(r => r.RunId == parentId)) return 0; // an outbox answering offline, or a search that lags
-        var ids = all.Select(r => r.RunId).ToHashSet(StringComparer.Ordinal);
-        var finishedCells = all.Where(r => r.Status == RunStatus.Finished && r.Tags.ContainsKey(TrackingNames.CellTag))
-            .Select(r => r.Tags[TrackingNames.CellTag]).ToHashSet(StringComparer.Ordinal);
+        var (ids, finishedCells) = Index(all);
         int recreated = 0;
         foreach (var cell in doneCells)
         {
-            var record = store.TryReadResult(cell.Key);
-            if (record is null || !record.IsIntact || finishedCells.Contains(cell.Key)) continue;
-            if (record.RunId is not null && ids.Contains(record.RunId)) continue;
-            if (record.TrackingUri != tracker.Uri) continue; // logged to another tracker: not this one's to repair
+            if (Missing(cell, ids, finishedCells) is not { } record) continue;
             long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             var r = record.Result;
             var runId = tracker.CreateRun(experimentId, cell.RunName, now, new Dictionary<string, string>

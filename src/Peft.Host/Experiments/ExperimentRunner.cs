@@ -57,14 +57,22 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         var invocation = $"{started:yyyyMMdd-HHmmss}-{Environment.ProcessId}";
         var parentName = $"{spec.Name} ({started.ToLocalTime():yyyy-MM-dd HH:mm:ss})" + (Shard.IsAll ? "" : $" shard {Shard}");
         EndParentsOfDeadInvocations(experimentId);
-        var parentId = tracker.CreateRun(experimentId, parentName, Now, new Dictionary<string, string>
+        // The parent run is opened when there is something to log under it: a rerun with every cell done adds none.
+        string? parentId = null;
+        string Parent()
         {
-            [TrackingNames.ExperimentTag] = spec.Name, [TrackingNames.InvocationTag] = invocation, [TrackingNames.RoleTag] = "parent",
-            [TrackingNames.ShardTag] = Shard.ToString(), [TrackingNames.CodeVersionTag] = CodeVersion.Current,
-            [TrackingNames.ProcessTag] = ProcessIdentity.Current, [ExperimentProtocol.ProtocolTag] = spec.Protocol,
-        }.Concat(_contextTags).ToDictionary());
-        parentOpened(parentId);
-        tracker.LogBatch(parentId, [], CommonParams(), new Dictionary<string, string>());
+            if (parentId is not null) return parentId;
+            parentId = tracker.CreateRun(experimentId, parentName, Now, new Dictionary<string, string>
+            {
+                [TrackingNames.ExperimentTag] = spec.Name, [TrackingNames.InvocationTag] = invocation, [TrackingNames.RoleTag] = "parent",
+                [TrackingNames.ShardTag] = Shard.ToString(), [TrackingNames.CodeVersionTag] = CodeVersion.Current,
+                [TrackingNames.ProcessTag] = ProcessIdentity.Current, [ExperimentProtocol.ProtocolTag] = spec.Protocol,
+            }.Concat(_contextTags).ToDictionary());
+            parentOpened(parentId);
+            tracker.LogBatch(parentId, [], CommonParams(), new Dictionary<string, string>());
+            LogExperimentFiles(parentId);
+            return parentId;
+        }
 
         using var overall = new ConsoleProgress(Shard.IsAll ? "cells" : $"cells (shard {Shard})", cells.Count, "cells", Log, Interactive);
         var states = new CellStates(store, tracker, experimentId) { Warn = overall.Message };
@@ -87,7 +95,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         if (done.Count > 0)
         {
             if (repair.MapOfflineIds(done) is > 0 and var mapped) overall.Message($"{mapped} results now hold the run ids the MLflow server gave them (logged while it was unreachable)");
-            repair.RecreateMissingRuns(done, parentId, invocation, Shard.ToString());
+            if (repair.MayHaveMissingRuns(done)) repair.RecreateMissingRuns(done, Parent(), invocation, Shard.ToString());
         }
         overall.Message($"{spec.Name}: {cells.Count} cells{(Shard.IsAll ? "" : $" in shard {Shard}")}, {skipped} already done, {todo.Count} to run");
         overall.Report(skipped);
@@ -99,6 +107,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         {
             if (todo.Count > 0)
             {
+                Parent();
                 using var session = new BackboneSession(spec);
                 session.Cache.Warn = overall.Message;
                 var datasets = new Dictionary<string, ImageDataset>();
@@ -148,7 +157,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                             {
                                 cancel.ThrowIfCancellationRequested();
                                 states.EndStaleRuns(cell);
-                                if (RunCell(cell, plan.Cells.Count, session, dataset, split, features, experimentId, parentId, invocation, store, overall, failures, cancel)) ran++;
+                                if (RunCell(cell, plan.Cells.Count, session, dataset, split, features, experimentId, parentId!, invocation, store, overall, failures, cancel)) ran++;
                                 lease.Dispose();
                                 overall.Increment();
                             }
@@ -162,11 +171,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            TryEnd(parentId, RunStatus.Killed);
+            if (parentId is not null) TryEnd(parentId, RunStatus.Killed);
             overall.Message($"interrupted: {ran} cells finished in this invocation; the cell in progress was logged KILLED. Run the same command again to resume.");
             return new RunSummary(ran, skipped, failures, Cancelled: true, parentId) { Busy = busy };
         }
-        tracker.EndRun(parentId, failures.Count == 0 ? RunStatus.Finished : RunStatus.Failed, Now);
+        if (parentId is not null) tracker.EndRun(parentId, failures.Count == 0 ? RunStatus.Finished : RunStatus.Failed, Now);
         repair.MapOfflineIds(todo); // the server came back during the run: its ids now, not at the next run
         return new RunSummary(ran, skipped, failures, Cancelled: false, parentId) { Busy = busy };
     }
@@ -402,6 +411,14 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         }
         catch (Exception e) when (e is TrackingException or IOException or UnauthorizedAccessException) { }
         TryEnd(runId, status);
+    }
+
+    /// <summary>The experiment file as written and the settings as resolved (after overrides), on the parent run.</summary>
+    void LogExperimentFiles(string parentId)
+    {
+        if (File.Exists(spec.SourcePath))
+            tracker.LogArtifact(parentId, "experiment/" + Path.GetFileName(spec.SourcePath), File.ReadAllBytes(spec.SourcePath));
+        tracker.LogArtifact(parentId, "experiment/resolved.json", Encoding.UTF8.GetBytes(ResolvedExperiment.Json(spec, Shard)));
     }
 
     Dictionary<string, string> CommonParams() => new()

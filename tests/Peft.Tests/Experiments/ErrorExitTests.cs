@@ -51,7 +51,7 @@ public sealed class ErrorExitTests(RunnerWorld world) : TempDirectory("peft-erro
     }
 
     [Fact]
-    public void ACorruptResultFileEndsTheParentFailed()
+    public void ACorruptResultFileStopsTheRunBeforeAParentIsOpened()
     {
         var spec = Spec();
         var tracker = new InMemoryTracker();
@@ -60,8 +60,10 @@ public sealed class ErrorExitTests(RunnerWorld world) : TempDirectory("peft-erro
         File.WriteAllText(store.ResultPath("shapes/1/1/zero-shot"), "{\"cell\": ");
         var e = Assert.Throws<InvalidDataException>(() => new ExperimentRunner(spec, tracker) { Log = TextWriter.Null }.Run());
         Assert.Contains(store.ResultPath("shapes/1/1/zero-shot"), e.Message);
-        Assert.Equal(2, tracker.Runs.Count(r => r.Tags["peft.role"] == "parent"));
-        AssertNothingRunning(tracker, "shapes");
+        // The unreadable result stops the run before anything is logged: no second parent run was opened, and
+        // nothing is left RUNNING.
+        Assert.Equal(1, tracker.Runs.Count(r => r.Tags["peft.role"] == "parent"));
+        Assert.DoesNotContain(tracker.Runs, r => r.Status == RunStatus.Running);
     }
 
     [Fact]

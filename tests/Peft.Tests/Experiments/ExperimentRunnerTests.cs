@@ -31,6 +31,18 @@ public sealed class ExperimentRunnerTests(RunnerWorld world) : TempDirectory("pe
         var parent = tracker.Runs.Single(r => r.Tags["peft.role"] == "parent");
         Assert.Equal(RunStatus.Finished, parent.Status);
         Assert.Equal("0/1", parent.Tags["peft.shard"]);
+        // The parent keeps the experiment file as written and the settings as resolved.
+        Assert.Equal(File.ReadAllBytes(spec.SourcePath), parent.Artifacts["experiment/" + Path.GetFileName(spec.SourcePath)]);
+        using (var resolved = JsonDocument.Parse(parent.Artifacts["experiment/resolved.json"]))
+        {
+            Assert.Equal(spec.Name, resolved.RootElement.GetProperty("name").GetString());
+            var fakePoints = resolved.RootElement.GetProperty("methods").GetProperty("fake").GetProperty("shapes").GetProperty("points");
+            Assert.Equal(["2", "8", "5"], fakePoints.EnumerateArray().Select(p => p.GetProperty("correctClasses").GetString()));
+        }
+        // A rerun with every cell done logs nothing: no empty parent run.
+        int runs = tracker.Runs.Count;
+        Assert.Equal((0, 8, null), Run(spec, tracker) is var again ? (again.Ran, again.Skipped, again.ParentRunId) : default);
+        Assert.Equal(runs, tracker.Runs.Count);
         var cells = new ExperimentPlan(spec).Cells;
         foreach (var cell in cells)
         {

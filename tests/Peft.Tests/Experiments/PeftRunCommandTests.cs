@@ -119,6 +119,13 @@ public sealed class PeftRunCommandTests : TinyWorldDirectory
         var csv = File.ReadAllText(Temp("out/report/results.csv"));
         Assert.Equal(25, csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.True(File.Exists(Temp("out/report/report.html")) && File.Exists(Temp("out/report/plots/accuracy-average.png")));
+        // The parent run carries the experiment file, its resolved settings, the report and the averaged accuracies.
+        parent = Assert.Single(Runs(), r => r.Tags.GetValueOrDefault("peft.role") == "parent");
+        foreach (var artifact in new[] { "experiment/exp.json", "experiment/resolved.json", "report/report.md", "report/report.html", "report/results.csv", "report/plots/accuracy-average.png" })
+            Assert.True(File.Exists(Path.Combine(parent.ArtifactDirectory!, artifact)), artifact);
+        Assert.Equal(csv, File.ReadAllText(Path.Combine(parent.ArtifactDirectory!, "report/results.csv")));
+        Assert.InRange(parent.LatestMetrics["avg_test_top1/zero-shot/2_shots"].Value, 0, 100);
+        Assert.Equal(2, parent.LatestMetrics["avg_test_top1/linear-probe/2_shots"].Step);
         (code, stdout, stderr) = PeftProcess.Run("report", Temp("mlruns"), "--out", Temp("from-mlruns"), "--baseline", "linear-probe");
         Assert.True(code == 0, stderr);
         Assert.Equal(Lines(csv), Lines(File.ReadAllText(Temp("from-mlruns/results.csv"))));
@@ -136,6 +143,7 @@ public sealed class PeftRunCommandTests : TinyWorldDirectory
         Assert.True(code == 0, stderr);
         Assert.Contains("0 cells run, 24 already done", stderr);
         Assert.Equal(24, CellRuns().Count);
+        Assert.Single(Runs(), r => r.Tags.GetValueOrDefault("peft.role") == "parent"); // the no-op rerun opened none
 
         (code, stdout, _) = PeftProcess.Run("plan", exp, "--shard", "1/3");
         Assert.Contains("9 cells in shard 1/3 (of 24)", stdout); // 8 groups round-robin: 3 of them

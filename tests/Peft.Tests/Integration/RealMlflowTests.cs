@@ -41,7 +41,7 @@ public sealed class RealMlflowTests : TinyWorldDirectory
     static void AssertMatchesResults(JsonElement dump, string output, int cells)
     {
         var runs = Runs(dump).ToDictionary(r => r.GetProperty("info").GetProperty("run_id").GetString()!);
-        // One parent per invocation (a rerun that runs nothing still opens one), all FINISHED.
+        // One parent per invocation that logged something (a rerun that runs nothing opens none), all FINISHED.
         var parents = runs.Values.Where(r => Tag(r, "peft.role") == "parent").ToList();
         Assert.NotEmpty(parents);
         Assert.All(parents, p => Assert.Equal("FINISHED", p.GetProperty("info").GetProperty("status").GetString()));
@@ -82,7 +82,15 @@ public sealed class RealMlflowTests : TinyWorldDirectory
         Assert.True(code == 0, stderr);
         var dump = RealMlflow.Dump(server.Uri, "real-server");
         AssertMatchesResults(dump, Temp("out-server"), 6);
-        Assert.Single(Runs(dump), r => Tag(r, "peft.role") == "parent");
+        var parent = Assert.Single(Runs(dump), r => Tag(r, "peft.role") == "parent");
+        // The parent carries the experiment file, the resolved settings, the report and the averaged accuracies,
+        // logged after the cells (the parent was FINISHED by then; MLflow takes them).
+        var parentArtifacts = parent.GetProperty("artifacts");
+        foreach (var path in new[] { "experiment/real-server.json", "experiment/resolved.json", "report/report.md", "report/report.html", "report/results.csv", "report/plots/accuracy-average.png" })
+            Assert.True(parentArtifacts.TryGetProperty(path, out _), $"parent artifact {path}");
+        var average = parent.GetProperty("metrics").GetProperty("avg_test_top1/zero-shot/2_shots").EnumerateArray().Single();
+        Assert.Equal(2, average[0].GetInt64());
+        Assert.InRange(Value(average[2]), 0, 100);
         // MLflow's system tags fill the UI's User and Source columns; the run's user_id as MLflow's client sets it.
         Assert.All(Runs(dump), r =>
         {
