@@ -13,7 +13,7 @@ public sealed record CoOpOptions : IMethodOptions
     public int NCtx { get; init; } = 16;
 
     /// <summary>
-    /// Initial context phrase (<c>TRAINER.COOP.CTX_INIT</c>, "" = random Normal(0, 0.02)). A phrase such as
+    /// Initial context phrase (<c>TRAINER.COOP.CTX_INIT</c>; none = random Normal(0, 0.02)). A phrase such as
     /// "a photo of a" (the <c>*_ctxv1</c> configs) sets M to its word count and copies its token embeddings.
     /// </summary>
     public string CtxInit { get; init; } = "";
@@ -24,8 +24,8 @@ public sealed record CoOpOptions : IMethodOptions
     /// <summary>Class-specific context, one M×width context per class (<c>TRAINER.COOP.CSC</c> = False).</summary>
     public bool ClassSpecificContext { get; init; }
 
-    /// <summary>Training epochs; 0 = by shots as in COOP.md: 1 shot → 50, 2 and 4 → 100, 8 and 16 (and more) → 200.</summary>
-    public int Epochs { get; init; }
+    /// <summary>Training epochs; none = by shots as in COOP.md: 1 shot → 50, 2 and 4 → 100, 8 and 16 (and more) → 200.</summary>
+    public int? Epochs { get; init; }
 
     /// <summary>Training batch size (<c>DATALOADER.TRAIN_X.BATCH_SIZE</c> = 32).</summary>
     public int BatchSize { get; init; } = 32;
@@ -62,14 +62,14 @@ public sealed record CoOpOptions : IMethodOptions
     public static readonly string[] Selections = ["last", "best-val"];
 
     /// <summary>Epochs used for <paramref name="shots"/> shots.</summary>
-    public int EpochsFor(int shots) => Epochs > 0 ? Epochs : DasslSchedule.EpochsForShots(shots);
+    public int EpochsFor(int shots) => Epochs ?? DasslSchedule.EpochsForShots(shots);
 
     public IEnumerable<string> Validate()
     {
         if (NCtx < 1 || NCtx > 70) yield return $"nCtx must be in [1, 70], got {NCtx}";
         if (!Positions.Contains(ClassTokenPosition))
             yield return $"classTokenPosition must be one of {string.Join(", ", Positions)}, got '{ClassTokenPosition}'";
-        if (Epochs < 0) yield return $"epochs must be ≥ 0 (0 = by shots), got {Epochs}";
+        if (Epochs is < 1) yield return $"epochs must be ≥ 1, or left out for the schedule by shots; got {Epochs}";
         foreach (var problem in DasslSchedule.ValidateOptimizer(BatchSize, Lr, Momentum, WeightDecay, WarmupEpochs, WarmupLr))
             yield return problem;
         if (TrainViews < 1) yield return $"trainViews must be ≥ 1, got {TrainViews}";

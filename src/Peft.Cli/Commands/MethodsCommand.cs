@@ -20,8 +20,13 @@ public static class MethodsCommand
                 Console.WriteLine($"{m.Name}  —  {m.Description}");
                 Console.WriteLine("  options (defaults; presets below replace them for their dataset, options in the experiment file replace both):");
                 var defaults = m.DefaultOptions();
+                var docs = OptionDocs.For(m.OptionsType);
                 foreach (var p in m.OptionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+                {
                     Console.WriteLine($"    {MethodOptionsBinder.Camel(p.Name),-22} {Format(p.GetValue(defaults))}");
+                    if (docs.TryGetValue(p.Name, out var doc))
+                        foreach (var line in Wrap(doc, 92)) Console.WriteLine($"        {line}");
+                }
                 Console.WriteLine(m.Augmentation is { } t
                     ? $"  training transform: {t.Describe()}  [{t.Source}]"
                     : $"  training transform: none declared (reads no augmented views; {TrainingAugmentation.Fallback.Name} if it asks)");
@@ -44,9 +49,27 @@ public static class MethodsCommand
         return $"{o}={(items.Count > 0 ? "[" + string.Join(", ", items) + "]" : preset.Values[o])}";
     }));
 
+    /// <summary>Greedy word wrap of one paragraph.</summary>
+    static IEnumerable<string> Wrap(string text, int width)
+    {
+        var line = new System.Text.StringBuilder();
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > width)
+            {
+                yield return line.ToString();
+                line.Clear();
+            }
+            if (line.Length > 0) line.Append(' ');
+            line.Append(word);
+        }
+        if (line.Length > 0) yield return line.ToString();
+    }
+
+    /// <summary>A default as the experiment file writes it; "not set" (null or empty: the description says what that means) as (none).</summary>
     static string Format(object? value) => value switch
     {
-        null => "(none)",
+        null or "" => "(none)",
         string s => s,
         System.Collections.IEnumerable e => "[" + string.Join(", ", e.Cast<object>()) + "]",
         IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),

@@ -15,6 +15,32 @@ public sealed class CommandLineTests() : TempDirectory("peft-cli-")
     }
 
     [Fact]
+    public void MethodsDescribeEveryOptionAndWriteNotSetOneWay()
+    {
+        var (code, stdout, stderr) = PeftProcess.Run("methods");
+        Assert.True(code == 0, stderr);
+        var coop = stdout[stdout.IndexOf("coop  —", StringComparison.Ordinal)..];
+        coop = coop[..coop.IndexOf("\n\n", StringComparison.Ordinal)];
+        Assert.Matches(@"epochs\s+\(none\)\n\s+Training epochs; none = by shots", coop);
+        Assert.Matches(@"ctxInit\s+\(none\)\n\s+Initial context phrase", coop);
+        // Every option of every built-in method has its description (the plugins ship their XML docs).
+        var lines = stdout.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+            if (System.Text.RegularExpressions.Regex.IsMatch(lines[i], @"^    \w+\s{2,}\S"))
+                Assert.True(i + 1 < lines.Length && lines[i + 1].StartsWith("        ", StringComparison.Ordinal), $"no description under: {lines[i]}");
+        Assert.DoesNotContain(" 0\n        Training epochs", stdout);
+    }
+
+    [Fact]
+    public void InfoNamesVersionsIsaAndFolders()
+    {
+        var (code, stdout, stderr) = PeftProcess.Run("info");
+        Assert.True(code == 0, stderr);
+        foreach (var line in new[] { "TorchSharp: 0.107.0", "libtorch: 2.10.0", "CPU capability:", "feature cache:", "models:", "threads:" })
+            Assert.Contains(line, stdout);
+    }
+
+    [Fact]
     public void EncodeWritesTheFeatureFile()
     {
         var model = RandomClip.Save(Temp("model.safetensors"), RandomClip.SmallViT, seed: 5);

@@ -77,7 +77,7 @@ public sealed class ProtocolTests(RunnerWorld world) : TempDirectory("peft-proto
         // ImageNet: the 7-template ensemble for Tip-Adapter, 50 epochs at every shot count for CoOp (COOP.md).
         Assert.Equal("ensemble7", Option(spec, "tip-adapter", "imagenet", "templates"));
         Assert.Equal("50", Option(spec, "coop", "imagenet", "epochs"));
-        Assert.Equal("0", Option(spec, "coop", "euro", "epochs"));                        // by shots elsewhere
+        Assert.Equal("none", Option(spec, "coop", "euro", "epochs"));                     // by shots elsewhere
         // A dataset outside the 11 keeps the generic defaults.
         Assert.Equal(("1.17", "[7, 3]", "dataset"), (Option(spec, "tip-adapter", "mine", "initAlpha"), Option(spec, "tip-adapter", "mine", "searchScale"),
             Option(spec, "tip-adapter", "mine", "templates")));

@@ -297,7 +297,7 @@ public class CoOpTests(ITestOutputHelper output)
     public void OptionsHaveTheOfficialDefaultsAndAreValidated()
     {
         var o = new CoOpOptions();
-        Assert.Equal((16, "", "end", false, 0, 32), (o.NCtx, o.CtxInit, o.ClassTokenPosition, o.ClassSpecificContext, o.Epochs, o.BatchSize));
+        Assert.Equal((16, "", "end", false, (int?)null, 32), (o.NCtx, o.CtxInit, o.ClassTokenPosition, o.ClassSpecificContext, o.Epochs, o.BatchSize));
         Assert.Equal((0.002, 0.9, 5e-4, 1, 1e-5, 10, "last"), (o.Lr, o.Momentum, o.WeightDecay, o.WarmupEpochs, o.WarmupLr, o.TrainViews, o.Select));
         Assert.Empty(o.Validate());
         Assert.Contains(new CoOpOptions { ClassTokenPosition = "back" }.Validate(), m => m.Contains("classTokenPosition"));
