@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Peft.Clip.Native;
+using Peft.Data.Datasets;
+using Peft.Data.Synthetic;
 using Peft.Host.Experiments;
 
 namespace Peft.Cli.Commands;
@@ -40,6 +42,12 @@ public static class PlanCommand
             foreach (var m in spec.Methods)
                 foreach (var d in spec.Datasets)
                     if (m.PresetsFor(d.Name) is var presets && presets != "none") Console.WriteLine($"presets {m.Name} on {d.Name}: {presets}");
+            // Data a reader creates on first use (the synthetic world) is made wherever the root resolves: say where, so
+            // that a copied experiment file does not silently plan a second copy of the data.
+            foreach (var d in spec.Datasets)
+                if (DatasetRegistry.Get(d.Type).CreatesMissingRoot && !SyntheticTaskReader.IsGenerated(d.Root))
+                    Console.WriteLine($"data: {d.Name} is not at {Path.GetFullPath(d.Root)} yet; it will be generated there on first use " +
+                                      "(about 35 MB; point dataRoot at an existing world to reuse it)");
             Console.WriteLine($"results: {Path.Combine(spec.OutputDir, "results")}   tracking: {spec.Tracking.Uri} (experiment '{spec.Tracking.ExperimentName}')");
             Console.WriteLine($"threads: {ThreadBudget.Resolve(parse.GetValue(args.Threads))} (of {Environment.ProcessorCount} CPUs available; --threads or {ThreadBudget.EnvironmentVariable} to change)");
             return 0;

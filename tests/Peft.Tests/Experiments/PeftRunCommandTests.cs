@@ -72,6 +72,22 @@ public sealed class PeftRunCommandTests : TinyWorldDirectory
     }
 
     [Fact]
+    public void PlanSaysWhereDataWillBeGeneratedForACopiedExperimentFile()
+    {
+        Directory.CreateDirectory(Temp("elsewhere/experiments"));
+        File.Copy(Path.Combine(PeftProcess.Repository, "experiments", "quickstart.json"), Temp("elsewhere/experiments/quickstart.json"));
+        var (code, stdout, stderr) = PeftProcess.Run("plan", Temp("elsewhere/experiments/quickstart.json"),
+            "--set", $"backbone:model={Temp("model.safetensors")}");
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"data: synth_shapes is not at {Temp("elsewhere/data/synth")} yet; it will be generated there on first use", stdout);
+        Assert.False(Directory.Exists(Temp("elsewhere/data")), "plan must not create the data");
+        // The tiny world of this folder exists: nothing to say.
+        (code, stdout, stderr) = PeftProcess.Run("plan", Experiment(["shapes"], "[1]", "[1]"));
+        Assert.True(code == 0, stderr);
+        Assert.DoesNotContain("data: ", stdout);
+    }
+
+    [Fact]
     public void ThreadsComeFromTheCommandLineOrPeftThreadsAndBadValuesAreNamed()
     {
         var exp = Experiment(["shapes"], "[1]", "[1]");
