@@ -111,8 +111,16 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                 using var session = new BackboneSession(spec);
                 session.Cache.Warn = overall.Message;
                 var datasets = new Dictionary<string, ImageDataset>();
+                // ETA from per-cell costs by method and shots (see RemainingTime), over the cells not done yet.
+                var eta = new RemainingTime();
+                var left = todo.ToDictionary(c => c.Key);
+                var groupsLeft = todo.Select(c => c.Group).ToHashSet();
+                // Read when the bar is drawn, which a message from another thread can do: under the same lock as the updates.
+                overall.Remaining = () => { lock (eta) return eta.For(left.Values.ToList(), groupsLeft.Count); };
+                void Gone(ExperimentCell c) { lock (eta) left.Remove(c.Key); }
                 foreach (var group in todo.GroupBy(c => c.Group))
                 {
+                    lock (eta) groupsLeft.Remove(group.Key);
                     cancel.ThrowIfCancellationRequested();
                     // The group's cells this process may run: another invocation of the experiment may hold some (a
                     // whole group when it got there first, so the two do not encode the same features).
@@ -126,6 +134,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                             {
                                 busy[cell.Key] = leases.Holder(cell.Key)?.ToString() ?? "another process";
                                 overall.Message($"cell {cell.Index + 1} skipped: {cell.RunName} is being run by another invocation ({busy[cell.Key]})");
+                                Gone(cell);
                                 overall.Increment();
                             }
                             else if (store.TryReadResult(cell.Key) is not null)
@@ -133,6 +142,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                                 // Finished by another invocation since this one looked.
                                 lease.Dispose();
                                 skipped++;
+                                Gone(cell);
                                 overall.Increment();
                             }
                             else held.Add((cell, lease));
@@ -143,12 +153,14 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                         SplitManifest? split = null;
                         try
                         {
+                            var prepare = Stopwatch.StartNew();
                             (dataset, split, features) = PrepareGroup(group.Key, held.Select(h => h.Cell.Method), session, datasets, overall, cancel);
+                            lock (eta) eta.ObserveGroup(prepare.Elapsed.TotalSeconds);
                         }
                         catch (Exception e) when (e is not OperationCanceledException)
                         {
                             // The split or its features could not be made: every cell of the group fails with that reason.
-                            foreach (var (cell, _) in held) Fail(store, cell, null, e, failures, overall);
+                            foreach (var (cell, _) in held) { Fail(store, cell, null, e, failures, overall); Gone(cell); }
                             overall.Report(overall.Done + held.Count);
                             continue;
                         }
@@ -157,7 +169,10 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                             {
                                 cancel.ThrowIfCancellationRequested();
                                 states.EndStaleRuns(cell);
+                                var clock = Stopwatch.StartNew();
                                 if (RunCell(cell, plan.Cells.Count, session, dataset, split, features, experimentId, parentId!, invocation, store, overall, failures, cancel)) ran++;
+                                lock (eta) eta.ObserveCell(cell.Method, cell.Shots, clock.Elapsed.TotalSeconds);
+                                Gone(cell);
                                 lease.Dispose();
                                 overall.Increment();
                             }

@@ -66,6 +66,12 @@ public sealed class ConsoleProgress : IProgressReporter
 
     public string Label { get; }
     public string Unit { get; }
+
+    /// <summary>
+    /// When set, the ETA shown: the work's own estimate of what is left (e.g. per-cell costs), instead of the amount
+    /// left divided by the recent speed; null from it shows no ETA.
+    /// </summary>
+    public Func<TimeSpan?>? Remaining { get; set; }
     public TimeSpan LineInterval { get; }
     public bool Interactive => _interactive;
 
@@ -184,9 +190,11 @@ public sealed class ConsoleProgress : IProgressReporter
         if (speed is double s && s > 0)
         {
             sb.Append("  ").Append(FormatSpeed(s));
-            if (!final && _total is long t && t > _done)
+            if (!final && Remaining is null && _total is long t && t > _done)
                 sb.Append("  ETA ").Append(FormatDuration(TimeSpan.FromSeconds((t - _done) / s)));
         }
+        if (!final && Remaining?.Invoke() is TimeSpan left && _total is long t2 && t2 > _done)
+            sb.Append("  ETA ").Append(FormatDuration(left));
         if (final && _total is long tt && _done < tt) sb.Append("  (incomplete)");
         return sb.ToString();
     }
