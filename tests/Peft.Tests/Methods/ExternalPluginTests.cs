@@ -35,7 +35,7 @@ public sealed class ExternalPluginTests() : Peft.Tests.Experiments.TinyWorldDire
     public void TheReadmeSampleBuildsLoadsAndRuns()
     {
         var files = SampleFiles();
-        Assert.Equal(["NearestMean.cs", "NearestMean.csproj"], files.Keys.Order());
+        Assert.Equal(["NearestMean.cs", "NearestMean.csproj", "TextInitHead.cs"], files.Keys.Order());
         var folder = Directory.CreateDirectory(Temp("nearest-mean")).FullName;
         foreach (var (name, source) in files) File.WriteAllText(Path.Combine(folder, name), source);
 
@@ -63,6 +63,20 @@ public sealed class ExternalPluginTests() : Peft.Tests.Experiments.TinyWorldDire
         // Nearest class mean separates its own training points better than chance on random features.
         var accuracy = logits.argmax(1).eq(context.Features.TrainLabels).to(ScalarType.Float32).mean().item<float>();
         Assert.True(accuracy > 1 / 3f, $"accuracy {accuracy}");
+
+        // The trainable sample: starts from zero-shot CLIP's classifier, logs one loss per epoch, and the loss falls.
+        var head = catalog.Get("text-init-head");
+        var sink = new EpochSink();
+        using (var trained = head.Create(null).Fit(new AdaptationContext
+               {
+                   Task = context.Task, Features = context.Features, TextEncoder = context.TextEncoder, Tokenizer = context.Tokenizer,
+                   Generator = context.Generator, Metrics = sink,
+               }))
+        {
+            Assert.Equal(3L * support.Clip.Model.EmbedDim, trained.TrainableParameters);
+            Assert.Equal(Enumerable.Range(1, 20), sink.Steps);
+            Assert.True(sink.Losses[^1] < sink.Losses[0], $"loss {sink.Losses[0]} → {sink.Losses[^1]}");
+        }
 
         // The same plugin through the command line: `peft methods --plugins <dir>`.
         var (code, stdout, stderr) = PeftProcess.Run("methods", "--plugins", Path.Combine(folder, "out"));
@@ -98,5 +112,17 @@ public sealed class ExternalPluginTests() : Peft.Tests.Experiments.TinyWorldDire
         Assert.NotEqual(0, code);
         Assert.Contains("unknown method 'nearest-mean'", stderr);
         Assert.Contains("PEFT_PLUGINS", stderr);
+    }
+
+    sealed class EpochSink : IMetricSink
+    {
+        public List<int> Steps { get; } = [];
+        public List<double> Losses { get; } = [];
+        public void Log(string name, double value, int step = 0)
+        {
+            Assert.Equal("loss", name);
+            Steps.Add(step);
+            Losses.Add(value);
+        }
     }
 }
