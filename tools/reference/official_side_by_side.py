@@ -7,12 +7,13 @@ committed fixtures are recorded in the output)::
 
     git clone https://github.com/gaopengcuhk/Tip-Adapter   # d0e2d6f8c5feb8b6ce937b757810761f7155d4d5
     git clone https://github.com/KaiyangZhou/CoOp          # ff61507c790454bce7c5052c3ac39e60772f1f89
+    git clone https://github.com/mrflogs/ICLR24            # 560fe211700964c915442ff98dbe47dd09656a35 (GDA)
     for c in "synth_shapes 1 1" "synth_shift 2 1" "synth_fine 4 2" "synth_fine 16 1" "synth_shift 16 3"; do
       set -- $c
       ./peft data export-cell experiments/quickstart.json --dataset $1 --shots $2 --seed $3 --method tip-adapter \\
         --out cells/$1-$2-$3.safetensors
     done
-    /usr/bin/python3 tools/reference/official_side_by_side.py --tip-adapter Tip-Adapter --coop CoOp \\
+    /usr/bin/python3 tools/reference/official_side_by_side.py --tip-adapter Tip-Adapter --coop CoOp --gda ICLR24 \\
         --out tests/Peft.Tests/Fixtures/official cells/*.safetensors
 
 Debian 12's python3-torch (1.13), python3-sklearn (1.2.1), python3-numpy and python3-yaml; nothing else (the
@@ -28,6 +29,9 @@ committed, so both sides start from the same numbers):
   validation features as the search set (the project's default protocol) and the exported zero-shot weights
   (``text_weights``). Recorded: ``search_hp``'s (beta, alpha) and the predictions of every ``cls_acc`` call
   (``topk``, as the official code counts).
+* **GDA**: ICLR24 ``main_few_shots.py``'s ``run`` with the same stand-in CLIP (augment epoch e = view e) and loader,
+  the module globals ``val_features``/``test_features`` set as its ``main`` sets them (normalised) and the exported
+  zero-shot weights. Recorded: the chosen alpha (its ``best_val_alpha`` line) and the test predictions.
 * **Linear probe**: CoOp's ``lpclip/linear_probe.py`` executed as a script (``runpy``) on ``train.npz`` /
   ``val.npz`` / ``test.npz`` holding the cell, ``--num_run 1``. The script draws its own K-shot subset with
   ``np.random.choice``; on a K-shot cell that is a permutation of the cell's rows, recorded here so that the C# side
@@ -112,17 +116,62 @@ def stub_modules():
     tv.transforms = module("torchvision.transforms")
     ds = module("datasets", build_dataset=None)
     ds.utils = module("datasets.utils", build_data_loader=None)
+    ds.imagenet = module("datasets.imagenet", ImageNet=None)
+    module("clip.simple_tokenizer", SimpleTokenizer=lambda *a, **k: None)
+
+    class AnyTransform:  # torchvision.transforms.X(...) at import time of main_few_shots.py
+        def __init__(self, *a, **k):
+            pass
+    tv.transforms.__getattr__ = lambda name: types.SimpleNamespace(BICUBIC=None) if name == "InterpolationMode" else AnyTransform
     # The official code moves everything to the GPU; here everything stays on the CPU.
     torch.Tensor.cuda = lambda self, *a, **k: self
     torch.nn.Module.cuda = lambda self, *a, **k: self
 
 
-def load_tip_adapter(folder):
+def load_official(folder, file, name):
+    """Executes an official entry file as a module with its folder first on sys.path (each repo has its own utils.py)."""
+    sys.modules.pop("utils", None)
     sys.path.insert(0, folder)
-    spec = importlib.util.spec_from_file_location("tip_adapter_main", os.path.join(folder, "main.py"))
-    main = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(main)
-    return main
+    try:
+        spec = importlib.util.spec_from_file_location(name, os.path.join(folder, file))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(folder)
+        sys.modules.pop("utils", None)
+    return module
+
+
+def load_tip_adapter(folder):
+    return load_official(folder, "main.py", "tip_adapter_main")
+
+
+def run_gda(main, cell, views_count):
+    """mrflogs/ICLR24 main_few_shots.py run(): the module's globals hold val/test features as its main() sets them."""
+    calls = []
+    official_cls_acc = main.cls_acc
+
+    def recording_cls_acc(output, target, topk=1):
+        calls.append(output.topk(topk, 1, True, True)[1][:, 0].tolist())
+        return official_cls_acc(output, target, topk)
+
+    main.cls_acc = recording_cls_acc
+    views = torch.from_numpy(cell["train_views"].astype(np.float32))
+    clip = ViewClip(views)
+
+    def normalised(name):
+        f = torch.from_numpy(cell[name].astype(np.float32))
+        return f / f.norm(dim=-1, keepdim=True)  # utils.py pre_load_features
+    main.val_features, main.val_labels = normalised("val_features"), torch.from_numpy(cell["val_labels"])
+    main.test_features, main.test_labels = normalised("test_features"), torch.from_numpy(cell["test_labels"])
+    weights = torch.from_numpy(cell["text_weights"]).t().contiguous()
+    with redirect_stdout(io.StringIO()) as log:
+        main.run({"augment_epoch": views_count}, ViewLoader(clip, torch.from_numpy(cell["train_labels"])), weights, clip)
+    main.cls_acc = official_cls_acc
+    lines = log.getvalue().splitlines()
+    alpha = float(next(l for l in lines if l.startswith("best_val_alpha")).split()[1])
+    assert clip.epoch == views_count - 1 and len(calls) == 8, "run() should read every view, score 7 alphas and the test set"
+    return {"alpha": alpha, "test_predictions": calls[-1], "log": lines}
 
 
 class ViewClip:
@@ -288,16 +337,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tip-adapter", required=True, help="checkout of gaopengcuhk/Tip-Adapter")
     parser.add_argument("--coop", required=True, help="checkout of KaiyangZhou/CoOp")
+    parser.add_argument("--gda", required=True, help="checkout of mrflogs/ICLR24 (GDA)")
     parser.add_argument("--out", required=True)
     parser.add_argument("cells", nargs="+", help="files written by peft data export-cell --method tip-adapter")
     args = parser.parse_args()
 
     stub_modules()
     tip = load_tip_adapter(os.path.abspath(args.tip_adapter))
+    gda = load_official(os.path.abspath(args.gda), "main_few_shots.py", "gda_main_few_shots")
     os.makedirs(args.out, exist_ok=True)
     result = {
         "generator": "tools/reference/official_side_by_side.py",
-        "official": {"tip_adapter": commit_of(args.tip_adapter), "coop": commit_of(args.coop)},
+        "official": {"tip_adapter": commit_of(args.tip_adapter), "coop": commit_of(args.coop), "gda": commit_of(args.gda)},
         "versions": {"torch": torch.__version__, "numpy": np.__version__, "sklearn": sklearn.__version__,
                      "openblas": openblas_config()},
         "cells": [],
@@ -323,6 +374,8 @@ def main():
                "init_alpha": float(options["initAlpha"]), "shots": shots}
         print(f"{name}: Tip-Adapter {cfg} ...", flush=True)
         tip_result = run_tip_adapter(tip, cell, cfg)
+        print(f"{name}: GDA ...", flush=True)
+        gda_result = run_gda(gda, cell, cell["train_views"].shape[0])
         print(f"{name}: linear probe ...", flush=True)
         probe = run_linear_probe(os.path.abspath(args.coop), cell, shots)
         print(f"{name}: linear probe with OpenBLAS kernels {', '.join(OPENBLAS_VARIANTS)} ...", flush=True)
@@ -330,7 +383,7 @@ def main():
                                   os.path.join(args.out, name + ".safetensors"), shots)
         result["cells"].append({
             "file": name + ".safetensors", "dataset": meta["dataset"], "shots": shots, "seed": int(meta["seed"]),
-            "tip_adapter_config": cfg, "tip_adapter": tip_result, "linear_probe": probe,
+            "tip_adapter_config": cfg, "tip_adapter": tip_result, "gda": gda_result, "linear_probe": probe,
             "linear_probe_openblas": {core: {k: v[k] for k in ("fits", "c_final", "test_predictions")}
                                       for core, v in variants.items()},
         })

@@ -3,6 +3,7 @@ using Peft.Clip.Loading;
 using Peft.Clip.Text;
 using Peft.Core;
 using Peft.Host.Methods;
+using Peft.Methods.Gda;
 using Peft.Methods.LinearProbe;
 using Peft.Methods.TipAdapter;
 using Peft.Methods.ZeroShot;
@@ -94,6 +95,7 @@ public class OfficialSideBySideTests(ITestOutputHelper output)
     {
         Assert.Equal("d0e2d6f8c5feb8b6ce937b757810761f7155d4d5", Fixture.GetProperty("official").GetProperty("tip_adapter").GetString());
         Assert.Equal("ff61507c790454bce7c5052c3ac39e60772f1f89", Fixture.GetProperty("official").GetProperty("coop").GetString());
+        Assert.Equal("560fe211700964c915442ff98dbe47dd09656a35", Fixture.GetProperty("official").GetProperty("gda").GetString());
         Assert.Equal(5, Fixture.GetProperty("cells").GetArrayLength());
     }
 
@@ -129,6 +131,25 @@ public class OfficialSideBySideTests(ITestOutputHelper output)
         var expected = (double)tipPredictions.Zip(labels.data<long>().ToArray()).Count(p => p.First == p.Second) / tipPredictions.Length;
         Assert.Equal(expected, evaluation.Top1, 12);
         output.WriteLine($"{file}: beta {beta}, alpha {alpha}; zero-shot {Accuracy(zeroShotPredictions, labels):F2}%, Tip-Adapter {100 * evaluation.Top1:F2}%; weights within {weightError:g2}");
+    }
+
+    /// <summary>GDA (mrflogs/ICLR24 main_few_shots.py run): the same α from the search and the same test predictions.</summary>
+    [Theory]
+    [MemberData(nameof(Cells))]
+    public void GdaChoosesAndPredictsAsTheOfficialCode(string file)
+    {
+        using var scope = NewDisposeScope();
+        using var clip = TinyClip();
+        using var cell = new Cell(file);
+        var official = CellFixture(file).GetProperty("gda");
+        var sink = new RecordingSink();
+        using var gda = new Gda(new GdaOptions()).Fit(cell.Context(clip, sink));
+        Assert.Equal(official.GetProperty("alpha").GetDouble(), sink.Values("alpha").Single());
+        var predictions = cell.Predict(gda);
+        var officialPredictions = Longs(official.GetProperty("test_predictions"));
+        output.WriteLine($"{file}: alpha {sink.Values("alpha").Single()}, test {Accuracy(predictions, cell.L("test_labels")):F2}%, " +
+                         $"{Differences(predictions, officialPredictions)}/{predictions.Length} predictions differ");
+        Assert.Equal(officialPredictions, predictions);
     }
 
     /// <summary>Our linear probe on one cell, with lpclip's row order: its search trace and test predictions.</summary>
