@@ -14,7 +14,7 @@ namespace Peft.Tests.Experiments;
 public sealed class QuickstartTests() : TempDirectory("peft-quickstart-")
 {
     static readonly string Experiment = Path.Combine(PeftProcess.Repository, "experiments", "quickstart.json");
-    static readonly string[] Trained = ["linear-probe", "coop", "clip-adapter", "tip-adapter", "tip-adapter-f"];
+    static readonly string[] Trained = ["linear-probe", "coop", "clip-adapter", "tip-adapter", "tip-adapter-f", "gda"];
 
     (int, string, string) Run(string output, params string[] extra) => PeftProcess.Run(PeftProcess.HangGuard,
         ["run", Experiment, "--set", $"output={Temp(output)}", "--set", $"tracking:uri={Temp("mlruns")}",
@@ -30,7 +30,7 @@ public sealed class QuickstartTests() : TempDirectory("peft-quickstart-")
         var reader = new MlrunsReader(Temp("mlruns"));
         var runs = reader.Runs(reader.FindExperiment("quickstart")!.ExperimentId);
         var cells = runs.Where(r => r.Tags.GetValueOrDefault(TrackingNames.RoleTag) == "cell").ToList();
-        Assert.Equal(3 * 2 * 1 * 6, cells.Count);
+        Assert.Equal(3 * 2 * 1 * 7, cells.Count);
         Assert.All(cells, r => Assert.Equal(RunStatus.Finished, r.Status));
         Assert.Equal(cells.Count, cells.Select(r => r.Tags[TrackingNames.CellTag]).Distinct().Count());
         Assert.Equal(RunStatus.Finished, Assert.Single(runs, r => r.Tags.GetValueOrDefault(TrackingNames.RoleTag) == "parent").Status);
