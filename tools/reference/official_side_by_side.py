@@ -57,7 +57,7 @@ import sys
 import tempfile
 import types
 import warnings
-from contextlib import redirect_stdout
+from contextlib import contextmanager, redirect_stdout
 
 import numpy as np
 import sklearn
@@ -146,28 +146,37 @@ def load_tip_adapter(folder):
     return load_official(folder, "main.py", "tip_adapter_main")
 
 
+@contextmanager
+def recorded_predictions(main):
+    """Wraps the official module's cls_acc so every call also records its predictions (topk, as it counts)."""
+    calls = []
+    official = main.cls_acc
+
+    def recording(output, target, topk=1):
+        calls.append(output.topk(topk, 1, True, True)[1][:, 0].tolist())
+        return official(output, target, topk)
+
+    main.cls_acc = recording
+    try:
+        yield calls
+    finally:
+        main.cls_acc = official
+
+
+def normalised(cell, name):
+    """A split's features as the official pre_load_features returns them: float32, L2-normalised."""
+    f = torch.from_numpy(cell[name].astype(np.float32))
+    return f / f.norm(dim=-1, keepdim=True)
+
+
 def run_gda(main, cell, views_count):
     """mrflogs/ICLR24 main_few_shots.py run(): the module's globals hold val/test features as its main() sets them."""
-    calls = []
-    official_cls_acc = main.cls_acc
-
-    def recording_cls_acc(output, target, topk=1):
-        calls.append(output.topk(topk, 1, True, True)[1][:, 0].tolist())
-        return official_cls_acc(output, target, topk)
-
-    main.cls_acc = recording_cls_acc
-    views = torch.from_numpy(cell["train_views"].astype(np.float32))
-    clip = ViewClip(views)
-
-    def normalised(name):
-        f = torch.from_numpy(cell[name].astype(np.float32))
-        return f / f.norm(dim=-1, keepdim=True)  # utils.py pre_load_features
-    main.val_features, main.val_labels = normalised("val_features"), torch.from_numpy(cell["val_labels"])
-    main.test_features, main.test_labels = normalised("test_features"), torch.from_numpy(cell["test_labels"])
+    clip = ViewClip(torch.from_numpy(cell["train_views"].astype(np.float32)))
+    main.val_features, main.val_labels = normalised(cell, "val_features"), torch.from_numpy(cell["val_labels"])
+    main.test_features, main.test_labels = normalised(cell, "test_features"), torch.from_numpy(cell["test_labels"])
     weights = torch.from_numpy(cell["text_weights"]).t().contiguous()
-    with redirect_stdout(io.StringIO()) as log:
+    with recorded_predictions(main) as calls, redirect_stdout(io.StringIO()) as log:
         main.run({"augment_epoch": views_count}, ViewLoader(clip, torch.from_numpy(cell["train_labels"])), weights, clip)
-    main.cls_acc = official_cls_acc
     lines = log.getvalue().splitlines()
     alpha = float(next(l for l in lines if l.startswith("best_val_alpha")).split()[1])
     assert clip.epoch == views_count - 1 and len(calls) == 8, "run() should read every view, score 7 alphas and the test set"
@@ -180,7 +189,7 @@ class ViewClip:
     dtype = torch.float32
 
     def __init__(self, views):
-        self.views, self.epoch, self.calls = views, -1, 0
+        self.views, self.epoch = views, -1
 
     def encode_image(self, images):
         return self.views[self.epoch][images]
@@ -204,13 +213,6 @@ class ViewLoader:
 
 
 def run_tip_adapter(main, cell, cfg):
-    calls = []
-    official_cls_acc = main.cls_acc
-
-    def recording_cls_acc(output, target, topk=1):
-        calls.append(output.topk(topk, 1, True, True)[1][:, 0].tolist())
-        return official_cls_acc(output, target, topk)
-
     chosen = {}
     official_search = main.search_hp
 
@@ -218,22 +220,17 @@ def run_tip_adapter(main, cell, cfg):
         chosen["beta"], chosen["alpha"] = official_search(*args, **kwargs)
         return chosen["beta"], chosen["alpha"]
 
-    main.cls_acc, main.search_hp = recording_cls_acc, recording_search
+    main.search_hp = recording_search
     views = torch.from_numpy(cell["train_views"].astype(np.float32))
-    train_labels = torch.from_numpy(cell["train_labels"])
     clip = ViewClip(views)
-    with tempfile.TemporaryDirectory() as cache_dir, redirect_stdout(io.StringIO()) as log:
+    with recorded_predictions(main) as calls, tempfile.TemporaryDirectory() as cache_dir, redirect_stdout(io.StringIO()) as log:
         cfg = dict(cfg, cache_dir=cache_dir, load_cache=False, load_pre_feat=False, augment_epoch=views.shape[0])
-        keys, values = main.build_cache_model(cfg, clip, ViewLoader(clip, train_labels))
+        keys, values = main.build_cache_model(cfg, clip, ViewLoader(clip, torch.from_numpy(cell["train_labels"])))
         values = values.float()  # the official cache is half (GPU, fp16 CLIP); the project runs fp32
-
-        def normalised(name):
-            f = torch.from_numpy(cell[name].astype(np.float32))
-            return f / f.norm(dim=-1, keepdim=True)  # pre_load_features
         weights = torch.from_numpy(cell["text_weights"]).t().contiguous()  # clip_classifier stacks [D, C]
-        main.run_tip_adapter(cfg, keys, values, normalised("val_features"), torch.from_numpy(cell["val_labels"]),
-                             normalised("test_features"), torch.from_numpy(cell["test_labels"]), weights)
-    main.cls_acc, main.search_hp = official_cls_acc, official_search
+        main.run_tip_adapter(cfg, keys, values, normalised(cell, "val_features"), torch.from_numpy(cell["val_labels"]),
+                             normalised(cell, "test_features"), torch.from_numpy(cell["test_labels"]), weights)
+    main.search_hp = official_search
     assert clip.epoch == views.shape[0] - 1, "build_cache_model did not read every view"
     assert len(calls) == 4, f"expected 4 cls_acc calls in run_tip_adapter, saw {len(calls)}"
     return {
