@@ -9,13 +9,6 @@ namespace Peft.Tests.Methods;
 
 public class ClipAdapterTests
 {
-    sealed class RecordingSink : IMetricSink
-    {
-        public List<(string Name, double Value, int Step)> Entries { get; } = [];
-        public void Log(string name, double value, int step = 0) => Entries.Add((name, value, step));
-        public double[] Series(string name) => Entries.Where(e => e.Name == name).OrderBy(e => e.Step).Select(e => e.Value).ToArray();
-    }
-
     // D = 4, reduction 4 → hidden 1. down = [1, 0, 0, 1], up = [1, −1, 0.5, 2]ᵀ.
     static BottleneckAdapter HandAdapter() =>
         new(tensor(new float[] { 1, 0, 0, 1 }).reshape(1, 4), tensor(new float[] { 1, -1, 0.5f, 2 }).reshape(4, 1));

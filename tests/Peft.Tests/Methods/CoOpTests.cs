@@ -15,13 +15,6 @@ public class CoOpTests(ITestOutputHelper output)
 {
     const int Sos = ClipTokenizer.StartOfText, Eot = ClipTokenizer.EndOfText;
 
-    sealed class RecordingSink : IMetricSink
-    {
-        public readonly List<(string Name, double Value, int Step)> Entries = [];
-        public void Log(string name, double value, int step = 0) => Entries.Add((name, value, step));
-        public double[] Values(string name) => Entries.Where(e => e.Name == name).OrderBy(e => e.Step).Select(e => e.Value).ToArray();
-    }
-
     static Tensor Row(IFrozenTextEncoder encoder, int id) => encoder.EmbedTokens(tensor(new long[,] { { id } }))[0, 0];
 
     static void Same(Tensor expected, Tensor actual, string what) =>
@@ -185,8 +178,8 @@ public class CoOpTests(ITestOutputHelper output)
             Generator = context.Generator, Metrics = sink,
         };
         using var _ = new CoOpMethod(o with { NCtx = 2, Epochs = 4, TrainViews = 2 }).Fit(context);
-        Assert.Equal(Enumerable.Range(0, 4).Select(e => Schedule.LearningRate(e, 4, o)), sink.Values("lr"));
-        Assert.Equal(4, sink.Values("train_loss").Length);
+        Assert.Equal(Enumerable.Range(0, 4).Select(e => Schedule.LearningRate(e, 4, o)), sink.Series("lr"));
+        Assert.Equal(4, sink.Series("train_loss").Length);
     }
 
     [Fact]
@@ -265,7 +258,7 @@ public class CoOpTests(ITestOutputHelper output)
         // Official lr, momentum, weight decay and warm-up; fewer epochs and a smaller batch than the defaults.
         var options = new CoOpOptions { NCtx = 4, Epochs = 30, BatchSize = 8, TrainViews = 3, ClassChunk = 3 };
         using var classifier = new CoOpMethod(options).Fit(context);
-        var losses = sink.Values("train_loss");
+        var losses = sink.Series("train_loss");
         output.WriteLine(string.Join(" ", losses.Select(l => l.ToString("F3"))));
         Assert.True(losses[^1] < 0.7 * losses[0], $"loss {losses[0]:F3} → {losses[^1]:F3}");
         using var untrained = new CoOpMethod(options with { Epochs = 1 }).Fit(Learnable(model, classes, 8, 3, new RecordingSink(), 11));

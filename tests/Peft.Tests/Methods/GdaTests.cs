@@ -6,12 +6,6 @@ namespace Peft.Tests.Methods;
 
 public class GdaTests
 {
-    sealed class RecordingSink : IMetricSink
-    {
-        public Dictionary<string, double> Last { get; } = [];
-        public void Log(string name, double value, int step = 0) => Last[name] = value;
-    }
-
     /// <summary>
     /// The discriminant against a float64 computation written from the paper's formulas: μ_c the mean of class c's
     /// normalised view features, S the sample covariance of the class-centred features (M rows), Σ⁻¹ = D·(( M−1)S + tr(S)I)⁻¹,

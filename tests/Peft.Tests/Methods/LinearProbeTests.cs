@@ -123,12 +123,6 @@ public class LinearProbeTests(ITestOutputHelper output)
         };
     }
 
-    sealed class RecordingSink : IMetricSink
-    {
-        public List<(string Name, double Value, int Step)> Entries { get; } = [];
-        public void Log(string name, double value, int step = 0) => Entries.Add((name, value, step));
-    }
-
     [Fact]
     public void CSearchReproducesLpclip()
     {

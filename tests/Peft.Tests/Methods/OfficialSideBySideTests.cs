@@ -13,6 +13,8 @@ using static TorchSharp.torch;
 
 namespace Peft.Tests.Methods;
 
+using static OfficialCell;
+
 /// <summary>
 /// Our methods against the official implementations on identical inputs. The fixtures (Fixtures/official) were made by
 /// <c>tools/reference/official_side_by_side.py</c>: five cells exported from the quickstart by
@@ -23,8 +25,7 @@ namespace Peft.Tests.Methods;
 /// </summary>
 public class OfficialSideBySideTests(ITestOutputHelper output)
 {
-    static readonly string FixtureDir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "official");
-    static readonly JsonElement Fixture = JsonDocument.Parse(File.ReadAllText(Path.Combine(FixtureDir, "side_by_side.json"))).RootElement;
+    static readonly JsonElement Fixture = OfficialCell.ReadFixture("side_by_side.json");
 
     public static TheoryData<string> Cells()
     {
@@ -35,60 +36,6 @@ public class OfficialSideBySideTests(ITestOutputHelper output)
 
     static JsonElement CellFixture(string file) =>
         Fixture.GetProperty("cells").EnumerateArray().Single(c => c.GetProperty("file").GetString() == file);
-
-    static long[] Longs(JsonElement e) => e.EnumerateArray().Select(v => v.GetInt64()).ToArray();
-
-    /// <summary>A cell as the runner gives it to a method (float32 features), with rows optionally reordered.</summary>
-    sealed class Cell : IDisposable
-    {
-        readonly StateDict _tensors;
-        public FewShotTask Task { get; }
-        public Tensor TextWeights => _tensors["text_weights"];
-
-        public Cell(string file)
-        {
-            var path = Path.Combine(FixtureDir, file);
-            _tensors = SafeTensorsFile.Read(path);
-            var meta = SafeTensorsFile.ReadHeader(path).metadata;
-            Task = new FewShotTask(meta["dataset"], JsonSerializer.Deserialize<string[]>(meta["classnames"])!,
-                JsonSerializer.Deserialize<string[]>(meta["templates"])!, int.Parse(meta["shots"]), int.Parse(meta["seed"]));
-        }
-
-        public Tensor F(string key) => _tensors[key].to(ScalarType.Float32);
-        public Tensor L(string key) => _tensors[key];
-
-        public AdaptationContext Context(LoadedClip clip, IMetricSink metrics, long[]? trainOrder = null, long[]? valOrder = null)
-        {
-            Tensor Rows(Tensor t, long[]? order, int dim = 0) => order is null ? t : t.index_select(dim, tensor(order));
-            var features = new InMemoryTaskFeatures(Rows(F("train_features"), trainOrder), Rows(L("train_labels"), trainOrder),
-                Rows(F("train_views"), trainOrder, 1), Rows(F("val_features"), valOrder), Rows(L("val_labels"), valOrder));
-            return new AdaptationContext
-            {
-                Task = Task, Features = features, TextEncoder = clip.Model, Tokenizer = ClipTokenizer.Default,
-                Generator = new Generator(1), Metrics = metrics,
-            };
-        }
-
-        public long[] Predict(IFeatureClassifier classifier)
-        {
-            using var noGrad = no_grad();
-            return classifier.Logits(F("test_features")).argmax(1).data<long>().ToArray();
-        }
-
-        public void Dispose() => _tensors.Dispose();
-    }
-
-    sealed class RecordingSink : IMetricSink
-    {
-        public List<(string Name, double Value, int Step)> Entries { get; } = [];
-        public void Log(string name, double value, int step = 0) => Entries.Add((name, value, step));
-        public double[] Values(string name) => Entries.Where(e => e.Name == name).Select(e => e.Value).ToArray();
-    }
-
-    static LoadedClip TinyClip() =>
-        ClipLoader.Load(Path.Combine(PeftProcess.Repository, "data", "models", "tiny-clip.safetensors"));
-
-    static int Differences(long[] a, long[] b) => a.Zip(b).Count(p => p.First != p.Second);
 
     [Fact]
     public void FixturesNameTheOfficialCode()
@@ -105,7 +52,7 @@ public class OfficialSideBySideTests(ITestOutputHelper output)
     {
         using var scope = NewDisposeScope();
         using var clip = TinyClip();
-        using var cell = new Cell(file);
+        using var cell = new OfficialCell(file);
         var official = CellFixture(file).GetProperty("tip_adapter");
 
         // The official code ran on the exported zero-shot weights; ours builds them from the text tower again.
@@ -140,7 +87,7 @@ public class OfficialSideBySideTests(ITestOutputHelper output)
     {
         using var scope = NewDisposeScope();
         using var clip = TinyClip();
-        using var cell = new Cell(file);
+        using var cell = new OfficialCell(file);
         var official = CellFixture(file).GetProperty("gda");
         var sink = new RecordingSink();
         using var gda = new Gda(new GdaOptions()).Fit(cell.Context(clip, sink));
@@ -158,7 +105,7 @@ public class OfficialSideBySideTests(ITestOutputHelper output)
     static ProbeRun RunProbe(string file, LoadedClip clip)
     {
         using var scope = NewDisposeScope();
-        using var cell = new Cell(file);
+        using var cell = new OfficialCell(file);
         var official = CellFixture(file).GetProperty("linear_probe");
         // lpclip draws its K-shot subset itself (np.random.choice): on a K-shot cell a permutation of its rows.
         var sink = new RecordingSink();
@@ -255,7 +202,4 @@ public class OfficialSideBySideTests(ITestOutputHelper output)
         Assert.True(Math.Abs(ours - official) <= spread + 0.1,
             $"mean test accuracy {ours:F2}% vs the official {official:F2}%: further than the official code's own spread ({spread:F2} points)");
     }
-
-    static double Accuracy(long[] predictions, Tensor labels) =>
-        100.0 * predictions.Zip(labels.data<long>().ToArray()).Count(p => p.First == p.Second) / predictions.Length;
 }

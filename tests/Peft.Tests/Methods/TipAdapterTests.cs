@@ -9,12 +9,6 @@ namespace Peft.Tests.Methods;
 
 public class TipAdapterTests
 {
-    sealed class RecordingSink : IMetricSink
-    {
-        public List<(string Name, double Value, int Step)> Entries { get; } = [];
-        public void Log(string name, double value, int step = 0) => Entries.Add((name, value, step));
-    }
-
     static Tensor T(double[,] values)
     {
         int r = values.GetLength(0), c = values.GetLength(1);
