@@ -13,6 +13,18 @@ public static class TextClassifier
     public static Tensor Build(IFrozenTextEncoder encoder, ITextTokenizer tokenizer, IReadOnlyList<string> classNames,
         IReadOnlyList<string> templates, int batchSize = 256)
     {
+        using var scope = NewDisposeScope();
+        var all = nn.functional.normalize(Embeddings(encoder, tokenizer, classNames, templates, batchSize), dim: -1);
+        return nn.functional.normalize(all.mean([1]), dim: -1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The text tower's features of every (class, template) prompt, projected but not normalised: [C, T, D] (float32,
+    /// no gradient). Methods that start from unnormalised text features (TaskRes's base) use these directly.
+    /// </summary>
+    public static Tensor Embeddings(IFrozenTextEncoder encoder, ITextTokenizer tokenizer, IReadOnlyList<string> classNames,
+        IReadOnlyList<string> templates, int batchSize = 256)
+    {
         if (templates.Count == 0) throw new ArgumentException("at least one template is needed");
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -24,7 +36,6 @@ public static class TextClassifier
             var tokens = tokenizer.TokenizeToTensor(batch, encoder.ContextLength, truncate: true);
             features.Add(encoder.EncodeText(tokens));
         }
-        var all = nn.functional.normalize(cat(features, 0), dim: -1).view(classNames.Count, templates.Count, -1);
-        return nn.functional.normalize(all.mean([1]), dim: -1).MoveToOuterDisposeScope();
+        return cat(features, 0).to(ScalarType.Float32).view(classNames.Count, templates.Count, -1).MoveToOuterDisposeScope();
     }
 }

@@ -42,7 +42,8 @@ committed, so both sides start from the same numbers):
   lbfgs stops at max_iter on a path that depends on the BLAS's rounding, and these runs measure how far the official
   result moves with it (the test holds ours to that spread; where all agree, ours must be identical).
 
-Writes ``<cell>.safetensors`` (features, views and labels in fp16/int64, zero-shot weights fp32) and
+Writes ``<cell>.safetensors`` (features, views and labels in fp16/int64, zero-shot weights and the unnormalised
+per-template text features ``text_embeddings`` [C, T, D] fp32, which other scripts' methods start from) and
 ``side_by_side.json`` into ``--out``.
 """
 import argparse
@@ -358,7 +359,7 @@ def main():
         # The committed inputs: features in fp16 (both sides read these values as float32), weights in fp32.
         cell = {k: exported[k].astype(np.float16) for k in
                 ("train_features", "val_features", "test_features", "train_views")}
-        cell.update({k: exported[k] for k in ("train_labels", "val_labels", "test_labels", "text_weights")})
+        cell.update({k: exported[k] for k in ("train_labels", "val_labels", "test_labels", "text_weights", "text_embeddings")})
         keep = {k: meta[k] for k in ("classnames", "templates", "shots", "seed", "dataset", "backbone_fingerprint",
                                      "split_sha256", "feature_cache_key") if k in meta}
         write_safetensors(os.path.join(args.out, name + ".safetensors"), cell, keep)

@@ -13,7 +13,8 @@ namespace Peft.Host.Experiments;
 /// <c>peft data export-cell</c>: one cell's inputs as the runner gives them to the methods (<see cref="CellInputs"/>),
 /// in a <c>features</c> dataset file that other code can read and that an experiment can run on: train, validation
 /// and test features and labels, the augmented training views, class names, templates, and the zero-shot text
-/// weights of every template set (<c>text_weights.&lt;set&gt;</c>; <c>text_weights</c> = the dataset's own). A JSON
+/// weights of every template set (<c>text_weights.&lt;set&gt;</c>; <c>text_weights</c> = the dataset's own, and
+/// <c>text_embeddings</c> its unnormalised per-template text features [C, T, D]). A JSON
 /// sidecar (same name, <c>.json</c>) records the split hash, the feature-cache key and the options.
 /// </summary>
 public static class CellExporter
@@ -64,7 +65,12 @@ public static class CellExporter
             var templates = PromptTemplates.Resolve(set, dataset.Templates);
             var w = TextClassifier.Build(session.TextEncoder, session.Tokenizer, dataset.ClassNames, templates);
             tensors.Add(new($"text_weights.{set}", w));
-            if (set == "dataset") tensors.Add(new("text_weights", w));
+            if (set == "dataset")
+            {
+                tensors.Add(new("text_weights", w));
+                // unnormalised per-template features [C, T, D], for code that starts from them (TaskRes's base)
+                tensors.Add(new("text_embeddings", TextClassifier.Embeddings(session.TextEncoder, session.Tokenizer, dataset.ClassNames, templates)));
+            }
             weights[$"text_weights.{set}"] = JsonSerializer.Serialize(templates);
         }
 
