@@ -1,4 +1,5 @@
 using Peft.Core;
+using Peft.Core.Prompting;
 
 namespace Peft.Methods.CoOp;
 
@@ -7,7 +8,7 @@ namespace Peft.Methods.CoOp;
 /// (trainers/coop.py, configs/trainers/CoOp/rn50*.yaml), optimiser/scheduler defaults from Dassl (<c>OPTIM.*</c>)
 /// and the epochs per shot count from COOP.md.
 /// </summary>
-public sealed record CoOpOptions : IMethodOptions
+public sealed record CoOpOptions : IMethodOptions, IPromptContextSettings, IPromptTrainingSettings
 {
     /// <summary>Number of learned context tokens M (<c>TRAINER.COOP.N_CTX</c> = 16). Ignored when <see cref="CtxInit"/> is set.</summary>
     public int NCtx { get; init; } = 16;

@@ -4,6 +4,7 @@ using Peft.Clip.Model;
 using Peft.Clip.Text;
 using Peft.Tests.Host;
 using Peft.Core;
+using Peft.Core.Prompting;
 using Peft.Host.Plugins;
 using Peft.Methods.CoOp;
 using Xunit.Abstractions;
@@ -92,8 +93,8 @@ public class CoOpTests(ITestOutputHelper output)
         var logitsCut = images.matmul(cut.TextFeatures(2).t());
         Assert.True(logitsFull.allclose(logitsCut, 1e-5, 1e-5), $"max diff {(logitsFull - logitsCut).abs().max().item<float>()}");
 
-        using var trainFull = new Trainer(full, options with { ClassChunk = 64 }, 100f);
-        using var trainCut = new Trainer(cut, options with { ClassChunk = 2 }, 100f);
+        using var trainFull = new PromptTrainer(full, options with { ClassChunk = 64 }, PromptTrainer.CrossEntropy(100f));
+        using var trainCut = new PromptTrainer(cut, options with { ClassChunk = 2 }, PromptTrainer.CrossEntropy(100f));
         for (int s = 0; s < 2; s++)
         {
             double lossFull = trainFull.Step(images, labels, 0.002), lossCut = trainCut.Step(images, labels, 0.002);
@@ -326,7 +327,7 @@ public class CoOpTests(ITestOutputHelper output)
         double Time(bool truncate, int chunk, out Tensor ctx)
         {
             var learner = new PromptLearner(support.Clip.Model, ClipTokenizer.Default, classes, options, new Generator(1), truncate);
-            var trainer = new Trainer(learner, options with { ClassChunk = chunk }, 100f);
+            var trainer = new PromptTrainer(learner, options with { ClassChunk = chunk }, PromptTrainer.CrossEntropy(100f));
             trainer.Step(images, labels, 0.002);  // warm-up
             var sw = Stopwatch.StartNew();
             for (int i = 0; i < 2; i++) trainer.Step(images, labels, 0.002);

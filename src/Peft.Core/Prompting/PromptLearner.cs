@@ -1,10 +1,9 @@
-using Peft.Core;
 using static TorchSharp.torch;
 
-namespace Peft.Methods.CoOp;
+namespace Peft.Core.Prompting;
 
 /// <summary>
-/// CoOp's prompt learner (trainers/coop.py <c>PromptLearner</c>): learned context vectors, a frozen prefix (the SOS
+/// CoOp's prompt learner (KaiyangZhou/CoOp trainers/coop.py <c>PromptLearner</c>; KgCoOp's is the same): learned context vectors, a frozen prefix (the SOS
 /// embedding) and a frozen suffix (class-name tokens, ".", EOT, padding) from the placeholder prompts
 /// "X X … X {classname}." (or "{ctxInit} {classname}."), and the EOT index of each prompt.
 /// </summary>
@@ -15,7 +14,7 @@ namespace Peft.Methods.CoOp;
 /// (<see cref="SequenceLength"/> = max EOT index + 1): the text tower's mask is causal, so the pooled features are
 /// unchanged.
 /// </remarks>
-sealed class PromptLearner : IDisposable
+public sealed class PromptLearner : IDisposable
 {
     readonly IFrozenTextEncoder _encoder;
     readonly Tensor _prefix;   // [C, 1, W]
@@ -37,7 +36,7 @@ sealed class PromptLearner : IDisposable
     public int SequenceLength { get; }
 
     public PromptLearner(IFrozenTextEncoder encoder, ITextTokenizer tokenizer, IReadOnlyList<string> classNames,
-        CoOpOptions options, Generator generator, bool truncate = true)
+        IPromptContextSettings options, Generator generator, bool truncate = true)
     {
         _encoder = encoder;
         NumClasses = classNames.Count;
