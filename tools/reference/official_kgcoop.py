@@ -94,8 +94,17 @@ def run_cell(kgcoop, defaults, repo, clip_path, cell, meta):
     trainer.dm = types.SimpleNamespace(dataset=types.SimpleNamespace(classnames=classnames))
     with redirect_stdout(io.StringIO()):
         trainer.build_model()
-    trainer.model.image_encoder = nn.Identity()
 
+    record = train_and_record(trainer, cell)
+    return {"epochs": cfg.OPTIM.MAX_EPOCH, "lr": cfg.OPTIM.LR, "batch_size": cfg.DATALOADER.TRAIN_X.BATCH_SIZE,
+            "weight": cfg.TRAINER.COOP.W, **record}
+
+
+def train_and_record(trainer, cell):
+    """Dassl's TrainerX.run_epoch for MAX_EPOCH epochs on the cell's views (the trainer built by its own build_model, its
+    image encoder the identity); returns the orders, each epoch's mean loss and lr, the context and test predictions."""
+    cfg = trainer.cfg
+    trainer.model.image_encoder = nn.Identity()
     views = torch.from_numpy(cell["train_views"].astype(np.float32))
     labels = torch.from_numpy(cell["train_labels"])
     loader = CellLoader(views, labels, cfg.DATALOADER.TRAIN_X.BATCH_SIZE, torch.Generator().manual_seed(1))
@@ -122,10 +131,8 @@ def run_cell(kgcoop, defaults, repo, clip_path, cell, meta):
         test = torch.from_numpy(cell["test_features"].astype(np.float32))
         predictions = trainer.model_inference(test).argmax(1).tolist()
         ctx = trainer.model.prompt_learner.ctx.detach()
-    return {"epochs": cfg.OPTIM.MAX_EPOCH, "lr": cfg.OPTIM.LR, "batch_size": cfg.DATALOADER.TRAIN_X.BATCH_SIZE,
-            "weight": cfg.TRAINER.COOP.W, "n_ctx": int(ctx.shape[0]), "first_orders": loader.orders[:2],
-            "orders_sha256": orders_sha256(loader.orders), "epoch_losses": losses, "epoch_lrs": lrs,
-            "ctx": ctx.flatten().tolist(), "test_predictions": predictions}
+    return {"n_ctx": int(ctx.shape[-2]), "first_orders": loader.orders[:2], "orders_sha256": orders_sha256(loader.orders),
+            "epoch_losses": losses, "epoch_lrs": lrs, "ctx": ctx.flatten().tolist(), "test_predictions": predictions}
 
 
 TOKENIZE = None
