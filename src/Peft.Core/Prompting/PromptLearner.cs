@@ -106,12 +106,18 @@ public sealed class PromptLearner : IDisposable
     }
 
     /// <summary>Prompt embeddings [count, SequenceLength, W] of classes start..start+count (differentiable in <see cref="Ctx"/>).</summary>
-    public Tensor Assemble(int start, int count)
+    public Tensor Assemble(int start, int count) => Assemble(start, count, Ctx);
+
+    /// <summary>
+    /// Prompt embeddings [count, SequenceLength, W] of classes start..start+count around the given context [M, W] (shared)
+    /// or [C, M, W] (per class) instead of <see cref="Ctx"/>: CoCoOp's image-conditioned context ctx + π(x).
+    /// </summary>
+    public Tensor Assemble(int start, int count, Tensor context)
     {
         using var scope = NewDisposeScope();
-        var ctx = Ctx.dim() == 2
-            ? Ctx.unsqueeze(0).expand(count, -1, -1)
-            : Ctx.narrow(0, start, count);
+        var ctx = context.dim() == 2
+            ? context.unsqueeze(0).expand(count, -1, -1)
+            : context.narrow(0, start, count);
         var prompts = cat([_prefix.narrow(0, start, count), ctx, _suffix.narrow(0, start, count)], 1);
         if (_order is not null)
         {

@@ -9,9 +9,9 @@ namespace Peft.Core.Prompting;
 /// </summary>
 public sealed class PromptTrainer(PromptLearner learner, IPromptTrainingSettings options, Func<Tensor, Tensor, Tensor, Tensor> loss) : IDisposable
 {
-    Tensor? _momentum;
+    readonly Sgd _sgd = new([learner.Ctx], options.Momentum, options.WeightDecay);
 
-    public void Dispose() => _momentum?.Dispose();
+    public void Dispose() => _sgd.Dispose();
 
     /// <summary>One epoch over the (shuffled) training set; returns the mean batch loss.</summary>
     public double Epoch(Tensor viewFeatures, Tensor labels, double lr, Generator generator, CancellationToken cancellation)
@@ -70,7 +70,7 @@ public sealed class PromptTrainer(PromptLearner learner, IPromptTrainingSettings
                 (learner.Encode(s, c) * upstream.narrow(0, s, c)).sum().backward();
             }
         }
-        Sgd(lr);
+        _sgd.Step(lr);
         return value;
     }
 
@@ -79,23 +79,6 @@ public sealed class PromptTrainer(PromptLearner learner, IPromptTrainingSettings
     /// <summary>CoOp's loss: cross-entropy of exp(logit_scale)·cos(image, text).</summary>
     public static Func<Tensor, Tensor, Tensor, Tensor> CrossEntropy(float logitScale) => (textFeatures, images, labels) =>
         nn.functional.cross_entropy(images.matmul(nn.functional.normalize(textFeatures, dim: -1).t()) * logitScale, labels);
-
-    /// <summary>torch.optim.SGD (dampening 0, no Nesterov): d = g + wd·p; buf = d (first step) or m·buf + d; p −= lr·buf.</summary>
-    void Sgd(double lr)
-    {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var ctx = learner.Ctx;
-        var grad = ctx.grad!;
-        var d = grad + ctx * options.WeightDecay;
-        if (_momentum is null)
-        {
-            _momentum = d.detach().clone().DetachFromDisposeScope();
-        }
-        else _momentum.mul_(options.Momentum).add_(d);
-        ctx.sub_(_momentum * lr);
-        grad.zero_();
-    }
 
     /// <summary>Top-1 accuracy of the current context on features [M, D] with labels [M].</summary>
     public double Accuracy(Tensor features, Tensor labels)
