@@ -26,7 +26,7 @@ static class LpPlusPlusInit
     public static float StepSizeAlpha(Tensor features, Tensor textWeights)
     {
         using var scope = NewDisposeScope();
-        float maxSum = features.matmul(textWeights).pow(2).sum(0).max().item<float>();
+        float maxSum = features.matmul(textWeights).pow(2).sum([0]).max().item<float>();
         return features.shape[0] / (maxSum * 4);
     }
 
@@ -38,7 +38,7 @@ static class LpPlusPlusInit
     {
         using var scope = NewDisposeScope();
         var oneHot = nn.functional.one_hot(labels, classes).to(ScalarType.Float32);           // [N, C]
-        var tilde = (oneHot * features.matmul(textWeights) / oneHot.sum(0, keepdim: true)).sum(0); // [C]
+        var tilde = (oneHot * features.matmul(textWeights) / oneHot.sum([0], keepdim: true)).sum([0]); // [C]
         return (tilde.to(ScalarType.Float64) * shots * (InitAlphaScale / shots)).mean().item<double>();
     }
 
