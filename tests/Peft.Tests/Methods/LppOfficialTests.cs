@@ -12,7 +12,7 @@ using static OfficialCell;
 /// run unmodified by <c>tools/reference/official_lpp.py</c> on the five committed cells, Fixtures/official/lpp.json).
 /// Both sides train on augmented view 0 in the official run's (shuffled) order, start from the official run's
 /// random bias, and must compute the same step sizes and initial multiplier, the same validation accuracy at every
-/// epoch, pick the same epoch and predict the same test labels.
+/// epoch, pick the same epoch and predict the same test labels; trained to the end, the same multipliers.
 /// </summary>
 public class LppOfficialTests(ITestOutputHelper output)
 {
@@ -64,6 +64,15 @@ public class LppOfficialTests(ITestOutputHelper output)
         output.WriteLine($"{file}: best epoch {sink.Values("best_epoch").Single()}, ours {accuracy:F2}% vs official " +
                          $"{official.GetProperty("test_accuracy").GetDouble():F2}%, {expected.Length - differences}/{expected.Length} equal predictions");
         Assert.Equal(expected, predictions);
+
+        // The multipliers after the last epoch (select: last), against the official alpha_vec after training.
+        using var last = new LpPlusPlusMethod(new LpPlusPlusOptions { Select = "last" }).Fit(cell.Context(clip, new RecordingSink(),
+            trainOrder: Longs(official.GetProperty("train_order"))), bias);
+        var alpha = last.Weights["alpha"].reshape(-1).data<float>().ToArray();
+        var officialAlpha = official.GetProperty("final_alpha").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        double worst = alpha.Zip(officialAlpha).Max(p => Math.Abs(p.First - p.Second) / Math.Abs(p.Second));
+        output.WriteLine($"{file}: final alpha within {worst:g2} (relative)");
+        Assert.True(worst < 1e-5, $"{file}: final alpha differs from the official one by {worst:g3} (relative)");
     }
 
     static void AssertRelative(double expected, double actual, double tolerance, string what) =>
