@@ -5,6 +5,12 @@ namespace Peft.Core;
 /// <summary>A registered method: its name, what it does, its options type, and how to build it from configuration.</summary>
 public sealed record MethodDescriptor(string Name, string Description, Type OptionsType, Func<IConfiguration?, IAdaptationMethod> Create)
 {
+    /// <summary>Lower-case letters, digits, '-', '_' and '.': the name becomes part of MLflow metric keys (which allow no
+    /// '+' or other symbols), file names and configuration keys.</summary>
+    public string Name { get; init; } = System.Text.RegularExpressions.Regex.IsMatch(Name, "^[a-z0-9][a-z0-9._-]*$")
+        ? Name
+        : throw new ArgumentException($"method name '{Name}': use lower-case letters, digits, '-', '_' and '.' (it becomes part of MLflow metric keys, file names and configuration keys)");
+
     /// <summary>The options with their published defaults (for listings).</summary>
     public object DefaultOptions() => Activator.CreateInstance(OptionsType)!;
 

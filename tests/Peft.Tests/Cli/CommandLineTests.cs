@@ -19,7 +19,7 @@ public sealed class CommandLineTests() : TempDirectory("peft-cli-")
     {
         var (code, stdout, stderr) = PeftProcess.Run("methods");
         Assert.True(code == 0, stderr);
-        var coop = stdout[stdout.IndexOf("coop  —", StringComparison.Ordinal)..];
+        var coop = stdout[(stdout.IndexOf("\ncoop  —", StringComparison.Ordinal) + 1)..];   // not cocoop
         coop = coop[..coop.IndexOf("\n\n", StringComparison.Ordinal)];
         Assert.Matches(@"epochs\s+\(none\)\n\s+Training epochs; none = by shots", coop);
         Assert.Matches(@"ctxInit\s+\(none\)\n\s+Initial context phrase", coop);

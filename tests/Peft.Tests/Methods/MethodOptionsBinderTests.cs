@@ -47,4 +47,13 @@ public class MethodOptionsBinderTests
         Assert.Contains("'stpes'", unknown.Message);
         Assert.Contains("grid, steps, mode", unknown.Message);
     }
+
+    [Fact]
+    public void MethodNamesAreSafeForMlflowKeysAndFileNames()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new MethodDescriptor("lp++", "", typeof(object), _ => null!));
+        Assert.Contains("method name 'lp++'", e.Message);
+        Assert.Throws<ArgumentException>(() => new MethodDescriptor("CoOp", "", typeof(object), _ => null!));
+        Assert.Equal("tip-adapter-f", new MethodDescriptor("tip-adapter-f", "", typeof(object), _ => null!).Name);
+    }
 }
