@@ -39,6 +39,9 @@ public static class PlanCommand
                               string.Join(", ", Enum.GetValues<CellState>().Select(s => $"{counts.GetValueOrDefault(s)} {s.ToString().ToLowerInvariant()}")));
             Console.WriteLine($"protocol: {spec.Protocol}" + (spec.IsAsPublished ? $" — ORACLE: official selection rules, cells that read test/full-val data are tagged {ExperimentProtocol.OracleTag}=true and marked {ExperimentProtocol.OracleMark} in reports" : ""));
             Console.WriteLine("training transforms: " + string.Join(", ", augment.Values.Select(a => $"{a.Method}={a}")));
+            foreach (var m in spec.Methods.Where(m => m.Name != m.Descriptor.Name))
+                Console.WriteLine($"variant {m.Name}: {m.Descriptor.Name} with {VariantOptions(m.Points[0])}" +
+                                  (m.IsGrid ? $" ({m.Points.Count} grid points)" : ""));
             foreach (var m in spec.Methods)
                 foreach (var d in spec.Datasets)
                     if (m.PresetsFor(d.Name) is var presets && presets != "none") Console.WriteLine($"presets {m.Name} on {d.Name}: {presets}");
@@ -51,6 +54,14 @@ public static class PlanCommand
             Console.WriteLine($"results: {Path.Combine(spec.OutputDir, "results")}   tracking: {spec.Tracking.Uri} (experiment '{spec.Tracking.ExperimentName}')");
             Console.WriteLine($"threads: {ThreadBudget.Resolve(parse.GetValue(args.Threads))} (of {Environment.ProcessorCount} CPUs available; --threads or {ThreadBudget.EnvironmentVariable} to change)");
             return 0;
+
+            // The options the variant sets itself (grid axes aside), as logged.
+            static string VariantOptions(GridPoint point)
+            {
+                var written = point.Section.Keys.Select(k => k.Split(':')[0]).ToHashSet(StringComparer.OrdinalIgnoreCase);
+                var own = point.OptionValues.Where(o => written.Contains(o.Key) && !point.AxisValues.ContainsKey(o.Key)).Select(o => $"{o.Key}={o.Value}").ToList();
+                return own.Count == 0 ? "its defaults" : string.Join(", ", own);
+            }
 
             string Describe(CellState state, ExperimentCell cell) =>
                 state == CellState.Running && leases.Holder(cell.Key) is { } holder ? $"running ({holder})" : state.ToString().ToLowerInvariant();

@@ -146,26 +146,59 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         if (children.Count == 0) problems.Add($"methods: missing or empty; list at least one method; installed: {installed}");
         foreach (var child in children)
         {
-            var descriptor = catalog.Methods.FirstOrDefault(m => string.Equals(m.Name, child.Key, StringComparison.OrdinalIgnoreCase));
+            // A variant: any row name with "method" naming the plugin method it runs with other fixed options.
+            var variantOf = child.GetSection(VariantKey);
+            string pluginName = child.Key;
+            if (variantOf.Exists())
+            {
+                if (variantOf.Value is not { Length: > 0 } baseName)
+                {
+                    problems.Add($"{variantOf.Path}: must name an installed method (a string); installed: {installed}");
+                    continue;
+                }
+                if (!System.Text.RegularExpressions.Regex.IsMatch(child.Key, "^[a-z0-9][a-z0-9._-]*$"))
+                {
+                    problems.Add($"{child.Path}: variant name '{child.Key}': use lower-case letters, digits, '-', '_' and '.' (it becomes part of MLflow metric keys and file names)");
+                    continue;
+                }
+                pluginName = baseName;
+            }
+            var descriptor = catalog.Methods.FirstOrDefault(m => string.Equals(m.Name, pluginName, StringComparison.OrdinalIgnoreCase));
             if (descriptor is null && AcceptUninstalledMethods)
             {
-                var absent = new MethodDescriptor(child.Key, "not installed (read for a report)", typeof(object),
-                    _ => throw new InvalidOperationException($"method '{child.Key}' is not installed; load its plugin (--plugins, \"plugins\" or PEFT_PLUGINS)"));
+                var absent = new MethodDescriptor(pluginName.ToLowerInvariant(), "not installed (read for a report)", typeof(object),
+                    _ => throw new InvalidOperationException($"method '{pluginName}' is not installed; load its plugin (--plugins, \"plugins\" or PEFT_PLUGINS)"));
                 methods.Add(new MethodSpec(child.Key, absent, [new GridPoint(new Dictionary<string, string?>(), new object(), new Dictionary<string, string>(), new Dictionary<string, string>())]));
                 continue;
             }
             if (descriptor is null)
             {
-                problems.Add($"{child.Path}: unknown method '{child.Key}'; installed: {installed}" +
+                var at = variantOf.Exists() ? variantOf.Path : child.Path;
+                problems.Add($"{at}: unknown method '{pluginName}'; installed: {installed}" +
                     " (a plugin method needs its folder: --plugins <dir>, the experiment's \"plugins\" list or PEFT_PLUGINS)");
                 continue;
             }
+            if (variantOf.Exists() && !string.Equals(child.Key, descriptor.Name, StringComparison.OrdinalIgnoreCase)
+                && catalog.Methods.FirstOrDefault(m => string.Equals(m.Name, child.Key, StringComparison.OrdinalIgnoreCase)) is { } shadowed)
+            {
+                problems.Add($"{child.Path}: variant name '{child.Key}' is the name of installed method {shadowed.Name}; give the variant a name of its own");
+                continue;
+            }
             if (child.Value is { Length: > 0 }) { problems.Add($"{child.Path}: must be an object of options ({{}} for the published defaults)"); continue; }
-            var points = HyperparameterGrid.Expand(descriptor, child, problems);
-            if (points.Count > 0) methods.Add(new MethodSpec(descriptor.Name, descriptor, points));
+            if (methods.Any(m => string.Equals(m.Name, child.Key, StringComparison.OrdinalIgnoreCase)))
+            {
+                problems.Add($"{child.Path}: '{child.Key}' is listed twice (names are case-insensitive)");
+                continue;
+            }
+            var points = HyperparameterGrid.Expand(descriptor, child, problems, skip: variantOf.Exists() ? VariantKey : null);
+            if (points.Count > 0) methods.Add(new MethodSpec(child.Key.ToLowerInvariant() == descriptor.Name ? descriptor.Name : child.Key, descriptor, points));
         }
         return methods.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>The key of a method entry that makes it a variant: the installed method it runs (<c>{"clip-adapter-text":
+    /// {"method": "clip-adapter", "branch": "text"}}</c>). The entry's own name is its row in every table, result and run.</summary>
+    public const string VariantKey = "method";
 
     /// <summary>Longest experiment or dataset name: each names a folder (runs/&lt;name&gt;, results/&lt;dataset&gt;/…), and
     /// Linux allows 255 bytes per path component.</summary>

@@ -13,7 +13,8 @@ namespace Peft.Host.Experiments;
 /// </summary>
 public static class HyperparameterGrid
 {
-    public static IReadOnlyList<GridPoint> Expand(MethodDescriptor method, IConfigurationSection section, List<string> problems)
+    /// <param name="skip">A key of <paramref name="section"/> that is not an option (a variant's <c>method</c>).</param>
+    public static IReadOnlyList<GridPoint> Expand(MethodDescriptor method, IConfigurationSection section, List<string> problems, string? skip = null)
     {
         var properties = Properties(method);
         var fixedEntries = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
@@ -21,6 +22,7 @@ public static class HyperparameterGrid
         int before = problems.Count;
         foreach (var child in section.GetChildren())
         {
+            if (skip is not null && string.Equals(child.Key, skip, StringComparison.OrdinalIgnoreCase)) continue;
             if (!properties.TryGetValue(child.Key, out var property))
             {
                 problems.Add($"{child.Path}: unknown option of {method.Name}; valid options: {string.Join(", ", properties.Values.Select(p => MethodOptionsBinder.Camel(p.Name)))}");

@@ -45,6 +45,7 @@ public static class ResolvedExperiment
             foreach (var m in spec.Methods)
             {
                 w.WriteStartObject(m.Name);
+                w.WriteString("method", m.Descriptor.Name); // the installed method (differs from the name for a variant)
                 w.WriteString("augmentation", spec.AugmentationOf(m.Name).ToString());
                 // Per dataset: every grid point's option values (presets filled in), and which presets applied.
                 foreach (var d in spec.Datasets)

@@ -11,6 +11,7 @@ public static class TrackingNames
     public const string Shots = "shots";
     public const string Seed = "seed";
     public const string Method = "method";
+    public const string MethodPlugin = "method_plugin"; // the installed method a variant runs (logged for variants only)
     public const string Backbone = "backbone";
     public const string Sampling = "sampling";
     public const string ValShots = "val_shots";

@@ -110,6 +110,52 @@ public sealed class ExperimentConfigurationTests : TempDirectory
     }
 
     [Fact]
+    public void AVariantRunsAnInstalledMethodUnderItsOwnNameWithItsOwnOptions()
+    {
+        var spec = Read(Write(Valid.Replace("\"zero-shot\": {}", """
+            "zero-shot": {}, "fake-5": { "method": "fake", "correctClasses": 5 }, "zs-ensemble": { "METHOD": "Zero-Shot", "templates": "ensemble7" }
+            """)));
+        Assert.Equal(["fake", "fake-5", "zero-shot", "zs-ensemble"], spec.Methods.Select(m => m.Name));
+        var variant = spec.Method("fake-5");
+        Assert.Equal("fake", variant.Descriptor.Name);
+        Assert.Equal([5], variant.Points.Select(p => ((FakeOptions)p.Options).CorrectClasses));
+        Assert.DoesNotContain("method", variant.Points[0].OptionValues.Keys, StringComparer.OrdinalIgnoreCase);
+        Assert.Equal([2, 8, 5], spec.Method("fake").Points.Select(p => ((FakeOptions)p.Options).CorrectClasses));
+        Assert.Equal("zero-shot", spec.Method("zs-ensemble").Descriptor.Name);
+        // A variant is a method of the experiment for every per-method setting, e.g. its training transform.
+        var forced = Read(Write(Valid.Replace("\"zero-shot\": {}", "\"zero-shot\": {}, \"fake-5\": { \"method\": \"fake\" }")
+            .Replace("\"shots\"", "\"augmentation\": { \"fake-5\": \"tip\" }, \"shots\"")));
+        Assert.Equal("experiment", forced.AugmentationOf("fake-5").Origin);
+        Assert.NotEqual("experiment", forced.AugmentationOf("fake").Origin);
+    }
+
+    [Fact]
+    public void ABadVariantIsNamedWithItsPath()
+    {
+        var path = Write(Valid.Replace("\"zero-shot\": {}", """
+            "zero-shot": {},
+            "v1": { "method": "nope" },
+            "linear-probe": { "method": "fake" },
+            "Big V": { "method": "fake" },
+            "v2": { "method": { "name": "fake" } },
+            "v3": { "method": "fake", "colour": 1 },
+            "v4": { "method": "fake", "correctClasses": -1 }
+            """));
+        var e = Assert.Throws<ExperimentValidationException>(() => Read(path));
+        var expected = new[]
+        {
+            "methods:v1:method: unknown method 'nope'; installed: cancels, fails, fake, linear-probe, zero-shot",
+            "methods:linear-probe: variant name 'linear-probe' is the name of installed method linear-probe",
+            "methods:Big V: variant name 'Big V': use lower-case letters, digits",
+            "methods:v2:method: must name an installed method (a string)",
+            "methods:v3:colour: unknown option of fake; valid options: correctClasses, unused, widths",
+            "methods:v4:correctClasses: must be ≥ 0, got -1",
+        };
+        foreach (var problem in expected) Assert.Contains(e.Problems, p => p.StartsWith(problem, StringComparison.Ordinal));
+        Assert.Equal(expected.Length, e.Problems.Count);
+    }
+
+    [Fact]
     public void EveryProblemIsReportedAtOnceWithItsPath()
     {
         var path = Write("""

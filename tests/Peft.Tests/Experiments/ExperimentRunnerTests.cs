@@ -83,6 +83,21 @@ public sealed class ExperimentRunnerTests(RunnerWorld world) : TempDirectory("pe
     }
 
     [Fact]
+    public void AVariantIsItsOwnRowWithItsOwnCellsAndLogsTheMethodItRuns()
+    {
+        var spec = Spec("""{ "fake": { "correctClasses": 2 }, "fake-8": { "method": "fake", "correctClasses": 8 } }""");
+        var tracker = new InMemoryTracker();
+        Assert.Equal(8, Run(spec, tracker).Ran);
+        var plain = Finished(tracker, "shapes/2/1/fake").Single();
+        var variant = Finished(tracker, "shapes/2/1/fake-8").Single();
+        Assert.Equal(("fake-8", "fake", "8"), (variant.Params["method"], variant.Params["method_plugin"], variant.Params["method.correctClasses"]));
+        Assert.False(plain.Params.ContainsKey("method_plugin"));
+        Assert.Equal(20.0, plain.Metrics.Single(m => m.Key == "val_top1").Value, 6);
+        Assert.Equal(80.0, variant.Metrics.Single(m => m.Key == "val_top1").Value, 6);
+        Assert.Equal(["fake", "fake-8"], new LocalResultStore(spec.OutputDir).ReadAll().Select(r => r.Method).Distinct().Order());
+    }
+
+    [Fact]
     public void TheSameSeedsGiveTheSameResultsOnARerun()
     {
         var first = new InMemoryTracker();
