@@ -8,7 +8,7 @@ static class ExperimentReport
 {
     /// <param name="datasetOrder">Datasets in the experiment file's order (tables and plots follow it); others sort by name.</param>
     public static (ReportFiles Files, ExperimentSummary Summary) Write(string name, IReadOnlyList<CellResult> results, string outputDir, string? baseline,
-        IReadOnlyList<string>? datasetOrder = null)
+        IReadOnlyList<string>? datasetOrder = null, IReadOnlyList<AblationPoint>? ablation = null)
     {
         var rank = (datasetOrder ?? []).Select((d, i) => (d, i)).ToDictionary(x => x.d, x => x.i);
         results = results.OrderBy(r => rank.GetValueOrDefault(r.Dataset, int.MaxValue)).ThenBy(r => r.Dataset, StringComparer.Ordinal).ThenBy(r => r.Shots)
@@ -20,6 +20,9 @@ static class ExperimentReport
         Console.Error.WriteLine($"report:   {files.Markdown}");
         Console.Error.WriteLine($"          {files.Html}");
         Console.Error.WriteLine($"plots:    {Path.GetDirectoryName(files.Plots.FirstOrDefault() ?? files.Markdown)}");
+        // The ablation view (every grid point on test) is its own file, so it is never read as the results.
+        if (AblationReport.Write(ablation ?? [], outputDir, name) is [var ablationFile, ..])
+            Console.Error.WriteLine($"ablation: {ablationFile} (every grid point's test accuracy; not used for selection)");
         return (files, summary);
     }
 }

@@ -34,6 +34,7 @@ public static class ReportCommand
             string name, defaultOut;
             IReadOnlyList<string>? order = null;
             IReadOnlyList<CellResult> results;
+            IReadOnlyList<AblationPoint> ablation = [];
             if (File.Exists(path))
             {
                 var spec = args.ReadSpec(path, parse, forReport: true);
@@ -47,26 +48,26 @@ public static class ReportCommand
                         throw new ReportException($"{path}: {check.DescribeMissing()}; '{args.CommandLine("run", path, parse)}' completes them, or --allow-missing reports the rest");
                     Console.Error.WriteLine($"WARNING: {check.DescribeMissing()}; the report covers only the {check.Results.Count} cells with results");
                 }
-                (name, results, defaultOut) = (spec.Name, check.Results, Path.Combine(spec.OutputDir, "report"));
+                (name, results, defaultOut, ablation) = (spec.Name, check.Results, Path.Combine(spec.OutputDir, "report"), check.Ablation);
                 order = spec.Datasets.Select(d => d.Name).ToList();
             }
             else if (Directory.Exists(Path.Combine(path, "results")))
             {
                 var check = ResultCheck.Of(new LocalResultStore(path), null);
                 if (check.Edited.Count > 0) throw new ReportException($"{path}: {check.DescribeEdited()}");
-                (name, results, defaultOut) = (Path.GetFileName(Path.GetFullPath(path)), check.Results, Path.Combine(path, "report"));
+                (name, results, defaultOut, ablation) = (Path.GetFileName(Path.GetFullPath(path)), check.Results, Path.Combine(path, "report"), check.Ablation);
             }
             else if (Directory.Exists(path))
             {
                 var loaded = MlrunsResults.Read(path, parse.GetValue(experiment));
                 if (loaded.Superseded > 0)
                     Console.Error.WriteLine($"note: {loaded.Superseded} older finished run(s) of the same cells ignored (the newest run of each cell counts)");
-                (name, results, defaultOut) = (loaded.ExperimentName, loaded.Results, Path.GetFullPath($"report-{loaded.ExperimentName}"));
+                (name, results, defaultOut, ablation) = (loaded.ExperimentName, loaded.Results, Path.GetFullPath($"report-{loaded.ExperimentName}"), loaded.Ablation);
             }
             else throw new FileNotFoundException($"{path}: no such experiment file or folder");
             if (results.Count == 0) throw new ReportException($"{path}: no finished cells yet (run the experiment first: ./peft run <experiment>)");
 
-            ExperimentReport.Write(name, results, parse.GetValue(output) ?? defaultOut, parse.GetValue(baseline), order);
+            ExperimentReport.Write(name, results, parse.GetValue(output) ?? defaultOut, parse.GetValue(baseline), order, ablation);
             return 0;
         });
         return command;

@@ -62,7 +62,7 @@ public static class RunCommand
                 {
                     Console.Error.WriteLine();
                     if (check.Missing.Count > 0) Console.Error.WriteLine($"WARNING: {check.DescribeMissing()}; the report below covers only the {results.Count} cells with results");
-                    var (files, reportSummary) = ExperimentReport.Write(spec.Name, results, Path.Combine(spec.OutputDir, "report"), null, spec.Datasets.Select(d => d.Name).ToList());
+                    var (files, reportSummary) = ExperimentReport.Write(spec.Name, results, Path.Combine(spec.OutputDir, "report"), null, spec.Datasets.Select(d => d.Name).ToList(), check.Ablation);
                     // The parent run of this invocation carries the report and the averaged accuracies.
                     if (summary.ParentRunId is { } parent) ParentRunReport.Log(tracker, parent, reportSummary, files);
                 }

@@ -21,17 +21,23 @@ public static class CellArtifacts
             label, name, test = Percent(test.PerClass[label]), val = Percent(val.PerClass[label]),
         }), LocalResultStore.Json);
 
-    /// <summary><c>grid.json</c>: every point's axis values, validation accuracy and fit time, and which point was selected.</summary>
+    /// <summary><c>grid.json</c>: every point's axis values, validation accuracy and fit time, and which point was selected;
+    /// with the ablation view also each point's test accuracy, labelled as not used for selection.</summary>
     public static byte[] Grid(GridFit fit) =>
         JsonSerializer.SerializeToUtf8Bytes(new
         {
             selected = fit.SelectedIndex,
             rule = "best validation top-1; ties: first point",
+            ablation = fit.Points.Any(p => p.Test is not null)
+                ? "testTop1 of every point is the ablation view: evaluated after selection's validation scores, never used to select" : null,
             points = fit.Points.Select(p => new
             {
                 values = p.Point.AxisValues, valTop1 = Percent(p.Validation.Top1), valMeanPerClass = Percent(p.Validation.MeanPerClass), fitSeconds = p.FitSeconds,
+                testTop1 = p.Test is { } t ? Percent(t.Top1) : null,
             }),
-        }, LocalResultStore.Json);
+        }, GridJson);
+
+    static readonly JsonSerializerOptions GridJson = new(LocalResultStore.Json) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
     /// <summary>The classifier's weights as safetensors bytes (through a temporary file in <paramref name="tempDir"/>), or null if it has none.</summary>
     public static byte[]? Weights(IFeatureClassifier classifier, string tempDir)

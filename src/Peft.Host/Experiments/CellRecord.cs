@@ -21,6 +21,8 @@ public sealed record CellRecord(
     public const int FormatVersion = 2;
     public string Format { get; init; } = FormatName;
     public int Version { get; init; } = FormatVersion;
+    /// <summary>Every grid point's validation and test accuracy when the experiment asked for the ablation view (else null).</summary>
+    public IReadOnlyList<AblationPoint>? Ablation { get; init; }
     /// <summary><see cref="CellResultHash"/> of <see cref="Result"/> when it was written.</summary>
     public string? ResultSha256 { get; init; }
 

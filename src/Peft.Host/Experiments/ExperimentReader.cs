@@ -58,6 +58,8 @@ public sealed class ExperimentReader(MethodCatalog catalog)
                 ByDataset = datasets.DistinctBy(d => d.Name).ToDictionary(d => d.Name, d => MethodPresets.Apply(m, d, protocol, problems)),
             }).ToList();
 
+        var ablation = ReadAblation(root.GetSection("ablation"), methods, problems);
+
         var tracking = root.GetSection("tracking");
         CheckKeys(tracking, ["uri", "experimentName"], problems);
         var uri = tracking["uri"] is { } u ? ResolveUri(config, "tracking:uri", u, problems) : Path.GetFullPath(Path.Combine(CurrentDirectory, "mlruns"));
@@ -74,7 +76,7 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         {
             Name = name, Description = root["description"] ?? "", SourcePath = config.FilePath, Backbone = backbone!,
             Datasets = datasets, Shots = shots, Seeds = seeds, Sampling = sampling, ValShots = valShots, TrainViews = trainViews,
-            Augmentation = augmentation, AugmentationByMethod = byMethod, Protocol = protocol, Methods = methods, Tracking = new TrackingSpec(uri, experimentName),
+            Augmentation = augmentation, AugmentationByMethod = byMethod, Protocol = protocol, Methods = methods, Ablation = ablation, Tracking = new TrackingSpec(uri, experimentName),
             OutputDir = output, CacheDir = cache,
         };
     }
@@ -194,6 +196,29 @@ public sealed class ExperimentReader(MethodCatalog catalog)
             if (points.Count > 0) methods.Add(new MethodSpec(child.Key.ToLowerInvariant() == descriptor.Name ? descriptor.Name : child.Key, descriptor, points));
         }
         return methods.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary><c>"ablation": true</c> (every method with a grid) or a list of method names: which grids get the ablation view.</summary>
+    static HashSet<string> ReadAblation(IConfigurationSection section, IReadOnlyList<MethodSpec> methods, List<string> problems)
+    {
+        var chosen = new HashSet<string>(StringComparer.Ordinal);
+        if (!section.Exists()) return chosen;
+        var grids = methods.Where(m => m.IsGrid).Select(m => m.Name).ToList();
+        if (section.Value is { } flag)
+        {
+            if (!bool.TryParse(flag, out var on)) problems.Add($"ablation: must be true, false or a list of methods with a grid, got '{flag}'");
+            else if (on && grids.Count == 0) problems.Add("ablation: no method of this experiment has a grid (a list of values for an option) to show every point of");
+            else if (on) chosen.UnionWith(grids);
+            return chosen;
+        }
+        foreach (var child in section.GetChildren())
+        {
+            var method = methods.FirstOrDefault(m => string.Equals(m.Name, child.Value, StringComparison.OrdinalIgnoreCase));
+            if (method is null) problems.Add($"{child.Path}: '{child.Value}' is not a method of this experiment; methods: {string.Join(", ", methods.Select(m => m.Name))}");
+            else if (!method.IsGrid) problems.Add($"{child.Path}: {method.Name} has no grid (give an option a list of values) to show every point of");
+            else chosen.Add(method.Name);
+        }
+        return chosen;
     }
 
     /// <summary>The key of a method entry that makes it a variant: the installed method it runs (<c>{"clip-adapter-text":

@@ -322,7 +322,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                         Generator = generator, Metrics = sink, Cancellation = cancel, Oracle = inputs.Oracle,
                     },
                     inputs.Features, task.NumClasses, step => (epochs ??= new ConsoleProgress($"fit {cell.Method}", null, "epochs", Log, Interactive)).Report(step),
-                    cancel);
+                    cancel, spec.Ablation.Contains(cell.Method) && method.IsGrid
+                        ? c => ClassifierEvaluation.Evaluate(c, features.TestFeatures(), features.TestLabels, task.NumClasses) : null);
             }
             finally
             {
@@ -341,8 +342,10 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                         MemoryIncreaseMb = perCell && double.IsFinite(startMb) ? Math.Max(0, peakMb - startMb) : null,
                     };
                 LogCell(runId, cell, fit, test, result, evalSeconds, perCell, split, inputs);
+                var ablation = AblationOf(cell, fit);
+                if (ablation is not null) LogAblation(experimentId, runId, cell, ablation);
                 store.WriteResult(new CellRecord(cell.Key, result, runId, experimentId, tracker.Uri, fit.Validation.MeanPerClass * 100,
-                    evalSeconds, split.Sha256, inputs.FeatureCacheKey, DateTimeOffset.UtcNow) { ResultSha256 = CellResultHash.Of(result) });
+                    evalSeconds, split.Sha256, inputs.FeatureCacheKey, DateTimeOffset.UtcNow) { ResultSha256 = CellResultHash.Of(result), Ablation = ablation });
                 tracker.EndRun(runId, RunStatus.Finished, Now);
                 store.DeleteMarker(cell.Key);
                 overall.Message($"cell {cell.Index + 1} done: {cell.RunName}: test top-1 {result.TestTop1:F2}%, val {result.ValTop1:F2}%, fit {result.FitSeconds:F1} s");
@@ -388,6 +391,36 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         tracker.LogArtifact(runId, TrackingNames.PerClassArtifact, CellArtifacts.PerClass(split.ClassNames, test, fit.Validation));
         if (fit.Points.Count > 1) tracker.LogArtifact(runId, TrackingNames.GridArtifact, CellArtifacts.Grid(fit));
         if (weights is not null && weights.Length <= MaxWeightsBytes) tracker.LogArtifact(runId, TrackingNames.WeightsArtifact, weights);
+    }
+
+    static List<AblationPoint>? AblationOf(ExperimentCell cell, GridFit fit) =>
+        fit.Points.All(p => p.Test is null) ? null
+            : fit.Points.Select((p, i) => new AblationPoint(cell.Dataset, cell.Shots, cell.Seed, cell.Method, i, p.Point.AxisValues,
+                p.Validation.Top1 * 100, p.Test!.Top1 * 100, p.FitSeconds, i == fit.SelectedIndex)).ToList();
+
+    /// <summary>The ablation view in MLflow: one nested run per grid point under the cell's run (tag <c>peft.role = ablation-point</c>,
+    /// which reports of cells ignore), with the point's values as params and its validation and test accuracy as metrics.</summary>
+    void LogAblation(string experimentId, string cellRunId, ExperimentCell cell, IReadOnlyList<AblationPoint> points)
+    {
+        foreach (var p in points)
+        {
+            var tags = new Dictionary<string, string>
+            {
+                [TrackingNames.ParentRunId] = cellRunId, [TrackingNames.AblationOfTag] = cell.Key, [TrackingNames.RoleTag] = TrackingNames.AblationRole,
+                [TrackingNames.ExperimentTag] = spec.Name, [TrackingNames.AblationSelectedTag] = p.Selected ? "true" : "false",
+            };
+            var id = tracker.CreateRun(experimentId, $"{cell.RunName} · {p.Label}", Now, tags);
+            var parameters = new Dictionary<string, string>
+            {
+                [TrackingNames.Dataset] = cell.Dataset, [TrackingNames.Shots] = Text(cell.Shots), [TrackingNames.Seed] = Text(cell.Seed),
+                [TrackingNames.Method] = cell.Method, [TrackingNames.AblationPointParam] = Text(p.Index),
+            };
+            foreach (var (key, value) in p.Values) parameters[TrackingNames.MethodOptionPrefix + key] = value;
+            long now = Now;
+            tracker.LogBatch(id, [new(TrackingNames.ValTop1, p.ValTop1, now), new(TrackingNames.TestTop1, p.TestTop1, now), new(TrackingNames.FitSeconds, p.FitSeconds, now)],
+                parameters, new Dictionary<string, string>());
+            tracker.EndRun(id, RunStatus.Finished, Now);
+        }
     }
 
     void Fail(LocalResultStore store, ExperimentCell cell, string? runId, Exception e, Dictionary<string, string> failures, ConsoleProgress overall)

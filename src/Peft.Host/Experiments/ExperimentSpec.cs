@@ -32,6 +32,8 @@ public sealed record ExperimentSpec
     public bool IsAsPublished => Protocol == ExperimentProtocol.AsPublished;
     /// <summary>Methods in name order.</summary>
     public required IReadOnlyList<MethodSpec> Methods { get; init; }
+    /// <summary>Methods (with a grid) whose every grid point is also evaluated on test for the ablation view; never used for selection.</summary>
+    public IReadOnlySet<string> Ablation { get; init; } = new HashSet<string>();
     public required TrackingSpec Tracking { get; init; }
     /// <summary>Local results (<c>results/</c>), cell state (<c>state/</c>).</summary>
     public required string OutputDir { get; init; }

@@ -20,19 +20,23 @@ public sealed class GridFit : IDisposable
     public required ClassifierEvaluation Validation { get; init; }
     /// <summary>What the selected point's method logged through its metric sink.</summary>
     public required IReadOnlyList<MetricPoint> MethodMetrics { get; init; }
-    public required IReadOnlyList<(GridPoint Point, ClassifierEvaluation Validation, double FitSeconds)> Points { get; init; }
+    /// <summary>Every point with its validation accuracy; <c>Test</c> only for the ablation view (null otherwise).</summary>
+    public required IReadOnlyList<(GridPoint Point, ClassifierEvaluation Validation, double FitSeconds, ClassifierEvaluation? Test)> Points { get; init; }
     public required double FitSeconds { get; init; }
     public required double EvalSeconds { get; init; }
 
     /// <param name="context">Builds a point's context from its generator and metric sink.</param>
+    /// <param name="ablationTest">The ablation view only: evaluates each point's classifier on test after its validation
+    /// score is recorded. Selection reads validation only, so the chosen point is the same with or without it.</param>
     public static GridFit Run(MethodSpec method, ulong seed, Func<Generator, IMetricSink, AdaptationContext> context,
-        ITaskFeatures features, int numClasses, Action<int>? stepReported, CancellationToken cancel)
+        ITaskFeatures features, int numClasses, Action<int>? stepReported, CancellationToken cancel,
+        Func<IFeatureClassifier, ClassifierEvaluation>? ablationTest = null)
     {
         IFeatureClassifier? best = null;
         int bestIndex = -1;
         ClassifierEvaluation? bestVal = null;
         IReadOnlyList<MetricPoint> bestMetrics = [];
-        var points = new List<(GridPoint, ClassifierEvaluation, double)>();
+        var points = new List<(GridPoint, ClassifierEvaluation, double, ClassifierEvaluation?)>();
         double fitSeconds = 0, evalSeconds = 0;
         try
         {
@@ -58,7 +62,7 @@ public sealed class GridFit : IDisposable
                 clock.Restart();
                 var val = ClassifierEvaluation.Evaluate(classifier, features.ValFeatures(), features.ValLabels, numClasses);
                 evalSeconds += clock.Elapsed.TotalSeconds;
-                points.Add((point, val, fit));
+                points.Add((point, val, fit, ablationTest?.Invoke(classifier)));
                 if (best is null || val.Top1 > bestVal!.Top1)
                 {
                     best?.Dispose();

@@ -15,8 +15,14 @@ public sealed record ResultCheck(IReadOnlyList<CellResult> Results, IReadOnlyLis
         var intact = records.Where(r => r.IsIntact).ToList();
         var have = intact.Select(r => r.Cell).ToHashSet(StringComparer.Ordinal);
         var missing = planned?.Where(c => !have.Contains(c.Key)).Select(c => c.Key).ToList() ?? [];
-        return new ResultCheck(intact.Select(r => r.Result).ToList(), missing, edited, planned?.Count ?? records.Count);
+        return new ResultCheck(intact.Select(r => r.Result).ToList(), missing, edited, planned?.Count ?? records.Count)
+        {
+            Ablation = intact.SelectMany(r => r.Ablation ?? []).ToList(),
+        };
     }
+
+    /// <summary>The grid points of the cells whose methods had the ablation view (empty otherwise).</summary>
+    public IReadOnlyList<AblationPoint> Ablation { get; init; } = [];
 
     /// <summary>"3 of 24 planned cells have no result: a/1/1/x, …" with at most <paramref name="listed"/> keys.</summary>
     public string DescribeMissing(int listed = 10) =>

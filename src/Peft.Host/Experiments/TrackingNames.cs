@@ -37,6 +37,10 @@ public static class TrackingNames
     public const string ParentRunId = "mlflow.parentRunId";
     public const string RunNameTag = "mlflow.runName";
     public const string CellTag = "peft.cell";
+    public const string AblationRole = "ablation-point";  // peft.role of a grid point's nested run (the ablation view)
+    public const string AblationOfTag = "peft.ablation_of"; // the cell key of an ablation point (not peft.cell: it is not a cell's run)
+    public const string AblationSelectedTag = "peft.selected"; // on an ablation point: the point validation chose
+    public const string AblationPointParam = "ablation_point"; // its index in grid order
     public const string ExperimentTag = "peft.experiment";
     public const string InvocationTag = "peft.invocation";
     public const string RoleTag = "peft.role";           // "parent" or "cell"

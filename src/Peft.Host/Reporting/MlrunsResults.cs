@@ -12,7 +12,11 @@ namespace Peft.Host.Reporting;
 /// </summary>
 public static class MlrunsResults
 {
-    public sealed record Loaded(string ExperimentName, IReadOnlyList<CellResult> Results, int Superseded);
+    public sealed record Loaded(string ExperimentName, IReadOnlyList<CellResult> Results, int Superseded)
+    {
+        /// <summary>The ablation view's grid points (nested runs tagged <c>peft.role = ablation-point</c>) of the counted cell runs.</summary>
+        public IReadOnlyList<AblationPoint> Ablation { get; init; } = [];
+    }
 
     public static Loaded Read(string mlruns, string? experimentName)
     {
@@ -45,13 +49,41 @@ public static class MlrunsResults
         var results = newest.Select(x => ToResult(x.Run))
             .OrderBy(r => r.Dataset, StringComparer.Ordinal).ThenBy(r => r.Shots).ThenBy(r => r.Seed).ThenBy(r => r.Method, StringComparer.Ordinal)
             .ToList();
-        return new Loaded(experiment.Name, results, newest.Sum(x => x.Count - 1));
+        var counted = newest.Select(x => x.Run.RunId).ToHashSet(StringComparer.Ordinal);
+        var ablation = runs.Where(r => r.IsActive && r.Status == RunStatus.Finished && r.Tags.GetValueOrDefault(TrackingNames.RoleTag) == TrackingNames.AblationRole
+                                       && counted.Contains(r.Tags.GetValueOrDefault(TrackingNames.ParentRunId) ?? ""))
+            .Select(ToAblationPoint).OrderBy(p => p.Dataset, StringComparer.Ordinal).ThenBy(p => p.Shots).ThenBy(p => p.Seed)
+            .ThenBy(p => p.Method, StringComparer.Ordinal).ThenBy(p => p.Index).ToList();
+        return new Loaded(experiment.Name, results, newest.Sum(x => x.Count - 1)) { Ablation = ablation };
     }
 
     static bool IsCell(MlrunsRun run) => run.IsActive && run.Tags.GetValueOrDefault(TrackingNames.RoleTag) == "cell";
 
     static string Names(IEnumerable<MlrunsExperiment> experiments) =>
         string.Join(", ", experiments.Select(e => $"'{e.Name}'").DefaultIfEmpty("none"));
+
+    static AblationPoint ToAblationPoint(MlrunsRun run)
+    {
+        var r = ToResultFields(run);
+        var values = run.Params.Where(p => p.Key.StartsWith(TrackingNames.MethodOptionPrefix, StringComparison.Ordinal))
+            .ToDictionary(p => p.Key[TrackingNames.MethodOptionPrefix.Length..], p => p.Value);
+        return new AblationPoint(r.Param(TrackingNames.Dataset), r.Int(TrackingNames.Shots), r.Int(TrackingNames.Seed), r.Param(TrackingNames.Method),
+            r.Int(TrackingNames.AblationPointParam), values, r.Metric(TrackingNames.ValTop1), r.Metric(TrackingNames.TestTop1),
+            r.Metric(TrackingNames.FitSeconds), run.Tags.GetValueOrDefault(TrackingNames.AblationSelectedTag) == "true");
+    }
+
+    sealed record Fields(Func<string, string> Param, Func<string, double> Metric, Func<string, int> Int);
+
+    static Fields ToResultFields(MlrunsRun run)
+    {
+        string Param(string key) => run.Params.TryGetValue(key, out var v) ? v
+            : throw new ReportException($"{run.Directory}: run '{run.RunName}' has no param '{key}'");
+        double Metric(string key) => run.LatestMetrics.TryGetValue(key, out var m) ? m.Value
+            : throw new ReportException($"{run.Directory}: run '{run.RunName}' has no metric '{key}'");
+        int Int(string key) => int.TryParse(Param(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v
+            : throw new ReportException($"{run.Directory}: param '{key}' is not an integer: '{Param(key)}'");
+        return new Fields(Param, Metric, Int);
+    }
 
     static CellResult ToResult(MlrunsRun run)
     {

@@ -130,6 +130,20 @@ public sealed class ExperimentConfigurationTests : TempDirectory
     }
 
     [Fact]
+    public void TheAblationViewIsOptInForMethodsWithAGrid()
+    {
+        Assert.Empty(Read(Write(Valid)).Ablation);
+        Assert.Equal(["fake"], Read(Write(Valid.Replace("\"shots\"", "\"ablation\": true, \"shots\""))).Ablation);
+        Assert.Equal(["fake"], Read(Write(Valid.Replace("\"shots\"", "\"ablation\": [\"fake\"], \"shots\""))).Ablation);
+        Assert.Empty(Read(Write(Valid.Replace("\"shots\"", "\"ablation\": false, \"shots\""))).Ablation);
+        var e = Assert.Throws<ExperimentValidationException>(() => Read(Write(Valid.Replace("\"shots\"", "\"ablation\": [\"zero-shot\", \"coop\"], \"shots\""))));
+        Assert.Equal(["ablation:0: zero-shot has no grid (give an option a list of values) to show every point of",
+                      "ablation:1: 'coop' is not a method of this experiment; methods: fake, zero-shot"], e.Problems);
+        var flag = Assert.Throws<ExperimentValidationException>(() => Read(Write(Valid.Replace("\"shots\"", "\"ablation\": \"yes\", \"shots\""))));
+        Assert.Equal(["ablation: must be true, false or a list of methods with a grid, got 'yes'"], flag.Problems);
+    }
+
+    [Fact]
     public void ABadVariantIsNamedWithItsPath()
     {
         var path = Write(Valid.Replace("\"zero-shot\": {}", """

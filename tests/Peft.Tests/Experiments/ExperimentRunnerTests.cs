@@ -98,6 +98,45 @@ public sealed class ExperimentRunnerTests(RunnerWorld world) : TempDirectory("pe
     }
 
     [Fact]
+    public void TheAblationViewTestsEveryGridPointWithoutChangingTheSelectionAndNestsARunPerPoint()
+    {
+        var plain = new InMemoryTracker();
+        Run(Spec(GridMethods, "plain"), plain);
+        var spec = Spec(GridMethods, "ablation") with { Ablation = new HashSet<string> { "fake" } };
+        var mlruns = Temp("ablation-mlruns");
+        using (var tracker = new Peft.Tracking.Mlruns.FileStoreTracker(mlruns)) new ExperimentRunner(spec, tracker) { Log = TextWriter.Null }.Run();
+
+        // The selection and the cell's result are those of the run without the view.
+        var check = ResultCheck.Of(new LocalResultStore(spec.OutputDir), new ExperimentPlan(spec).Cells);
+        foreach (var result in check.Results)
+        {
+            var twin = Finished(plain, result.CellKey).Single();
+            Assert.Equal(twin.Metrics.Single(m => m.Key == "test_top1").Value, result.TestTop1, 9);
+            Assert.Equal(twin.Params.GetValueOrDefault("method.correctClasses"), result.Options.GetValueOrDefault("correctClasses"));
+        }
+        // Every grid point of every fake cell (4 cells × 3 points), none of zero-shot; validation 20 / 80 / 50, 8 chosen.
+        Assert.Equal(12, check.Ablation.Count);
+        Assert.All(check.Ablation, p => Assert.Equal("fake", p.Method));
+        var cell = check.Ablation.Where(p => p is { Dataset: "shapes", Shots: 2 }).OrderBy(p => p.Index).ToList();
+        Assert.Equal(["correctClasses=2", "correctClasses=8", "correctClasses=5"], cell.Select(p => p.Label));
+        Assert.Equal([20.0, 80.0, 50.0], cell.Select(p => Math.Round(p.ValTop1, 6)));
+        Assert.Equal([false, true, false], cell.Select(p => p.Selected));
+        var selected = check.Results.Single(r => r.CellKey == "shapes/2/1/fake");
+        Assert.Equal(selected.TestTop1, cell[1].TestTop1, 9);
+        Assert.True(cell[0].TestTop1 < cell[1].TestTop1); // the fake method is right on fewer classes at point 0
+
+        // MLflow: one nested run per point under its cell's run, read back by reports; cells unaffected.
+        var loaded = Peft.Host.Reporting.MlrunsResults.Read(mlruns, null);
+        Assert.Equal(check.Results.Count, loaded.Results.Count);
+        Assert.Equal(check.Ablation.Select(p => (p.CellKeyOf(), p.Index, p.TestTop1, p.Selected)).Order(),
+            loaded.Ablation.Select(p => (p.CellKeyOf(), p.Index, p.TestTop1, p.Selected)).Order());
+        // The grid artifact carries every point's test accuracy, labelled as the ablation view.
+        var gridJson = Directory.GetFiles(mlruns, "grid.json", SearchOption.AllDirectories);
+        Assert.Equal(4, gridJson.Length);
+        Assert.All(gridJson, f => Assert.Contains("never used to select", File.ReadAllText(f)));
+    }
+
+    [Fact]
     public void TheSameSeedsGiveTheSameResultsOnARerun()
     {
         var first = new InMemoryTracker();
