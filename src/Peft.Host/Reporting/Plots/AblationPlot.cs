@@ -18,7 +18,8 @@ public static class AblationPlot
     {
         var grid = AblationReport.Points(points);
         var shots = points.Select(p => p.Shots).Distinct().Order().ToList();
-        var colours = PlotPalette.ForMethods(shots.Select(Name));
+        // Shots in order along a fixed qualitative palette (Tableau 10): neighbours stay distinguishable.
+        var colours = shots.Select((s, i) => (Name(s), Palette[i % Palette.Length])).ToDictionary(x => x.Item1, x => x.Item2);
         double Mean(int index, int s, bool test) =>
             AblationReport.MeanStd(points.Where(p => p.Index == index && p.Shots == s).Select(p => test ? p.TestTop1 : p.ValTop1).ToList()).Mean;
         var values = shots.SelectMany(s => grid.SelectMany(g => new[] { Mean(g.Index, s, true), Mean(g.Index, s, false) })).Where(double.IsFinite).ToList();
@@ -53,6 +54,8 @@ public static class AblationPlot
             }
             canvas.DrawRect(Left + 0.5f, Top + 0.5f, Right - Left - 1, Bottom - Top - 1, axis);
             using var labelFont = PlotFonts.Font(14);
+            string swept = "Grid point (" + string.Join(" × ", points.SelectMany(p => p.Values.Keys).Distinct().Order(StringComparer.Ordinal)) + ")";
+            Text(canvas, swept, (Left + Right) / 2 - Measure(labelFont, swept) / 2, Height - 30, labelFont, ink);
             canvas.Save();
             canvas.RotateDegrees(-90, 24, (Top + Bottom) / 2);
             Text(canvas, "Top-1 accuracy (%)", 24 - Measure(labelFont, "Top-1 accuracy (%)") / 2, (Top + Bottom) / 2 + 5, labelFont, ink);
@@ -90,6 +93,12 @@ public static class AblationPlot
         using var png = image.Encode(SKEncodedImageFormat.Png, 100);
         return png.ToArray();
     }
+
+    static readonly SKColor[] Palette =
+    [
+        new(0x1f, 0x77, 0xb4), new(0xff, 0x7f, 0x0e), new(0x2c, 0xa0, 0x2c), new(0xd6, 0x27, 0x28), new(0x94, 0x67, 0xbd),
+        new(0x8c, 0x56, 0x4b), new(0xe3, 0x77, 0xc2), new(0x7f, 0x7f, 0x7f), new(0xbc, 0xbd, 0x22), new(0x17, 0xbe, 0xcf),
+    ];
 
     static string Name(int shots) => shots == 1 ? "1 shot" : $"{shots.ToString(CultureInfo.InvariantCulture)} shots";
 
