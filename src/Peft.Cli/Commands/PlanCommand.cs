@@ -39,6 +39,8 @@ public static class PlanCommand
                               string.Join(", ", Enum.GetValues<CellState>().Select(s => $"{counts.GetValueOrDefault(s)} {s.ToString().ToLowerInvariant()}")));
             Console.WriteLine($"protocol: {spec.Protocol}" + (spec.IsAsPublished ? $" — ORACLE: official selection rules, cells that read test/full-val data are tagged {ExperimentProtocol.OracleTag}=true and marked {ExperimentProtocol.OracleMark} in reports" : ""));
             Console.WriteLine("training transforms: " + string.Join(", ", augment.Values.Select(a => $"{a.Method}={a}")));
+            foreach (var d in spec.Datasets.Where(d => d.Targets.Count > 0))
+                Console.WriteLine($"shift: classifiers trained on {d.Name} are also tested on {string.Join(", ", d.Targets.Select(t => t.Name))} (classes mapped by name)");
             foreach (var m in spec.Methods.Where(m => m.Name != m.Descriptor.Name))
                 Console.WriteLine($"variant {m.Name}: {m.Descriptor.Name} with {VariantOptions(m.Points[0])}" +
                                   (m.IsGrid ? $" ({m.Points.Count} grid points)" : ""));

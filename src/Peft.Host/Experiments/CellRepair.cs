@@ -57,7 +57,7 @@ public sealed class CellRepair(ExperimentSpec spec, LocalResultStore store, IExp
             run.Metrics.TryGetValue(TrackingNames.ValTop1, out var val) ? val : null, run.Metrics[TrackingNames.FitSeconds],
             (long)run.Metrics[TrackingNames.TrainableParameters], run.Metrics.GetValueOrDefault(TrackingNames.PeakMemoryMb, double.NaN), options)
         { Oracle = run.Tags.GetValueOrDefault(ExperimentProtocol.OracleTag) == "true" }
-            .WithRecordedCost(key => run.Metrics.TryGetValue(key, out var v) ? v : null);
+            .WithRecordedCost(key => run.Metrics.TryGetValue(key, out var v) ? v : null).WithShiftFrom(run.Metrics);
     }
 
     /// <summary>

@@ -37,6 +37,37 @@ public sealed record CellResult(
     /// </summary>
     public double? MemoryIncreaseMb { get; init; }
 
+    /// <summary>
+    /// Test accuracy (%) on each distribution-shift target of the cell's dataset (<see cref="DatasetSpec.Targets"/>), by
+    /// target name; null when the dataset has none.
+    /// </summary>
+    public IReadOnlyDictionary<string, ShiftAccuracy>? Shift { get; init; }
+
+    /// <summary>The shift metrics as logged: <c>shift/&lt;target&gt;/test_top1</c> and <c>…/test_mean_per_class</c>.</summary>
+    public IEnumerable<(string Name, double Value)> ShiftMetrics()
+    {
+        foreach (var (target, a) in Shift ?? new Dictionary<string, ShiftAccuracy>())
+        {
+            yield return (TrackingNames.ShiftMetric(target, TrackingNames.TestTop1), a.TestTop1);
+            yield return (TrackingNames.ShiftMetric(target, TrackingNames.TestMeanPerClass), a.TestMeanPerClass);
+        }
+    }
+
+    /// <summary>This result with <see cref="Shift"/> read back from a run's metrics (what <see cref="ShiftMetrics"/> logged).</summary>
+    public CellResult WithShiftFrom(IEnumerable<KeyValuePair<string, double>> metrics)
+    {
+        var top1 = new Dictionary<string, double>(StringComparer.Ordinal);
+        var mean = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (key, value) in metrics)
+            if (TrackingNames.ParseShiftMetric(key) is { } parsed)
+                (parsed.Metric == TrackingNames.TestTop1 ? top1 : mean)[parsed.Target] = value;
+        if (top1.Count == 0) return this;
+        return this with
+        {
+            Shift = top1.ToDictionary(t => t.Key, t => new ShiftAccuracy(t.Value, mean.GetValueOrDefault(t.Key, double.NaN)), StringComparer.Ordinal),
+        };
+    }
+
     /// <summary>The optional cost figures from a run's metrics (<paramref name="metric"/> returns null when absent).</summary>
     public CellResult WithRecordedCost(Func<string, double?> metric) => this with
     {
@@ -56,3 +87,6 @@ public sealed record CellResult(
     /// <summary>Key that identifies the cell within an experiment: <c>dataset/shots/seed/method</c>.</summary>
     public string CellKey => TrackingNames.CellKey(Dataset, Shots, Seed, Method);
 }
+
+/// <summary>A cell's accuracy (%) on one distribution-shift target.</summary>
+public sealed record ShiftAccuracy(double TestTop1, double TestMeanPerClass);

@@ -25,6 +25,9 @@ public static class CellResultHash
         if (r.Threads is int threads) text.Append("threads=").Append(threads.ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (r.LoadAverage is double load) text.Append("load=").Append(D(load)).Append('\n');
         if (r.MemoryIncreaseMb is double increase) text.Append("memory_increase=").Append(D(increase)).Append('\n');
+        // Shift targets only when the dataset has some: other results keep their hashes.
+        foreach (var (target, a) in (r.Shift ?? new Dictionary<string, ShiftAccuracy>()).OrderBy(t => t.Key, StringComparer.Ordinal))
+            text.Append("shift:").Append(target).Append('=').Append(D(a.TestTop1)).Append(',').Append(D(a.TestMeanPerClass)).Append('\n');
         foreach (var (key, value) in r.Options.OrderBy(o => o.Key, StringComparer.Ordinal)) text.Append(key).Append('=').Append(value).Append('\n');
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }

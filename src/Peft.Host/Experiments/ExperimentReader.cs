@@ -105,33 +105,58 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         var section = config.Root.GetSection("datasets");
         var list = new List<DatasetSpec>();
         if (!IsList(section, "datasets", "dataset", problems)) return list;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var targetPaths = new List<(DatasetSpec Target, string Path)>();
         foreach (var entry in section.GetChildren())
         {
-            string path = entry.Path;
-            CheckKeys(entry, ["name", "type", "root"], problems);
-            var type = entry["type"];
-            if (string.IsNullOrWhiteSpace(type)) { problems.Add($"{path}:type: missing; valid: {string.Join(", ", DatasetRegistry.Names)}"); continue; }
-            if (!DatasetRegistry.TryGet(type, out var reader))
-            {
-                problems.Add($"{path}:type: unknown dataset type '{type}'; valid: {string.Join(", ", DatasetRegistry.Names)}");
-                continue;
-            }
-            var name = entry["name"] is { Length: > 0 } n ? n : reader.Name;
-            if (name.IndexOfAny(['/', '\\', ':', '\0']) >= 0 || name is "." or "..")
-                problems.Add($"{path}:name: '{name}' cannot name a folder (no '/', '\\' or ':')");
-            else if (NameLengthProblem(name) is { } nameProblem) problems.Add($"{path}:name: {nameProblem}");
-            else if (list.Any(d => d.Name == name))
-                problems.Add($"{path}:name: '{name}' is used by an earlier dataset; give each a distinct name");
-            string root = entry["root"] is { Length: > 0 } r
-                ? Path.GetFullPath(Path.Combine(config.OriginOf($"{path}:root") == ConfigOrigin.File ? dataRoot : CurrentDirectory, r))
-                : dataRoot;
-            // Datasets without a root of their own share dataRoot: one problem for all of them.
-            var at = entry["root"] is { Length: > 0 } ? $"{path}:root" : "dataRoot";
-            if (reader.RootIsFile) { if (!File.Exists(root)) problems.Add($"{at}: file not found: {root}"); }
-            else if (!reader.CreatesMissingRoot && !Directory.Exists(root) && !problems.Contains($"{at}: folder not found: {root}")) problems.Add($"{at}: folder not found: {root}");
-            list.Add(new DatasetSpec(name, reader.Name, root));
+            if (ReadDataset(config, entry, dataRoot, ["name", "type", "root", "targets"], names, problems) is not { } dataset) continue;
+            var targets = new List<DatasetSpec>();
+            var targetSection = entry.GetSection("targets");
+            var targetNames = new HashSet<string>(StringComparer.Ordinal);
+            if (targetSection.Exists() && IsList(targetSection, targetSection.Path, "target dataset", problems))
+                foreach (var target in targetSection.GetChildren())
+                    if (ReadDataset(config, target, dataRoot, ["name", "type", "root"], targetNames, problems) is { } t)
+                    {
+                        // The name is part of MLflow metric keys (shift/<target>/test_top1), which allow only these characters.
+                        if (!System.Text.RegularExpressions.Regex.IsMatch(t.Name, "^[A-Za-z0-9_.\\- ]+$"))
+                            problems.Add($"{target.Path}:name: '{t.Name}': a shift target's name is part of MLflow metric keys; use letters, digits, '_', '-', '.' and spaces");
+                        else { targets.Add(t); targetPaths.Add((t, target.Path)); }
+                    }
+            list.Add(dataset with { Targets = targets });
         }
+        // A target may be a dataset of the experiment too (the same data), but not another dataset under the same name.
+        foreach (var (t, path) in targetPaths)
+                if (list.FirstOrDefault(o => o.Name == t.Name) is { } same && (same.Type != t.Type || same.Root != t.Root))
+                    problems.Add($"{path}:name: '{t.Name}' names another dataset of this experiment ({same.Type} at {same.Root}); give the target a name of its own");
         return list;
+    }
+
+    /// <summary>One dataset entry (a dataset or a shift target); null when it has a problem. Names are unique across both.</summary>
+    DatasetSpec? ReadDataset(ExperimentConfiguration config, IConfigurationSection entry, string dataRoot, string[] keys, HashSet<string> names, List<string> problems)
+    {
+        string path = entry.Path;
+        CheckKeys(entry, keys, problems);
+        var type = entry["type"];
+        if (string.IsNullOrWhiteSpace(type)) { problems.Add($"{path}:type: missing; valid: {string.Join(", ", DatasetRegistry.Names)}"); return null; }
+        if (!DatasetRegistry.TryGet(type, out var reader))
+        {
+            problems.Add($"{path}:type: unknown dataset type '{type}'; valid: {string.Join(", ", DatasetRegistry.Names)}");
+            return null;
+        }
+        var name = entry["name"] is { Length: > 0 } n ? n : reader.Name;
+        if (name.IndexOfAny(['/', '\\', ':', '\0']) >= 0 || name is "." or "..")
+            problems.Add($"{path}:name: '{name}' cannot name a folder (no '/', '\\' or ':')");
+        else if (NameLengthProblem(name) is { } nameProblem) problems.Add($"{path}:name: {nameProblem}");
+        else if (!names.Add(name))
+            problems.Add($"{path}:name: '{name}' is used by an earlier dataset; give each a distinct name");
+        string root = entry["root"] is { Length: > 0 } r
+            ? Path.GetFullPath(Path.Combine(config.OriginOf($"{path}:root") == ConfigOrigin.File ? dataRoot : CurrentDirectory, r))
+            : dataRoot;
+        // Datasets without a root of their own share dataRoot: one problem for all of them.
+        var at = entry["root"] is { Length: > 0 } ? $"{path}:root" : "dataRoot";
+        if (reader.RootIsFile) { if (!File.Exists(root)) problems.Add($"{at}: file not found: {root}"); }
+        else if (!reader.CreatesMissingRoot && !Directory.Exists(root) && !problems.Contains($"{at}: folder not found: {root}")) problems.Add($"{at}: folder not found: {root}");
+        return new DatasetSpec(name, reader.Name, root);
     }
 
     List<MethodSpec> ReadMethods(IConfigurationSection section, List<string> problems)

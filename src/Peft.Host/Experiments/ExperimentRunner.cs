@@ -29,6 +29,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
 
     static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     readonly HashSet<(string Dataset, int Shots)> _shortWarned = [];
+    /// <summary>Shift targets read and encoded during this run (by name), disposed when it ends.</summary>
+    readonly Dictionary<string, ShiftTarget> _targets = new(StringComparer.Ordinal);
     // MLflow's system tags of every run this runner opens (user, experiment file, its git commit: read once).
     readonly IReadOnlyDictionary<string, string> _contextTags = RunContextTags.For(spec.SourcePath);
 
@@ -190,6 +192,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             overall.Message($"interrupted: {ran} cells finished in this invocation; the cell in progress was logged KILLED. Run the same command again to resume.");
             return new RunSummary(ran, skipped, failures, Cancelled: true, parentId) { Busy = busy };
         }
+        finally
+        {
+            foreach (var target in _targets.Values) target.Dispose();
+            _targets.Clear();
+        }
         if (parentId is not null) tracker.EndRun(parentId, failures.Count == 0 ? RunStatus.Finished : RunStatus.Failed, Now);
         repair.MapOfflineIds(todo); // the server came back during the run: its ids now, not at the next run
         return new RunSummary(ran, skipped, failures, Cancelled: false, parentId) { Busy = busy };
@@ -230,17 +237,24 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         Dictionary<string, ImageDataset> datasets, ConsoleProgress overall, CancellationToken cancel)
     {
         var ds = spec.Dataset(group.Dataset);
-        if (!datasets.TryGetValue(ds.Name, out var dataset))
+        var dataset = Read(ds);
+        // Shift targets: read, mapped to the source's classes and encoded once per run (their test split only).
+        foreach (var t in ds.Targets)
+            if (!_targets.ContainsKey(t.Name))
+                _targets[t.Name] = ShiftTarget.Create(t.Name, Read(t), dataset.ClassNames, ds.Name);
+
+        ImageDataset Read(DatasetSpec d)
         {
-            var reader = ResolveReader(ds.Type);
-            if (reader is SyntheticTaskReader && !SyntheticTaskReader.IsGenerated(ds.Root))
+            if (datasets.TryGetValue(d.Name, out var read)) return read;
+            var reader = ResolveReader(d.Type);
+            if (reader is SyntheticTaskReader && !SyntheticTaskReader.IsGenerated(d.Root))
             {
                 // The first use of the synthetic world renders its task images (35 MB): say where, and show it.
-                overall.Message($"generating the synthetic world's task images into {Path.GetFullPath(ds.Root)} (once; about 35 MB)");
+                overall.Message($"generating the synthetic world's task images into {Path.GetFullPath(d.Root)} (once; about 35 MB)");
                 using var bar = new ConsoleProgress("synthetic world", null, "images", Log, Interactive);
-                SyntheticTaskReader.EnsureWorld(ds.Root, (done, total) => { bar.Total = total; bar.Report(done); });
+                SyntheticTaskReader.EnsureWorld(d.Root, (done, total) => { bar.Total = total; bar.Report(done); });
             }
-            datasets[ds.Name] = dataset = reader.Read(ds.Root);
+            return datasets[d.Name] = reader.Read(d.Root);
         }
         var split = CellData.Split(spec, dataset, group.Shots, group.Seed, m => overall.Message($"warning: {m}"));
         if (ShortClassNotice.Warning(group.Dataset, group.Shots, split) is { } shortWarning && _shortWarned.Add((group.Dataset, group.Shots)))
@@ -253,6 +267,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: test", () => features.TestFeatures());
             Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: val", () => features.ValFeatures());
             Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: train", () => features.TrainFeatures());
+            foreach (var t in ds.Targets)
+                Stage($"shift target {t.Name}: test", () => _targets[t.Name].Features(session.Cache, session.Eval, cancel));
             if (spec.TrainViews > 0 && features is CachedTaskFeatures) // a features file brings its views
                 foreach (var t in transforms) // once per training transform, shared by the methods that use it
                     Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: {spec.TrainViews} train views ({t.Transform.Name})",
@@ -340,6 +356,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                     {
                         Oracle = inputs.OracleUsed, Threads = TorchSharp.torch.get_num_threads(), LoadAverage = PeakMemory.LoadAverage(),
                         MemoryIncreaseMb = perCell && double.IsFinite(startMb) ? Math.Max(0, peakMb - startMb) : null,
+                        Shift = ShiftOf(cell, fit.Classifier, session, cancel),
                     };
                 LogCell(runId, cell, fit, test, result, evalSeconds, perCell, split, inputs);
                 var ablation = AblationOf(cell, fit);
@@ -377,6 +394,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             new(TrackingNames.TrainableParameters, result.TrainableParameters, now), new(TrackingNames.PeakMemoryMb, result.PeakMemoryMb, now),
         };
         metrics.AddRange(result.RecordedCostMetrics().Select(m => new MetricPoint(m.Name, m.Value, now)));
+        metrics.AddRange(result.ShiftMetrics().Select(m => new MetricPoint(m.Name, m.Value, now)));
         metrics.AddRange(fit.MethodMetrics);
         var parameters = CellParams.Of(spec, cell, fit.Selected.OptionValues);
         foreach (var (key, value) in inputs.Params()) parameters[key] = value;
@@ -391,6 +409,18 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         tracker.LogArtifact(runId, TrackingNames.PerClassArtifact, CellArtifacts.PerClass(split.ClassNames, test, fit.Validation));
         if (fit.Points.Count > 1) tracker.LogArtifact(runId, TrackingNames.GridArtifact, CellArtifacts.Grid(fit));
         if (weights is not null && weights.Length <= MaxWeightsBytes) tracker.LogArtifact(runId, TrackingNames.WeightsArtifact, weights);
+    }
+
+    /// <summary>The fitted classifier on each shift target of the cell's dataset (null when it has none); the host evaluates, the method never sees them.</summary>
+    Dictionary<string, ShiftAccuracy>? ShiftOf(ExperimentCell cell, IFeatureClassifier classifier, BackboneSession session, CancellationToken cancel)
+    {
+        var targets = spec.Dataset(cell.Dataset).Targets;
+        if (targets.Count == 0) return null;
+        return targets.ToDictionary(t => t.Name, t =>
+        {
+            var e = _targets[t.Name].Evaluate(classifier, session.Cache, session.Eval, cancel);
+            return new ShiftAccuracy(e.Top1 * 100, e.MeanPerClass * 100);
+        }, StringComparer.Ordinal);
     }
 
     static List<AblationPoint>? AblationOf(ExperimentCell cell, GridFit fit) =>

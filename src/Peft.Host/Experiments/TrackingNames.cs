@@ -37,6 +37,16 @@ public static class TrackingNames
     public const string ParentRunId = "mlflow.parentRunId";
     public const string RunNameTag = "mlflow.runName";
     public const string CellTag = "peft.cell";
+    public const string ShiftMetricPrefix = "shift/";    // shift/<target>/test_top1: a cell's accuracy on a distribution-shift target
+    public static string ShiftMetric(string target, string metric) => ShiftMetricPrefix + target + "/" + metric;
+    public static (string Target, string Metric)? ParseShiftMetric(string key)
+    {
+        if (!key.StartsWith(ShiftMetricPrefix, StringComparison.Ordinal)) return null;
+        int slash = key.LastIndexOf('/');
+        if (slash <= ShiftMetricPrefix.Length) return null;
+        string metric = key[(slash + 1)..];
+        return metric is TestTop1 or TestMeanPerClass ? (key[ShiftMetricPrefix.Length..slash], metric) : null;
+    }
     public const string AblationRole = "ablation-point";  // peft.role of a grid point's nested run (the ablation view)
     public const string AblationOfTag = "peft.ablation_of"; // the cell key of an ablation point (not peft.cell: it is not a cell's run)
     public const string AblationSelectedTag = "peft.selected"; // on an ablation point: the point validation chose

@@ -102,6 +102,7 @@ public static class MlrunsResults
             Metric(TrackingNames.TestTop1), Metric(TrackingNames.TestMeanPerClass), Optional(TrackingNames.ValTop1),
             Metric(TrackingNames.FitSeconds), (long)Metric(TrackingNames.TrainableParameters), Optional(TrackingNames.PeakMemoryMb) ?? double.NaN,
             options)
-        { Oracle = run.Tags.GetValueOrDefault(ExperimentProtocol.OracleTag) == "true" }.WithRecordedCost(Optional);
+        { Oracle = run.Tags.GetValueOrDefault(ExperimentProtocol.OracleTag) == "true" }.WithRecordedCost(Optional)
+            .WithShiftFrom(run.LatestMetrics.Select(m => new KeyValuePair<string, double>(m.Key, m.Value.Value)));
     }
 }

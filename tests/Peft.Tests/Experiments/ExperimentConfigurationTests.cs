@@ -144,6 +144,36 @@ public sealed class ExperimentConfigurationTests : TempDirectory
     }
 
     [Fact]
+    public void ShiftTargetsAreDatasetsOfTheirSourceWithNamesOfTheirOwn()
+    {
+        var spec = Read(Write(Valid.Replace("{ \"name\": \"a\", \"type\": \"imagefolder\", \"root\": \"data/a\" }",
+            "{ \"name\": \"a\", \"type\": \"imagefolder\", \"root\": \"data/a\", \"targets\": [ { \"name\": \"a-v2\", \"type\": \"imagefolder\", \"root\": \"data/b\" } ] }")));
+        Assert.Equal([("a-v2", "imagefolder", Temp("data/b"))], spec.Datasets[0].Targets.Select(t => (t.Name, t.Type, t.Root)));
+        Assert.Empty(spec.Datasets[1].Targets);
+        Assert.Equal(["a", "coop_layout"], spec.Datasets.Select(d => d.Name)); // targets get no cells
+        // A dataset of the experiment can also be a target (same type and folder): synth_shapes → synth_shift in the quickstart.
+        var both = Read(Write(Valid.Replace("\"type\": \"coop_layout\", \"root\": \"data/b\" }",
+            "\"type\": \"coop_layout\", \"root\": \"data/b\", \"targets\": [ { \"type\": \"imagefolder\", \"name\": \"a\", \"root\": \"data/a\" } ] }")));
+        Assert.Equal(["a"], both.Datasets[1].Targets.Select(t => t.Name));
+
+        var e = Assert.Throws<ExperimentValidationException>(() => Read(Write(Valid.Replace("{ \"name\": \"a\", \"type\": \"imagefolder\", \"root\": \"data/a\" }",
+            """
+            { "name": "a", "type": "imagefolder", "root": "data/a", "targets": [ { "type": "pets2" }, { "name": "coop_layout", "type": "imagefolder", "root": "data/b" }, { "name": "a-again", "type": "imagefolder", "root": "data/a" }, { "name": "a-again", "type": "imagefolder", "root": "data/a" },
+              { "name": "a+b", "type": "imagefolder", "root": "data/b" }, { "name": "t", "type": "imagefolder", "root": "data/b", "split": 1 } ] }
+            """))));
+        var expected = new[]
+        {
+            "datasets:0:targets:0:type: unknown dataset type 'pets2'",
+            $"datasets:0:targets:1:name: 'coop_layout' names another dataset of this experiment (coop_layout at {Temp("data/b")})",
+            "datasets:0:targets:3:name: 'a-again' is used by an earlier dataset",
+            "datasets:0:targets:4:name: 'a+b': a shift target's name is part of MLflow metric keys",
+            "datasets:0:targets:5:split: unknown setting; valid: name, type, root",
+        };
+        foreach (var problem in expected) Assert.Contains(e.Problems, p => p.StartsWith(problem, StringComparison.Ordinal));
+        Assert.Equal(expected.Length, e.Problems.Count);
+    }
+
+    [Fact]
     public void ABadVariantIsNamedWithItsPath()
     {
         var path = Write(Valid.Replace("\"zero-shot\": {}", """

@@ -137,6 +137,46 @@ public sealed class ExperimentRunnerTests(RunnerWorld world) : TempDirectory("pe
     }
 
     [Fact]
+    public void AShiftTargetIsTestedWithTheClassifierFittedOnItsSource()
+    {
+        // shapes → synth_shift: same ten classes and templates, another style. Zero-shot's classifier does not depend on
+        // the split, so its accuracy on the target must equal that of a run with synth_shift as an ordinary dataset.
+        string shift = Path.Combine(world.Dir, "world", "synth_shift");
+        ExperimentSpec Read(string folder, params string[] sets) =>
+            new ExperimentReader(MethodCatalog.From(new FakeMethods(), new ZeroShotPlugin())) { CurrentDirectory = Dir }
+                .Read(ExperimentConfiguration.Load(world.Experiment(Temp(folder), """{ "zero-shot": {}, "fake": {} }"""), sets, new Dictionary<string, string>()));
+        var spec = Read("shift", "datasets:0:targets:0:name=pencil", "datasets:0:targets:0:type=coop_layout", $"datasets:0:targets:0:root={shift}");
+        Assert.Equal(["pencil"], spec.Datasets[0].Targets.Select(t => t.Name));
+        var mlruns = Temp("shift-mlruns");
+        using (var tracker = new Peft.Tracking.Mlruns.FileStoreTracker(mlruns)) new ExperimentRunner(spec, tracker) { Log = TextWriter.Null }.Run();
+        var direct = Read("direct", "datasets:1:name=pencil", $"datasets:1:root={shift}");
+        var directTracker = new InMemoryTracker();
+        Run(direct, directTracker);
+
+        var results = ResultCheck.Of(new LocalResultStore(spec.OutputDir), new ExperimentPlan(spec).Cells).Results;
+        Assert.All(results.Where(r => r.Dataset == "fine"), r => Assert.Null(r.Shift));
+        var shapes = results.Where(r => r.Dataset == "shapes").ToList();
+        Assert.Equal(4, shapes.Count);
+        Assert.All(shapes, r => Assert.Equal(["pencil"], r.Shift!.Keys));
+        foreach (var shots in new[] { 1, 2 })
+        {
+            var zeroShot = shapes.Single(r => r.Method == "zero-shot" && r.Shots == shots);
+            var onTarget = Finished(directTracker, $"pencil/{shots}/1/zero-shot").Single().Metrics;
+            Assert.Equal(onTarget.Single(m => m.Key == "test_top1").Value, zeroShot.Shift!["pencil"].TestTop1, 9);
+            Assert.Equal(onTarget.Single(m => m.Key == "test_mean_per_class").Value, zeroShot.Shift!["pencil"].TestMeanPerClass, 9);
+        }
+        // Logged as shift/<target>/… metrics and read back from mlruns; the report gets the papers' table.
+        var loaded = Peft.Host.Reporting.MlrunsResults.Read(mlruns, null);
+        Assert.Equal(shapes.Select(r => (r.CellKey, r.Shift!["pencil"])).Order(),
+            loaded.Results.Where(r => r.Dataset == "shapes").Select(r => (r.CellKey, r.Shift!["pencil"])).Order());
+        var files = Peft.Host.Reporting.ReportWriter.Write(results, new Peft.Host.Reporting.ReportOptions(Temp("report")) { Title = "shift" });
+        var md = File.ReadAllText(files.Markdown);
+        Assert.Contains("## Distribution shift", md);
+        Assert.Contains("| Method | shapes (source) | pencil | target average |", md);
+        Assert.Contains("trained on shapes", File.ReadAllText(files.Html));
+    }
+
+    [Fact]
     public void TheSameSeedsGiveTheSameResultsOnARerun()
     {
         var first = new InMemoryTracker();

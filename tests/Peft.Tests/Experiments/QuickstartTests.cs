@@ -14,7 +14,8 @@ namespace Peft.Tests.Experiments;
 public sealed class QuickstartTests() : TempDirectory("peft-quickstart-")
 {
     static readonly string Experiment = Path.Combine(PeftProcess.Repository, "experiments", "quickstart.json");
-    static readonly string[] Trained = ["linear-probe", "coop", "clip-adapter", "tip-adapter", "tip-adapter-f", "gda"];
+    static readonly string[] Trained = ["linear-probe", "coop", "clip-adapter", "tip-adapter", "tip-adapter-f", "gda", "taskres", "kgcoop", "lp-plus-plus", "clap"];
+    const int Methods = 11; // Trained and zero-shot
 
     (int, string, string) Run(string output, params string[] extra) => PeftProcess.Run(PeftProcess.HangGuard,
         ["run", Experiment, "--set", $"output={Temp(output)}", "--set", $"tracking:uri={Temp("mlruns")}",
@@ -30,7 +31,7 @@ public sealed class QuickstartTests() : TempDirectory("peft-quickstart-")
         var reader = new MlrunsReader(Temp("mlruns"));
         var runs = reader.Runs(reader.FindExperiment("quickstart")!.ExperimentId);
         var cells = runs.Where(r => r.Tags.GetValueOrDefault(TrackingNames.RoleTag) == "cell").ToList();
-        Assert.Equal(3 * 2 * 1 * 7, cells.Count);
+        Assert.Equal(3 * 2 * 1 * Methods, cells.Count);
         Assert.All(cells, r => Assert.Equal(RunStatus.Finished, r.Status));
         Assert.Equal(cells.Count, cells.Select(r => r.Tags[TrackingNames.CellTag]).Distinct().Count());
         Assert.Equal(RunStatus.Finished, Assert.Single(runs, r => r.Tags.GetValueOrDefault(TrackingNames.RoleTag) == "parent").Status);
@@ -60,7 +61,7 @@ public sealed class QuickstartTests() : TempDirectory("peft-quickstart-")
             "--set", "seeds=[1]", "--set", "shots=[16]", "--no-report");
         Assert.True(code == 0, stderr);
         var again = new LocalResultStore(Temp("again")).ReadAll();
-        Assert.Equal(3 * 7, again.Count); // 3 datasets × 7 methods at 16 shots
+        Assert.Equal(3 * Methods, again.Count); // 3 datasets × every method at 16 shots
         foreach (var r in again)
         {
             var first = results.Single(x => x.CellKey == r.CellKey);

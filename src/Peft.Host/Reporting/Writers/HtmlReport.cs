@@ -55,6 +55,13 @@ public static class HtmlReport
             Table(h, ReportTables.Comparison(summary));
         }
 
+        if (ShiftTables.Of(summary.Grid) is { Count: > 0 } shift)
+        {
+            h.Append("<h2>Distribution shift</h2>\n");
+            Paragraph(h, ReportText.ShiftConvention, "convention");
+            foreach (var table in shift) Table(h, table);
+        }
+
         h.Append("<h2>Cost</h2>\n");
         Paragraph(h, ReportText.CostConvention, "convention");
         Table(h, ReportTables.Cost(summary));

@@ -34,6 +34,12 @@ public static class MarkdownReport
             Table(md, ReportTables.Comparison(summary));
         }
 
+        if (ShiftTables.Of(summary.Grid) is { Count: > 0 } shift)
+        {
+            md.Append("## Distribution shift\n\n").Append(Escape(ReportText.ShiftConvention)).Append("\n\n");
+            foreach (var table in shift) Table(md, table);
+        }
+
         md.Append("## Cost\n\n").Append(Escape(ReportText.CostConvention)).Append("\n\n");
         Table(md, ReportTables.Cost(summary));
 

@@ -38,6 +38,12 @@ static class ReportText
         $"Mean-per-class accuracy equals top-1 in every cell{(dataset is null ? "" : $" of {dataset}")} (balanced test " +
         "sets), so its table is left out; results.csv has both.";
 
+    public const string ShiftConvention =
+        "Each classifier fitted on the source dataset is evaluated, as fitted, on the test split of every target (same " +
+        "classes, another distribution; a target with a subset of the classes is scored over those classes only, as CoOp " +
+        "scores ImageNet-A and -R). Mean ± std over seeds; the target average is per seed, then averaged. Methods never see " +
+        "the targets: the host evaluates.";
+
     public const string CostConvention =
         "Mean over the method's cells at that shots value (16 shots, or the largest the method ran). Trainable parameters " +
         "can depend on the number of classes: then the mean and the range over datasets are shown. Memory added: the " +

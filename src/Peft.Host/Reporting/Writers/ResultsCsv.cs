@@ -8,7 +8,8 @@ namespace Peft.Host.Reporting.Writers;
 /// Renders <c>results.csv</c>: one row per cell in input order, RFC 4180 quoting, invariant culture, doubles rounded to
 /// 9 decimals and written in shortest round-trip form (an accuracy of 0.314 × 100 is 31.4, not 31.400000000000006). Options are one column, <c>key=value</c> pairs sorted by key and joined with "; ".
 /// Column names are the metric names the runner logs (<see cref="TrackingNames"/>); <c>oracle</c> is true for cells
-/// selected on test or full-validation data (protocol as-published; their method name also carries †).
+/// selected on test or full-validation data (protocol as-published; their method name also carries †); <c>shift</c> is the
+/// test top-1 on each distribution-shift target, <c>target=value</c> pairs joined with "; " (empty without targets).
 /// </summary>
 public static class ResultsCsv
 {
@@ -16,7 +17,7 @@ public static class ResultsCsv
     [
         TrackingNames.Dataset, TrackingNames.Shots, TrackingNames.Seed, TrackingNames.Method,
         TrackingNames.TestTop1, TrackingNames.TestMeanPerClass, TrackingNames.ValTop1,
-        TrackingNames.FitSeconds, TrackingNames.TrainableParameters, TrackingNames.PeakMemoryMb, "options", "oracle",
+        TrackingNames.FitSeconds, TrackingNames.TrainableParameters, TrackingNames.PeakMemoryMb, "options", "oracle", "shift",
     ];
 
     public static string Render(IEnumerable<CellResult> cells)
@@ -32,6 +33,7 @@ public static class ResultsCsv
                 c.Dataset, Int(c.Shots), Int(c.Seed), c.Method,
                 Real(c.TestTop1), Real(c.TestMeanPerClass), c.ValTop1 is double v ? Real(v) : "",
                 Real(c.FitSeconds), c.TrainableParameters.ToString(CultureInfo.InvariantCulture), Real(c.PeakMemoryMb), options, c.Oracle ? "true" : "false",
+                string.Join("; ", (c.Shift ?? new Dictionary<string, ShiftAccuracy>()).OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={Real(t.Value.TestTop1)}")),
             ];
             csv.AppendJoin(',', fields.Select(Quote)).Append("\r\n");
         }
