@@ -42,6 +42,13 @@ public sealed class QuickstartTests() : TempDirectory("peft-quickstart-")
         Assert.Contains("tip-adapter-f", stdout);
 
         var results = new LocalResultStore(Temp("out")).ReadAll();
+        // The shift protocol: synth_shapes' classifiers are also tested on synth_shift; zero-shot's classifier does not
+        // depend on the split, so on the target it scores exactly its synth_shift cells' accuracy.
+        Assert.All(results.Where(r => r.Dataset == "synth_shapes"), r => Assert.Equal(["synth_shift"], r.Shift!.Keys));
+        Assert.All(results.Where(r => r.Dataset != "synth_shapes"), r => Assert.Null(r.Shift));
+        Assert.Equal(results.Single(r => r is { Dataset: "synth_shift", Shots: 16, Method: "zero-shot" }).TestTop1,
+            results.Single(r => r is { Dataset: "synth_shapes", Shots: 16, Method: "zero-shot" }).Shift!["synth_shift"].TestTop1, 9);
+        Assert.Contains("## Distribution shift", File.ReadAllText(Temp("out/report/report.md")));
         double Acc(string dataset, int shots, string method) => results.Single(r => r.Dataset == dataset && r.Shots == shots && r.Method == method).TestTop1;
         var chance = new Dictionary<string, double> { ["synth_shapes"] = 10, ["synth_fine"] = 100.0 / 12, ["synth_shift"] = 10 };
         // Zero-shot transfer is real on the tasks drawn in the pretraining style (measured: 53.8% and 63.2%) and near
