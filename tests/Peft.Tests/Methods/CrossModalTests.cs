@@ -181,7 +181,7 @@ public class CrossModalTests(ITestOutputHelper output)
     {
         var problems = new CrossModalOptions
         {
-            Modality = "both", Init = "ones", Templates = "all", ImageAugmentation = "crop", Lr = [0], WeightDecay = [-1], BatchSize = [1],
+            Modality = "both", Init = "ones", Templates = "all", ImageAugmentation = "crop", Lr = [0], WeightDecay = [-1], BatchSize = [0],
             Iterations = 0, WarmupIterations = -1, WarmupLr = 0, EvalEvery = 0, Logit = double.NaN, WiseFtRatio = 2,
         }.Validate().ToList();
         foreach (var name in new[] { "modality", "init", "templates", "imageAugmentation", "lr", "weightDecay", "batchSize", "iterations",
