@@ -3,7 +3,8 @@ namespace Peft.Core;
 /// <summary>
 /// A method's training transform, declared by the method (see <see cref="MethodDescriptor.Augmentation"/>):
 /// RandomResizedCrop to the backbone's input size with area scale [<paramref name="ScaleMin"/>, <paramref name="ScaleMax"/>],
-/// aspect ratio [3/4, 4/3], bicubic, then a horizontal flip with probability <paramref name="FlipProbability"/>.
+/// aspect ratio [3/4, 4/3], bicubic, then a horizontal flip with probability <paramref name="FlipProbability"/>; or, with
+/// <see cref="CenterCrop"/>, CLIP's evaluation geometry (short side resized, bicubic, centre crop) then the flip.
 /// The host caches <see cref="ITaskFeatures.TrainViews"/> once per (transform, view) and serves each method the views of
 /// its own transform unless the experiment forces another (<c>augmentation</c> key).
 /// </summary>
@@ -22,8 +23,23 @@ public sealed record TrainingAugmentation(string Name, double ScaleMin, double S
     public static TrainingAugmentation TipAdapter { get; } = new("tip", 0.5, 1.0, 0.5,
         "gaopengcuhk/Tip-Adapter main.py / main_imagenet.py: RandomResizedCrop(224, scale=(0.5, 1), bicubic) + RandomHorizontalFlip(p=0.5)");
 
+    /// <summary>
+    /// Cross-modal adaptation's "flip" view (linzhiqiu/cross_modal_adaptation engine/transforms/default.py
+    /// <c>image_augmentation == "flip"</c>): Resize(224, bicubic) + CenterCrop(224) + RandomHorizontalFlip(p=1.0), i.e.
+    /// the centre crop mirrored, the same for every view.
+    /// </summary>
+    public static TrainingAugmentation CenterFlip { get; } = new("flip", 1.0, 1.0, 1.0,
+        "linzhiqiu/cross_modal_adaptation engine/transforms/default.py 'flip': Resize(224, bicubic) + CenterCrop(224) + RandomHorizontalFlip(p=1.0)")
+    { CenterCrop = true };
+
     /// <summary>The transforms an experiment may name.</summary>
-    public static IReadOnlyList<TrainingAugmentation> Named { get; } = [TipAdapter, Dassl];
+    public static IReadOnlyList<TrainingAugmentation> Named { get; } = [TipAdapter, Dassl, CenterFlip];
+
+    /// <summary>
+    /// Crop with the evaluation geometry (short side to the input size, bicubic, centre crop) instead of a
+    /// RandomResizedCrop; <see cref="ScaleMin"/> and <see cref="ScaleMax"/> are then unused.
+    /// </summary>
+    public bool CenterCrop { get; init; }
 
     /// <summary>What a method that declares no transform gets when it asks for training views anyway.</summary>
     public static TrainingAugmentation Fallback => Dassl;
@@ -32,6 +48,7 @@ public sealed record TrainingAugmentation(string Name, double ScaleMin, double S
         Named.FirstOrDefault(a => string.Equals(a.Name, name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>One line for listings, e.g. <c>dassl: RandomResizedCrop scale 0.08–1 + flip 0.5</c>.</summary>
-    public string Describe() =>
-        $"{Name}: RandomResizedCrop scale {ScaleMin.ToString(System.Globalization.CultureInfo.InvariantCulture)}–{ScaleMax.ToString(System.Globalization.CultureInfo.InvariantCulture)}, bicubic + flip {FlipProbability.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+    public string Describe() => CenterCrop
+        ? $"{Name}: centre crop (evaluation geometry) + flip {FlipProbability.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+        : $"{Name}: RandomResizedCrop scale {ScaleMin.ToString(System.Globalization.CultureInfo.InvariantCulture)}–{ScaleMax.ToString(System.Globalization.CultureInfo.InvariantCulture)}, bicubic + flip {FlipProbability.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }

@@ -18,8 +18,8 @@ public static class DataFeaturesCommand
         var shots = new Option<int>("--shots") { Description = "Training images per class (K)", Required = true };
         var seed = new Option<int>("--seed") { Description = "Split and augmentation seed", DefaultValueFactory = _ => 1 };
         var views = new Option<int>("--views") { Description = "Augmented training views per image", DefaultValueFactory = _ => 10 };
-        var augmentation = new Option<string>("--augmentation") { Description = "tip: RandomResizedCrop scale 0.5-1 (Tip-Adapter); dassl: 0.08-1 (CoOp)", DefaultValueFactory = _ => "tip" };
-        augmentation.AcceptOnlyFromAmong("tip", "dassl");
+        var augmentation = new Option<string>("--augmentation") { Description = "tip: RandomResizedCrop scale 0.5-1 (Tip-Adapter); dassl: 0.08-1 (CoOp); flip: the centre crop mirrored (cross-modal)", DefaultValueFactory = _ => "tip" };
+        augmentation.AcceptOnlyFromAmong("tip", "dassl", "flip");
         var cacheDir = new Option<string?>("--cache-dir") { Description = $"Cache folder (default {PeftHome.Resolve("cache")}; features/ and splits/ inside)" };
         var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 32, Description = "Images per forward pass" };
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "fp32", Description = "fp32 or bf16" };

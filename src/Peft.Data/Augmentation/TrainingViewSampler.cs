@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 namespace Peft.Data.Augmentation;
 
 /// <summary>
-/// Makes reproducible training views: <c>RandomResizedCrop</c> + <c>RandomHorizontalFlip</c> as
-/// <see cref="AugmentationSpec"/> describes, on the decoded RGB image.
+/// Makes reproducible training views: <c>RandomResizedCrop</c> (or the evaluation centre crop) +
+/// <c>RandomHorizontalFlip</c> as <see cref="AugmentationSpec"/> describes, on the decoded RGB image.
 /// <para>
 /// The geometric algorithm and the pixels are torchvision 0.14's + PIL 9.4's exactly, for the same random numbers:
 /// the box of <c>get_params</c>, <c>crop</c> then Pillow's resize, Pillow's left-right flip, then ToTensor + Normalize
@@ -32,9 +32,14 @@ public static class TrainingViewSampler
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(random);
-        var rgb = image.Rgb;
-        var box = RandomResizedCrop.GetParams(rgb.Width, rgb.Height, spec.ScaleMin, spec.ScaleMax, spec.RatioMin, spec.RatioMax, random);
-        var view = RandomResizedCrop.Apply(rgb, box, spec.Size, spec.Size, spec.Interpolation);
+        RgbImage view;
+        if (spec.CenterCrop) view = new ClipPreprocessor(spec.Size).PrepareRgb(image);   // torchvision Resize + CenterCrop: no draw
+        else
+        {
+            var rgb = image.Rgb;
+            var box = RandomResizedCrop.GetParams(rgb.Width, rgb.Height, spec.ScaleMin, spec.ScaleMax, spec.RatioMin, spec.RatioMax, random);
+            view = RandomResizedCrop.Apply(rgb, box, spec.Size, spec.Size, spec.Interpolation);
+        }
         return HorizontalFlip.Decide(spec.FlipProbability, random) ? HorizontalFlip.Apply(view) : view;
     }
 

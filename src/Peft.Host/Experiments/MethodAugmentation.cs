@@ -18,7 +18,8 @@ public sealed record MethodAugmentation(string Method, TrainingAugmentation Tran
     public AugmentationSpec Spec(int size) => ToSpec(Transform, size);
 
     public static AugmentationSpec ToSpec(TrainingAugmentation transform, int size) =>
-        new(size, scaleMin: transform.ScaleMin, scaleMax: transform.ScaleMax, flipProbability: transform.FlipProbability);
+        new(size, scaleMin: transform.ScaleMin, scaleMax: transform.ScaleMax, flipProbability: transform.FlipProbability,
+            centerCrop: transform.CenterCrop);
 
     /// <summary>As logged and listed: <c>dassl (official)</c>.</summary>
     public override string ToString() => $"{Transform.Name} ({Origin})";

@@ -27,7 +27,8 @@ public sealed class CacheFillJob(CacheFillOptions options, Func<string, IDataset
         {
             "tip" => (Func<int, AugmentationSpec>)(size => AugmentationSpec.TipAdapter(size)),
             "dassl" => size => AugmentationSpec.Dassl(size),
-            _ => throw new ArgumentException($"--augmentation '{options.Augmentation}' is not one of: tip, dassl"),
+            "flip" => size => AugmentationSpec.CenterFlip(size),
+            _ => throw new ArgumentException($"--augmentation '{options.Augmentation}' is not one of: tip, dassl, flip"),
         };
         var reader = resolve(options.Dataset);
         var dataset = reader.Read(options.Root);
