@@ -133,7 +133,7 @@ public sealed class ImageNetReader : IDatasetReader
 
         var train = ImageNetFolders.ReadClassFolders(imageRoot, "train", folders, classes);
         var test = ImageNetFolders.ReadClassFolders(imageRoot, "val", folders, classes);
-        return DatasetRules.Build(Info.Name, dir, imageRoot, namesFile, classes, [Info.Template], train, test, test, valIsTest: true);
+        return DatasetRules.Build(Info.Name, dir, imageRoot, namesFile, classes, [Info.Template], train, test, test, valIsTest: true) with { ClassIds = folders };
     }
 }
 
@@ -171,6 +171,7 @@ public sealed class ImageNetVariantReader : IDatasetReader
             throw new DatasetFormatException(imageRoot, $"image folder not found ({Info.DasslName} layout: {Info.Folder}/{Info.ImageDir}/)");
         string[] folders;
         List<string> classes;
+        IReadOnlyList<string> wnids;
         if (Name == "imagenetv2")
         {
             folders = Enumerable.Range(0, entries.Count).Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
@@ -178,6 +179,7 @@ public sealed class ImageNetVariantReader : IDatasetReader
             if (extra.Count > 0)
                 throw new DatasetFormatException(imageRoot, $"folder{(extra.Count > 1 ? "s" : "")} {string.Join(", ", extra.Take(5))} {(extra.Count > 1 ? "are" : "is")} not a label 0..{entries.Count - 1} of the {entries.Count} classes in classnames.txt");
             classes = entries.Select(e => e.Name).ToList();
+            wnids = entries.Select(e => e.Folder).ToList(); // folder k holds the k-th line's class
         }
         else
         {
@@ -187,9 +189,10 @@ public sealed class ImageNetVariantReader : IDatasetReader
             var names = entries.ToDictionary(e => e.Folder, e => e.Name, StringComparer.Ordinal);
             classes = folders.Select(f => names.TryGetValue(f, out var n) ? n
                 : throw new DatasetFormatException(namesFile, $"no class name for folder '{f}' of {Info.ImageDir}/")).ToList();
+            wnids = folders;
         }
         var test = ImageNetFolders.ReadClassFolders(imageRoot, "", folders, classes);
-        return DatasetRules.Build(Info.Name, dir, imageRoot, namesFile, classes, [Info.Template], [], [], test);
+        return DatasetRules.Build(Info.Name, dir, imageRoot, namesFile, classes, [Info.Template], [], [], test) with { ClassIds = wnids };
     }
 }
 

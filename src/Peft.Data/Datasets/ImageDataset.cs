@@ -30,6 +30,13 @@ public sealed record ImageDataset
     public required IReadOnlyList<DatasetItem> Val { get; init; }
     public required IReadOnlyList<DatasetItem> Test { get; init; }
 
+    /// <summary>
+    /// Stable class identifiers by label where the layout has them (ImageNet and its variants: the WordNet ids of the
+    /// folders), else null. Shift targets map to their source by these when both have them, as the official code maps
+    /// ImageNet-A/R/Sketch/V2 to ImageNet through the folders' wnids; by class name otherwise.
+    /// </summary>
+    public IReadOnlyList<string>? ClassIds { get; init; }
+
     public bool IsTestOnly => Train.Count == 0 && Val.Count == 0;
 
     /// <summary>The absolute path of an item's image.</summary>

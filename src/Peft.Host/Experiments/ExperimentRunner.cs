@@ -241,7 +241,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         // Shift targets: read, mapped to the source's classes and encoded once per run (their test split only).
         foreach (var t in ds.Targets)
             if (!_targets.ContainsKey(t.Name))
-                _targets[t.Name] = ShiftTarget.Create(t.Name, Read(t), dataset.ClassNames, ds.Name);
+                _targets[t.Name] = ShiftTarget.Create(t.Name, Read(t), dataset, ds.Name);
 
         ImageDataset Read(DatasetSpec d)
         {

@@ -35,6 +35,26 @@ public sealed class ShiftTarget : IDisposable
     /// <summary>Class names compare without case, underscores and surrounding spaces ("Golden_retriever" = "golden retriever").</summary>
     public static string Key(string className) => className.Replace('_', ' ').Trim().ToLowerInvariant();
 
+    /// <summary>
+    /// Maps <paramref name="target"/>'s classes onto <paramref name="source"/>'s: by class id when both datasets have them
+    /// (ImageNet's wnids, as the official code maps its variants), else by name; every target class must exist in the source.
+    /// </summary>
+    public static ShiftTarget Create(string name, ImageDataset target, ImageDataset source, string sourceName)
+    {
+        if (target.ClassIds is { } targetIds && source.ClassIds is { } sourceIds)
+        {
+            var byId = new Dictionary<string, long>(StringComparer.Ordinal);
+            for (int i = 0; i < sourceIds.Count; i++) byId.TryAdd(sourceIds[i], i);
+            var unknown = targetIds.Where(id => !byId.ContainsKey(id)).ToList();
+            if (unknown.Count > 0)
+                throw new InvalidDataException($"shift target {name} ({target.Root}): {unknown.Count} of its {targetIds.Count} class ids are not classes of {sourceName}: " +
+                                               string.Join(", ", unknown.Take(10)) + (unknown.Count > 10 ? ", …" : ""));
+            if (target.Test.Count == 0) throw new InvalidDataException($"shift target {name} ({target.Root}): its test split is empty");
+            return new ShiftTarget(name, target, targetIds.Select(id => byId[id]).ToList());
+        }
+        return Create(name, target, source.ClassNames, sourceName);
+    }
+
     /// <summary>Maps <paramref name="target"/>'s classes onto <paramref name="sourceClasses"/> by name; every target class must exist in the source.</summary>
     public static ShiftTarget Create(string name, ImageDataset target, IReadOnlyList<string> sourceClasses, string sourceName)
     {

@@ -87,6 +87,37 @@ public class ImageNetReaderTests() : DatasetTreeTests("peft-imagenet-")
     }
 
     [Fact]
+    public void ShiftTargetsMapToImageNetByWnidAsTheOfficialCode()
+    {
+        // Two classes share a name (ImageNet has such pairs, e.g. two "crane"s): only the wnid tells them apart.
+        const string names = "n01530575 crane\nn01440764 tench\nn01443537 crane\n";
+        Text("imagenet/classnames.txt", names);
+        foreach (var wnid in new[] { "n01530575", "n01440764", "n01443537" })
+        {
+            Image($"imagenet/images/train/{wnid}/t.JPEG");
+            Image($"imagenet/images/val/{wnid}/v.JPEG");
+        }
+        Text("imagenet-adversarial/classnames.txt", names);
+        Image("imagenet-adversarial/imagenet-a/n01530575/a.jpg");
+        Image("imagenet-adversarial/imagenet-a/n01443537/b.jpg");
+        Text("imagenetv2/classnames.txt", names);
+        foreach (var k in new[] { 0, 1, 2 }) Image($"imagenetv2/imagenetv2-matched-frequency-format-val/{k}/a.jpeg");
+        var imagenet = DatasetRegistry.Get("imagenet").Read(Dir);
+        Assert.Equal(["n01440764", "n01443537", "n01530575"], imagenet.ClassIds);
+        var a = DatasetRegistry.Get("imagenet_a").Read(Dir);
+        Assert.Equal(["n01443537", "n01530575"], a.ClassIds);
+        var v2 = DatasetRegistry.Get("imagenetv2").Read(Dir);
+        Assert.Equal(["n01530575", "n01440764", "n01443537"], v2.ClassIds); // line k of classnames.txt
+
+        using (var target = Peft.Host.Experiments.ShiftTarget.Create("imagenet-a", a, imagenet, "imagenet"))
+            Assert.Equal([1L, 2L], target.SourceLabels);
+        using (var target = Peft.Host.Experiments.ShiftTarget.Create("imagenet-v2", v2, imagenet, "imagenet"))
+            Assert.Equal([2L, 0L, 1L], target.SourceLabels);
+        // By name the same pair is ambiguous, and refused.
+        Assert.Throws<InvalidDataException>(() => Peft.Host.Experiments.ShiftTarget.Create("imagenet-a", a, imagenet.ClassNames, "imagenet"));
+    }
+
+    [Fact]
     public void ImageNetRFromItsOwnFolder()
     {
         Text("imagenet-rendition/classnames.txt", ClassNames);

@@ -174,6 +174,21 @@ public sealed class ExperimentConfigurationTests : TempDirectory
     }
 
     [Fact]
+    public void TheShippedImageNetShiftExperimentLacksOnlyTheDownloads()
+    {
+        // Every key, method and target type of experiments/imagenet-shift.json is valid: reading it here fails only on the
+        // checkpoint and the data a user downloads.
+        var path = Path.Combine(Peft.Tests.Cli.PeftProcess.Repository, "experiments", "imagenet-shift.json");
+        var reader = new ExperimentReader(MethodCatalog.Load()) { CurrentDirectory = Temp("cwd"), DefaultCacheDir = Temp("cache") };
+        var e = Assert.Throws<ExperimentValidationException>(() => reader.Read(ExperimentConfiguration.Load(path, [], NoEnvironment)));
+        Assert.All(e.Problems, p => Assert.True(p.StartsWith("backbone:model: file not found", StringComparison.Ordinal)
+                                                || p.StartsWith("dataRoot: folder not found", StringComparison.Ordinal), p));
+        var spec = reader.Read(ExperimentConfiguration.Load(path, ["backbone:model=" + Temp("model.safetensors"), "dataRoot=" + Temp("data")], NoEnvironment));
+        Assert.Equal(["imagenetv2", "imagenet_sketch", "imagenet_a", "imagenet_r"], spec.Datasets.Single().Targets.Select(t => t.Name));
+        Assert.Equal(13, spec.Methods.Count);
+    }
+
+    [Fact]
     public void ABadVariantIsNamedWithItsPath()
     {
         var path = Write(Valid.Replace("\"zero-shot\": {}", """
