@@ -45,7 +45,7 @@ public sealed class TaskRes(TaskResOptions options) : IAdaptationMethod
     {
         int epochs = options.EpochsFor(context.Task.Shots);
         // dassl/optim/optimizer.py: torch.optim.Adam(params, lr, weight_decay, betas=(ADAM_BETA1, ADAM_BETA2))
-        using var optimizer = optim.Adam([classifier.Residual], options.Lr, options.Betas[0], options.Betas[1], weight_decay: options.WeightDecay);
+        using var optimizer = new Peft.Core.Optimization.Adam(classifier.Residual, options.Betas[0], options.Betas[1], weightDecay: options.WeightDecay);
         var views = context.Features.TrainViews(options.TrainViews);   // [V, N, D]
         var labels = context.Features.TrainLabels;
         long n = labels.shape[0];
@@ -59,7 +59,6 @@ public sealed class TaskRes(TaskResOptions options) : IAdaptationMethod
             {
                 context.Cancellation.ThrowIfCancellationRequested();
                 double lr = LearningRate(epoch, epochs, options);
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
                 double lossSum = 0;
                 using (var epochScope = NewDisposeScope())
                 {
@@ -71,9 +70,9 @@ public sealed class TaskRes(TaskResOptions options) : IAdaptationMethod
                         long start = (long)b * options.BatchSize, size = Math.Min(options.BatchSize, n - start);
                         var index = order.narrow(0, start, size);
                         var loss = nn.functional.cross_entropy(classifier.Forward(x.index_select(0, index)), labels.index_select(0, index));
-                        optimizer.zero_grad();
+                        optimizer.ZeroGrad();
                         loss.backward();
-                        optimizer.step();
+                        optimizer.Step(lr);
                         lossSum += loss.item<float>();
                     }
                 }
