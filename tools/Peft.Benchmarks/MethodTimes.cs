@@ -17,7 +17,7 @@ static class MethodTimes
     {
         using var clip = ClipLoader.Load(checkpoint);
         var catalog = MethodCatalog.Load(includeBuiltIn: true);
-        int d = clip.Model.EmbedDim, n = classes * shots, views = 10;
+        int d = clip.Model.EmbedDim, n = classes * shots, views = 20; // CLAP pools 20 augmented passes
         var g = new Generator(7);
         var centres = randn([classes, d], generator: g);
         Tensor Sample(int perClass, int copies = 1)

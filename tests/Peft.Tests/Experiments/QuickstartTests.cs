@@ -14,8 +14,8 @@ namespace Peft.Tests.Experiments;
 public sealed class QuickstartTests() : TempDirectory("peft-quickstart-")
 {
     static readonly string Experiment = Path.Combine(PeftProcess.Repository, "experiments", "quickstart.json");
-    static readonly string[] Trained = ["linear-probe", "coop", "clip-adapter", "tip-adapter", "tip-adapter-f", "gda", "taskres", "kgcoop", "lp-plus-plus", "clap"];
-    const int Methods = 11; // Trained and zero-shot
+    static readonly string[] Trained = ["linear-probe", "coop", "clip-adapter", "tip-adapter", "tip-adapter-f", "gda", "taskres", "lp-plus-plus", "clap"];
+    const int Methods = 10; // Trained and zero-shot
 
     (int, string, string) Run(string output, params string[] extra) => PeftProcess.Run(PeftProcess.HangGuard,
         ["run", Experiment, "--set", $"output={Temp(output)}", "--set", $"tracking:uri={Temp("mlruns")}",
@@ -58,10 +58,9 @@ public sealed class QuickstartTests() : TempDirectory("peft-quickstart-")
         foreach (var (dataset, level) in chance)
             foreach (var method in Trained.Append("zero-shot"))
                 Assert.True(Acc(dataset, 16, method) > level, $"{method} at 16 shots on {dataset}: {Acc(dataset, 16, method)}% (chance {level:F1}%)");
-        // TaskRes and KgCoOp are held at the zero-shot classifier by design (a 0.5-scaled residual; a regulariser towards the
-        // hand-crafted prompt's features), and the zero-shot classifier is near chance here: measured 12.4% and 11.0% against
-        // zero-shot's 12.2% at 16 shots, seed 1 — within a few images of it, so not asserted either way.
-        foreach (var method in Trained.Except(["taskres", "kgcoop"]))
+        // TaskRes is held at the zero-shot classifier by design (a 0.5-scaled residual), and the zero-shot classifier is near
+        // chance here: measured 12.4% against zero-shot's 12.2% at 16 shots, seed 1 — a image or two, so not asserted.
+        foreach (var method in Trained.Except(["taskres"]))
             Assert.True(Acc("synth_shift", 16, method) > Acc("synth_shift", 16, "zero-shot"),
                 $"{method} {Acc("synth_shift", 16, method)}% vs zero-shot {Acc("synth_shift", 16, "zero-shot")}% on synth_shift at 16 shots");
 
