@@ -31,9 +31,7 @@ public class ClapOfficialTests(ITestOutputHelper output)
     }
 
     static JsonElement Official(string file, string variant) =>
-        Fixture.GetProperty("cells").EnumerateArray().Single(c => c.GetProperty("file").GetString() == file).GetProperty(variant);
-
-    static double[] Doubles(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        OfficialCell.CellOf(Fixture, file).GetProperty(variant);
 
     [Fact]
     public void FixtureNamesTheOfficialCode()
@@ -89,7 +87,7 @@ public class ClapOfficialTests(ITestOutputHelper output)
         if (variant == "clap")
         {
             var multipliers = clap.Weights["multipliers"].data<float>().ToArray();
-            var officialMultipliers = Doubles(official.GetProperty("multipliers"));
+            var officialMultipliers = OfficialCell.Doubles(official.GetProperty("multipliers"));
             Assert.Equal(officialMultipliers.Length, multipliers.Length);
             for (int c = 0; c < multipliers.Length; c++)
                 Assert.True(Math.Abs(multipliers[c] - officialMultipliers[c]) <= 1e-6, $"class {c}: λ {multipliers[c]:R}, official {officialMultipliers[c]:R}");
@@ -97,15 +95,15 @@ public class ClapOfficialTests(ITestOutputHelper output)
         else Assert.False(clap.Weights.ContainsKey("multipliers"));
 
         var lrs = sink.Series("train/lr");
-        var officialLrs = Doubles(official.GetProperty("epoch_lrs"));
+        var officialLrs = OfficialCell.Doubles(official.GetProperty("epoch_lrs"));
         Assert.Equal(officialLrs.Length, lrs.Length);
         for (int e = 0; e < lrs.Length; e++) Assert.True(Math.Abs(lrs[e] - officialLrs[e]) <= 1e-15, $"epoch {e}: lr {lrs[e]:R}, official {officialLrs[e]:R}");
 
         var losses = sink.Series("train/loss");
-        var officialLosses = Doubles(official.GetProperty("epoch_losses"));
+        var officialLosses = OfficialCell.Doubles(official.GetProperty("epoch_losses"));
         double worst = losses.Zip(officialLosses).Max(p => Math.Abs(p.First - p.Second) / Math.Max(1, Math.Abs(p.Second)));
         var distance = (clap.Weights["prototypes"] - clap.Weights["base_text_features"]).pow(2).sum(-1).data<float>().ToArray();
-        var officialDistance = Doubles(official.GetProperty("distance_to_zero_shot"));
+        var officialDistance = OfficialCell.Doubles(official.GetProperty("distance_to_zero_shot"));
         double worstDistance = distance.Zip(officialDistance).Max(p => Math.Abs(p.First - p.Second) / Math.Max(1, Math.Abs(p.Second)));
         var predictions = cell.Predict(clap);
         var officialPredictions = Longs(official.GetProperty("test_predictions"));

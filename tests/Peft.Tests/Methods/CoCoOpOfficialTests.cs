@@ -27,10 +27,8 @@ public class CoCoOpOfficialTests(ITestOutputHelper output)
         return data;
     }
 
-    static double[] Doubles(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
-
     static Tensor Weight(JsonElement net, string name, params long[] shape) =>
-        tensor(Doubles(net.GetProperty(name)).Select(v => (float)v).ToArray()).reshape(shape);
+        tensor(OfficialCell.Doubles(net.GetProperty(name)).Select(v => (float)v).ToArray()).reshape(shape);
 
     [Fact]
     public void FixtureNamesTheOfficialCode()
@@ -51,7 +49,7 @@ public class CoCoOpOfficialTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var clip = TinyClip();
         using var cell = new OfficialCell(file);
-        var official = Fixture.GetProperty("cells").EnumerateArray().Single(c => c.GetProperty("file").GetString() == file).GetProperty("cocoop");
+        var official = OfficialCell.CellOf(Fixture, file).GetProperty("cocoop");
         var options = new CoCoOpOptions();
         Assert.Equal(official.GetProperty("epochs").GetInt32(), options.Epochs);
         Assert.Equal(official.GetProperty("lr").GetDouble(), options.Lr);
@@ -73,15 +71,15 @@ public class CoCoOpOfficialTests(ITestOutputHelper output)
         using var cocoop = method.Fit(cell.Context(clip, sink));
 
         var lrs = sink.Series("lr");
-        var officialLrs = Doubles(official.GetProperty("epoch_lrs"));
+        var officialLrs = OfficialCell.Doubles(official.GetProperty("epoch_lrs"));
         Assert.Equal(officialLrs.Length, lrs.Length);
         for (int e = 0; e < lrs.Length; e++) Assert.True(Math.Abs(lrs[e] - officialLrs[e]) <= 1e-15, $"epoch {e}: lr {lrs[e]:R}, official {officialLrs[e]:R}");
         var losses = sink.Series("train_loss");
-        var officialLosses = Doubles(official.GetProperty("epoch_losses"));
+        var officialLosses = OfficialCell.Doubles(official.GetProperty("epoch_losses"));
         double worstLoss = losses.Zip(officialLosses).Max(p => Math.Abs(p.First - p.Second) / Math.Max(1, Math.Abs(p.Second)));
         double Worst(Tensor ours, double[] theirs) => ours.to(ScalarType.Float64).flatten().data<double>().ToArray().Zip(theirs).Max(p => Math.Abs(p.First - p.Second));
         var norms = official.GetProperty("final_meta_net_norms");
-        double worstWeights = Worst(cocoop.Weights["ctx"], Doubles(official.GetProperty("ctx")));
+        double worstWeights = Worst(cocoop.Weights["ctx"], OfficialCell.Doubles(official.GetProperty("ctx")));
         foreach (var name in new[] { "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias" })
         {
             double ours = cocoop.Weights["meta_net." + name].to(ScalarType.Float64).norm().item<double>(), theirs = norms.GetProperty(name).GetDouble();

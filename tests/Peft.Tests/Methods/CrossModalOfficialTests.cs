@@ -31,9 +31,7 @@ public class CrossModalOfficialTests(ITestOutputHelper output)
     }
 
     static JsonElement Official(string file) =>
-        Fixture.GetProperty("cells").EnumerateArray().Single(c => c.GetProperty("file").GetString() == file);
-
-    static double[] Doubles(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        OfficialCell.CellOf(Fixture, file);
 
     static string Sha256(IEnumerable<byte[]> chunks)
     {
@@ -52,8 +50,8 @@ public class CrossModalOfficialTests(ITestOutputHelper output)
         var hyper = Fixture.GetProperty("hyper");
         var options = new CrossModalOptions();
         Assert.Equal("adamw", hyper.GetProperty("optim").GetString());
-        Assert.Equal(Doubles(hyper.GetProperty("lr")), options.Lr);
-        Assert.Equal(Doubles(hyper.GetProperty("weight_decay")), options.WeightDecay);
+        Assert.Equal(OfficialCell.Doubles(hyper.GetProperty("lr")), options.Lr);
+        Assert.Equal(OfficialCell.Doubles(hyper.GetProperty("weight_decay")), options.WeightDecay);
         Assert.Equal(Longs(hyper.GetProperty("batch_size")).Select(b => (int)b), options.BatchSize);
         Assert.Equal(hyper.GetProperty("max_iter")[0].GetInt32(), options.Iterations);
         Assert.Equal(("cosine", "linear"), (hyper.GetProperty("lr_scheduler").GetString(), hyper.GetProperty("warmup_type").GetString()));
@@ -109,8 +107,8 @@ public class CrossModalOfficialTests(ITestOutputHelper output)
             Assert.Equal(o.GetProperty("orders_sha256").GetString(), Sha256(trace.Orders[k].Select(Bytes)));
 
             var marks = Longs(o.GetProperty("checkpoints")).Select(m => (int)m).ToArray();
-            var officialLrs = Doubles(o.GetProperty("lrs"));
-            var officialLosses = Doubles(o.GetProperty("losses"));
+            var officialLrs = OfficialCell.Doubles(o.GetProperty("lrs"));
+            var officialLosses = OfficialCell.Doubles(o.GetProperty("losses"));
             var losses = trace.Losses!.Where(l => l.Grid == k).ToDictionary(l => l.Iteration, l => (double)l.Loss);
             for (int j = 0; j < marks.Length; j++)
             {

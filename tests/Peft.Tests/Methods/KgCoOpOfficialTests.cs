@@ -27,9 +27,7 @@ public class KgCoOpOfficialTests(ITestOutputHelper output)
     }
 
     static JsonElement Official(string file) =>
-        Fixture.GetProperty("cells").EnumerateArray().Single(c => c.GetProperty("file").GetString() == file).GetProperty("kgcoop");
-
-    static double[] Doubles(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        OfficialCell.CellOf(Fixture, file).GetProperty("kgcoop");
 
     [Fact]
     public void FixtureNamesTheOfficialCode()
@@ -67,15 +65,15 @@ public class KgCoOpOfficialTests(ITestOutputHelper output)
         var sink = new RecordingSink();
         using var kgcoop = new KgCoOp(options).Fit(cell.Context(clip, sink));
         var lrs = sink.Series("lr");
-        var officialLrs = Doubles(official.GetProperty("epoch_lrs"));
+        var officialLrs = OfficialCell.Doubles(official.GetProperty("epoch_lrs"));
         Assert.Equal(officialLrs.Length, lrs.Length);
         for (int e = 0; e < lrs.Length; e++) Assert.True(Math.Abs(lrs[e] - officialLrs[e]) <= 1e-15, $"epoch {e}: lr {lrs[e]:R}, official {officialLrs[e]:R}");
 
         var losses = sink.Series("train_loss");
-        var officialLosses = Doubles(official.GetProperty("epoch_losses"));
+        var officialLosses = OfficialCell.Doubles(official.GetProperty("epoch_losses"));
         double worstLoss = losses.Zip(officialLosses).Max(p => Math.Abs(p.First - p.Second) / Math.Max(1, Math.Abs(p.Second)));
         var ctx = kgcoop.Weights["ctx"].to(ScalarType.Float64).flatten().data<double>().ToArray();
-        var officialCtx = Doubles(official.GetProperty("ctx"));
+        var officialCtx = OfficialCell.Doubles(official.GetProperty("ctx"));
         Assert.Equal(officialCtx.Length, ctx.Length);
         double worstCtx = ctx.Zip(officialCtx).Max(p => Math.Abs(p.First - p.Second));
         var predictions = cell.Predict(kgcoop);

@@ -27,7 +27,6 @@ public class LinearProbeTests(ITestOutputHelper output)
     static Tensor Features(JsonElement e) => tensor(Matrix(e), ScalarType.Float64);
     static Tensor Labels(JsonElement e) => tensor(e.EnumerateArray().Select(v => v.GetInt64()).ToArray());
     static long[] Longs(JsonElement e) => e.EnumerateArray().Select(v => v.GetInt64()).ToArray();
-    static double[] Doubles(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
 
     /// <summary>sklearn's (coef_, intercept_) from our [K, D] / [K] fit: as is for K ≥ 3; row 1 − row 0 for K = 2.</summary>
     static (double[,] W, double[] B) AsSklearn(Tensor w, Tensor b, int classes)
@@ -68,7 +67,7 @@ public class LinearProbeTests(ITestOutputHelper output)
     {
         var fit = Multinomial.Train(x, y, classes, c, tolerance, maxIterations);
         var (w, b) = AsSklearn(fit.Weight, fit.Bias, classes);
-        double error = RelativeError(w, b, Matrix(coef), Doubles(intercept));
+        double error = RelativeError(w, b, Matrix(coef), OfficialCell.Doubles(intercept));
         using var classifier = new LinearProbeClassifier(fit.Weight, fit.Bias, c);
         return (fit, error, classifier.Predict(xt));
     }
@@ -138,9 +137,9 @@ public class LinearProbeTests(ITestOutputHelper output)
         var accs = sink.Entries.Where(e => e.Name == "search_val_acc").Select(e => e.Value).ToArray();
         var cs = sink.Entries.Where(e => e.Name == "search_c").Select(e => e.Value).ToArray();
         Assert.Equal(Enumerable.Range(0, accs.Length), sink.Entries.Where(e => e.Name == "search_val_acc").Select(e => e.Step));
-        output.WriteLine($"grid val acc: ours [{string.Join(", ", accs[..7])}], sklearn [{string.Join(", ", Doubles(f.GetProperty("grid_val_acc")))}]");
+        output.WriteLine($"grid val acc: ours [{string.Join(", ", accs[..7])}], sklearn [{string.Join(", ", OfficialCell.Doubles(f.GetProperty("grid_val_acc")))}]");
         output.WriteLine($"steps ours: {string.Join("; ", Enumerable.Range(0, (accs.Length - 7) / 2).Select(s => $"{cs[7 + 2 * s]:G4}:{accs[7 + 2 * s]:F4} | {cs[8 + 2 * s]:G4}:{accs[8 + 2 * s]:F4}"))}; final {probe.C}");
-        Assert.Equal(Doubles(f.GetProperty("grid_val_acc")), accs[..7]);
+        Assert.Equal(OfficialCell.Doubles(f.GetProperty("grid_val_acc")), accs[..7]);
         var steps = f.GetProperty("steps").EnumerateArray().ToArray();
         Assert.Equal(7 + 2 * steps.Length, accs.Length);
         int differing = 0;

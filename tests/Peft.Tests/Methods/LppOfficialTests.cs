@@ -40,7 +40,7 @@ public class LppOfficialTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var clip = TinyClip();
         using var cell = new OfficialCell(file);
-        var official = Fixture.GetProperty("cells").EnumerateArray().Single(c => c.GetProperty("file").GetString() == file);
+        var official = OfficialCell.CellOf(Fixture, file);
         var sink = new RecordingSink();
         var context = cell.Context(clip, sink, trainOrder: Longs(official.GetProperty("train_order")));
         var bias = tensor(official.GetProperty("initial_bias").EnumerateArray().Select(v => v.GetSingle()).ToArray());

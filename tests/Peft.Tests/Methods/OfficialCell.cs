@@ -61,6 +61,12 @@ sealed class OfficialCell : IDisposable
     public static LoadedClip TinyClip() =>
         ClipLoader.Load(Path.Combine(PeftProcess.Repository, "data", "models", "tiny-clip.safetensors"));
 
+    /// <summary>The entry of a fixture's <c>cells</c> that was made from cell file <paramref name="file"/>.</summary>
+    public static JsonElement CellOf(JsonElement fixture, string file) =>
+        fixture.GetProperty("cells").EnumerateArray().Single(c => c.GetProperty("file").GetString() == file);
+
+    public static double[] Doubles(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+
     public static long[] Longs(JsonElement e) => e.EnumerateArray().Select(v => v.GetInt64()).ToArray();
 
     public static int Differences(long[] a, long[] b) => a.Zip(b).Count(p => p.First != p.Second);

@@ -35,7 +35,7 @@ public class OfficialSideBySideTests(ITestOutputHelper output)
     }
 
     static JsonElement CellFixture(string file) =>
-        Fixture.GetProperty("cells").EnumerateArray().Single(c => c.GetProperty("file").GetString() == file);
+        OfficialCell.CellOf(Fixture, file);
 
     [Fact]
     public void FixturesNameTheOfficialCode()

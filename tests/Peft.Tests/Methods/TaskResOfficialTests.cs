@@ -28,9 +28,7 @@ public class TaskResOfficialTests(ITestOutputHelper output)
     }
 
     static JsonElement Official(string file) =>
-        Fixture.GetProperty("cells").EnumerateArray().Single(c => c.GetProperty("file").GetString() == file).GetProperty("taskres");
-
-    static double[] Doubles(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        OfficialCell.CellOf(Fixture, file).GetProperty("taskres");
 
     [Fact]
     public void FixtureNamesTheOfficialCode()
@@ -79,12 +77,12 @@ public class TaskResOfficialTests(ITestOutputHelper output)
         var sink = new RecordingSink();
         using var taskres = new TaskRes(options).Fit(cell.Context(clip, sink));
         var lrs = sink.Series("train/lr");
-        var officialLrs = Doubles(official.GetProperty("epoch_lrs"));
+        var officialLrs = OfficialCell.Doubles(official.GetProperty("epoch_lrs"));
         Assert.Equal(officialLrs.Length, lrs.Length);
         for (int e = 0; e < lrs.Length; e++) Assert.True(Math.Abs(lrs[e] - officialLrs[e]) <= 1e-15, $"epoch {e}: lr {lrs[e]:R}, official {officialLrs[e]:R}");
 
         var losses = sink.Series("train/loss");
-        var officialLosses = Doubles(official.GetProperty("epoch_losses"));
+        var officialLosses = OfficialCell.Doubles(official.GetProperty("epoch_losses"));
         double worst = losses.Zip(officialLosses).Max(p => Math.Abs(p.First - p.Second) / Math.Max(1, Math.Abs(p.Second)));
         var predictions = cell.Predict(taskres);
         var officialPredictions = Longs(official.GetProperty("test_predictions"));
