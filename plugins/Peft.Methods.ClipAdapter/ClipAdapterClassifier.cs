@@ -8,12 +8,23 @@ namespace Peft.Methods.ClipAdapter;
 /// CLIP-Adapter's head (clip_adapter.py <c>CustomCLIP.forward</c> after the image encoder):
 /// f' = normalise(α·A_v(f) + (1−α)·f), W' = normalise(α·A_t(W) + (1−α)·W) (text branch only, the paper's
 /// variant), logits = exp(logit_scale) · f'·W'ᵀ. Without an adapter on a side that side passes through unchanged.
+/// The adapters act on features, not on classes, so other classes (base-to-new, transfer) get their own W from their
+/// names with the same adapters.
 /// </summary>
-sealed class ClipAdapterClassifier : IFeatureClassifier
+sealed class ClipAdapterClassifier : IFeatureClassifier, IOpenVocabularyClassifier
 {
     readonly Tensor _textWeights; // [C, D], normalised, frozen
     readonly float _scale;
     readonly double _alpha;
+    bool _ownsAdapters = true;
+
+    /// <summary>The frozen class weights W [C, D] for other classes (their names and templates); null: this head cannot change classes.</summary>
+    public Func<FewShotTask, Tensor>? TextWeightsFor { get; init; }
+
+    /// <summary>The trained adapters over other classes' W (the adapters are shared, not disposed by the result).</summary>
+    public IFeatureClassifier? ForClasses(FewShotTask classes) =>
+        TextWeightsFor is null ? null
+            : new ClipAdapterClassifier(TextWeightsFor(classes), _scale, _alpha, Visual, Text) { TextWeightsFor = TextWeightsFor }.NotOwningAdapters();
 
     public BottleneckAdapter? Visual { get; }
     public BottleneckAdapter? Text { get; }
@@ -25,6 +36,12 @@ sealed class ClipAdapterClassifier : IFeatureClassifier
         _alpha = alpha;
         Visual = visual;
         Text = text;
+    }
+
+    ClipAdapterClassifier NotOwningAdapters()
+    {
+        _ownsAdapters = false;
+        return this;
     }
 
     public IEnumerable<Parameter> Parameters =>
@@ -79,6 +96,7 @@ sealed class ClipAdapterClassifier : IFeatureClassifier
     public void Dispose()
     {
         _textWeights.Dispose();
+        if (!_ownsAdapters) return;
         Visual?.Dispose();
         Text?.Dispose();
     }

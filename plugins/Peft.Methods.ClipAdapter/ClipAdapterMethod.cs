@@ -33,7 +33,11 @@ public sealed class ClipAdapterMethod(ClipAdapterOptions options) : IAdaptationM
         // Initialisation order: visual adapter first, then text adapter.
         var visual = options.Branch is "visual" or "both" ? BottleneckAdapter.Initialise(dim, options.Reduction, g) : null;
         var text = options.Branch is "text" or "both" ? BottleneckAdapter.Initialise(dim, options.Reduction, g) : null;
-        var classifier = new ClipAdapterClassifier(textWeights, context.TextEncoder.LogitScale, options.Alpha, visual, text);
+        var (encoder, tokenizer) = (context.TextEncoder, context.Tokenizer);
+        var classifier = new ClipAdapterClassifier(textWeights, context.TextEncoder.LogitScale, options.Alpha, visual, text)
+        {
+            TextWeightsFor = task => TextClassifier.Build(encoder, tokenizer, task.ClassNames, PromptTemplates.Resolve(options.Templates, task.Templates)),
+        };
         try
         {
             Train(classifier, context);

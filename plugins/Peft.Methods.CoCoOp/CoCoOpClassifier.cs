@@ -7,10 +7,17 @@ namespace Peft.Methods.CoCoOp;
 /// <summary>
 /// CoCoOp's head (cocoop.py CustomCLIP.forward): for each image x, the prompts of every class around ctx + π(x̂) go
 /// through the frozen text tower; logits = exp(logit_scale)·cos(x, text features). The text tower runs per image, so
-/// classifying costs (images × classes) prompt passes.
+/// classifying costs (images × classes) prompt passes. Other classes (base-to-new, transfer) get the same context and
+/// meta-net around their own names, as the official evaluation rebuilds the prompt learner for them.
 /// </summary>
-sealed class CoCoOpClassifier(PromptLearner learner, MetaNet meta, IFrozenTextEncoder encoder, float logitScale, int promptsPerPass) : IFeatureClassifier
+sealed class CoCoOpClassifier(PromptLearner learner, MetaNet meta, IFrozenTextEncoder encoder, float logitScale, int promptsPerPass,
+    bool ownsMetaNet = true) : IFeatureClassifier, IOpenVocabularyClassifier
 {
+    /// <summary>A classifier over other class names sharing this one's meta-net (which it does not dispose) and a copy of its context.</summary>
+    public IFeatureClassifier? ForClasses(FewShotTask classes) =>
+        learner.Ctx.dim() != 2 ? null
+            : new CoCoOpClassifier(learner.ForClasses(classes.ClassNames), meta, encoder, logitScale, promptsPerPass, ownsMetaNet: false);
+
     public long TrainableParameters => learner.Ctx.numel() + meta.Parameters.Sum(p => p.numel());
 
     public IReadOnlyDictionary<string, Tensor> Weights => new Dictionary<string, Tensor>
@@ -48,6 +55,6 @@ sealed class CoCoOpClassifier(PromptLearner learner, MetaNet meta, IFrozenTextEn
     public void Dispose()
     {
         learner.Dispose();
-        meta.Dispose();
+        if (ownsMetaNet) meta.Dispose();
     }
 }

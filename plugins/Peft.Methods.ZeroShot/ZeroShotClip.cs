@@ -1,4 +1,5 @@
 using Peft.Core;
+using static TorchSharp.torch;
 
 namespace Peft.Methods.ZeroShot;
 
@@ -10,8 +11,9 @@ public sealed class ZeroShotClip(ZeroShotOptions options) : IAdaptationMethod
 {
     public IFeatureClassifier Fit(AdaptationContext context)
     {
-        var templates = PromptTemplates.Resolve(options.Templates, context.Task.Templates);
-        var weights = TextClassifier.Build(context.TextEncoder, context.Tokenizer, context.Task.ClassNames, templates);
-        return new LinearHeadClassifier(weights, context.TextEncoder.LogitScale);
+        var (encoder, tokenizer) = (context.TextEncoder, context.Tokenizer);
+        Tensor WeightsFor(FewShotTask task) =>
+            TextClassifier.Build(encoder, tokenizer, task.ClassNames, PromptTemplates.Resolve(options.Templates, task.Templates));
+        return new LinearHeadClassifier(WeightsFor(context.Task), encoder.LogitScale, WeightsFor);
     }
 }

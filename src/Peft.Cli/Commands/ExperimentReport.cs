@@ -17,6 +17,7 @@ static class ExperimentReport
         var summary = ExperimentSummary.Build(results, options);
         var files = ReportWriter.Write(summary, outputDir);
         Console.WriteLine(TerminalTable.Render(summary));
+        if (TerminalTable.RenderProtocols(summary) is { Length: > 0 } protocols) Console.Write(protocols);
         Console.Error.WriteLine($"report:   {files.Markdown}");
         Console.Error.WriteLine($"          {files.Html}");
         Console.Error.WriteLine($"plots:    {Path.GetDirectoryName(files.Plots.FirstOrDefault() ?? files.Markdown)}");

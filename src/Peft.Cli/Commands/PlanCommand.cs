@@ -41,6 +41,11 @@ public static class PlanCommand
             Console.WriteLine("training transforms: " + string.Join(", ", augment.Values.Select(a => $"{a.Method}={a}")));
             foreach (var d in spec.Datasets.Where(d => d.Targets.Count > 0))
                 Console.WriteLine($"shift: classifiers trained on {d.Name} are also tested on {string.Join(", ", d.Targets.Select(t => t.Name))} (classes mapped by name)");
+            foreach (var d in spec.Datasets.Where(d => d.Transfer.Count > 0))
+                Console.WriteLine($"transfer: classifiers trained on {d.Name} are also tested on {string.Join(", ", d.Transfer.Select(t => t.Name))} with their own classes (n/a for methods with per-class weights)");
+            if (spec.IsBaseToNew)
+                Console.WriteLine($"classes: {ExperimentClasses.BaseToNew} — each dataset's classes halved as Dassl's subsample_classes; methods train on the base half, " +
+                                  "the host tests on base and new classes (n/a for methods with per-class weights), reports add the harmonic mean");
             foreach (var m in spec.Methods.Where(m => m.Name != m.Descriptor.Name))
                 Console.WriteLine($"variant {m.Name}: {m.Descriptor.Name} with {VariantOptions(m.Points[0])}" +
                                   (m.IsGrid ? $" ({m.Points.Count} grid points)" : ""));

@@ -17,6 +17,8 @@ namespace Peft.Core.Prompting;
 public sealed class PromptLearner : IDisposable
 {
     readonly IFrozenTextEncoder _encoder;
+    readonly ITextTokenizer _tokenizer;
+    readonly bool _truncate;
     readonly Tensor _prefix;   // [C, 1, W]
     readonly Tensor _suffix;   // [C, L - 1 - M, W]
     readonly Tensor? _order;   // [C, L] source position of every output position (null for "end")
@@ -35,10 +37,36 @@ public sealed class PromptLearner : IDisposable
     /// <summary>Length of the assembled sequences: max EOT index + 1 when truncated, else the context length.</summary>
     public int SequenceLength { get; }
 
+    /// <summary>The settings the context was built with.</summary>
+    public IPromptContextSettings Settings { get; }
+
     public PromptLearner(IFrozenTextEncoder encoder, ITextTokenizer tokenizer, IReadOnlyList<string> classNames,
         IPromptContextSettings options, Generator generator, bool truncate = true)
+        : this(encoder, tokenizer, classNames, options, generator, null, truncate)
+    {
+    }
+
+    /// <summary>
+    /// A learner for <paramref name="classNames"/> around a copy of a trained shared context [M, W] (no randomness): how
+    /// CoOp and CoCoOp classify classes they were not trained on (the official evaluation rebuilds the prompt learner
+    /// for the new class names and loads the learned context, dropping the class-name token buffers).
+    /// </summary>
+    public static PromptLearner WithContext(IFrozenTextEncoder encoder, ITextTokenizer tokenizer, IReadOnlyList<string> classNames,
+        IPromptContextSettings options, Tensor context, bool truncate = true) =>
+        context.dim() == 2
+            ? new PromptLearner(encoder, tokenizer, classNames, options, null, context, truncate)
+            : throw new ArgumentException("a class-specific context [C, M, W] belongs to its classes and cannot be used for others", nameof(context));
+
+    /// <summary>This learner's context, copied, for other classes (<see cref="WithContext"/>).</summary>
+    public PromptLearner ForClasses(IReadOnlyList<string> classNames) => WithContext(_encoder, _tokenizer, classNames, Settings, Ctx, _truncate);
+
+    PromptLearner(IFrozenTextEncoder encoder, ITextTokenizer tokenizer, IReadOnlyList<string> classNames,
+        IPromptContextSettings options, Generator? generator, Tensor? context, bool truncate)
     {
         _encoder = encoder;
+        _tokenizer = tokenizer;
+        _truncate = truncate;
+        Settings = options;
         NumClasses = classNames.Count;
         Position = options.ClassTokenPosition;
         int width = encoder.TextWidth, length = encoder.ContextLength;
@@ -55,17 +83,21 @@ public sealed class PromptLearner : IDisposable
             using var vectors = embedding[0].narrow(0, 1, NCtx).to(ScalarType.Float32);
             // The official code keeps one shared context when initialised from a phrase (CSC is ignored there);
             // with classSpecificContext the phrase initialises every class's context.
-            Ctx = options.ClassSpecificContext
+            Ctx = context?.detach().clone() ?? (options.ClassSpecificContext
                 ? vectors.unsqueeze(0).expand(NumClasses, -1, -1).clone()
-                : vectors.clone();
+                : vectors.clone());
             promptPrefix = init;
         }
         else
         {
             NCtx = options.NCtx;
             long[] shape = options.ClassSpecificContext ? [NumClasses, NCtx, width] : [NCtx, width];
-            using var r = randn(shape, generator: generator);
-            Ctx = r * 0.02f;  // nn.init.normal_(ctx_vectors, std=0.02)
+            if (context is not null) Ctx = context.detach().clone();
+            else
+            {
+                using var r = randn(shape, generator: generator);
+                Ctx = r * 0.02f;  // nn.init.normal_(ctx_vectors, std=0.02)
+            }
             promptPrefix = string.Join(" ", Enumerable.Repeat("X", NCtx));
         }
         Ctx.requires_grad_(true);

@@ -45,7 +45,15 @@ public static class PromptTuning
                 learner.Ctx.copy_(best);
             }
             var text = learner.TextFeatures(classChunk);
-            return new PromptClassifier(text, context.TextEncoder.LogitScale, learner.Ctx.detach().clone());
+            var ctx = learner.Ctx.detach().clone();
+            var (encoder, tokenizer, settings) = (context.TextEncoder, context.Tokenizer, learner.Settings);
+            // A shared context also classifies other classes (base-to-new, cross-dataset transfer); a class-specific one cannot.
+            Func<IReadOnlyList<string>, Tensor>? textFor = ctx.dim() != 2 ? null : names =>
+            {
+                using var other = PromptLearner.WithContext(encoder, tokenizer, names, settings, ctx);
+                return other.TextFeatures(classChunk);
+            };
+            return new PromptClassifier(text, context.TextEncoder.LogitScale, ctx) { TextFor = textFor };
         }
         finally
         {
@@ -55,8 +63,15 @@ public static class PromptTuning
 }
 
 /// <summary>A trained prompt head (CoOp, KgCoOp): logits = exp(logit_scale)·normalise(f)·Tᵀ with the learned prompts' text features T [C, E].</summary>
-public sealed class PromptClassifier(Tensor textFeatures, float scale, Tensor ctx) : IFeatureClassifier
+public sealed class PromptClassifier(Tensor textFeatures, float scale, Tensor ctx) : IFeatureClassifier, IOpenVocabularyClassifier
 {
+    /// <summary>Normalised text features [C', E] of other class names around the learned context; null when the context is class-specific.</summary>
+    public Func<IReadOnlyList<string>, Tensor>? TextFor { get; init; }
+
+    /// <summary>The learned context with other class names (CoOp's evaluation of new classes); null for a class-specific context.</summary>
+    public IFeatureClassifier? ForClasses(FewShotTask classes) =>
+        TextFor is null ? null : new PromptClassifier(TextFor(classes.ClassNames), scale, ctx.clone()) { TextFor = TextFor };
+
     public long TrainableParameters => ctx.numel();
     public IReadOnlyDictionary<string, Tensor> Weights { get; } =
         new Dictionary<string, Tensor> { ["ctx"] = ctx, ["text_features"] = textFeatures };

@@ -14,6 +14,7 @@ public static class CellParams
             [TrackingNames.Method] = cell.Method, [TrackingNames.Backbone] = spec.Backbone.Model, [TrackingNames.Sampling] = spec.Sampling,
             [TrackingNames.ValShots] = spec.ValShots is int v ? Text(v) : "min(shots,4)", [TrackingNames.TrainViews] = Text(spec.TrainViews),
         };
+        if (spec.IsBaseToNew) parameters[ExperimentClasses.Param] = spec.Classes; // only then: other runs keep their params
         if (spec.Methods.FirstOrDefault(m => m.Name == cell.Method) is { } method && method.Descriptor.Name != method.Name)
             parameters[TrackingNames.MethodPlugin] = method.Descriptor.Name;
         foreach (var (option, value) in options) parameters[TrackingNames.MethodOptionPrefix + option] = value;

@@ -57,7 +57,9 @@ public sealed class CellRepair(ExperimentSpec spec, LocalResultStore store, IExp
             run.Metrics.TryGetValue(TrackingNames.ValTop1, out var val) ? val : null, run.Metrics[TrackingNames.FitSeconds],
             (long)run.Metrics[TrackingNames.TrainableParameters], run.Metrics.GetValueOrDefault(TrackingNames.PeakMemoryMb, double.NaN), options)
         { Oracle = run.Tags.GetValueOrDefault(ExperimentProtocol.OracleTag) == "true" }
-            .WithRecordedCost(key => run.Metrics.TryGetValue(key, out var v) ? v : null).WithShiftFrom(run.Metrics);
+            .WithRecordedCost(key => run.Metrics.TryGetValue(key, out var v) ? v : null).WithShiftFrom(run.Metrics)
+            .WithUnseenClassesFrom(run.Metrics, run.Params.GetValueOrDefault(ExperimentClasses.Param) == ExperimentClasses.BaseToNew,
+                run.Tags.GetValueOrDefault(ExperimentClasses.NotApplicableTag));
     }
 
     /// <summary>
@@ -156,8 +158,10 @@ public sealed class CellRepair(ExperimentSpec spec, LocalResultStore store, IExp
             if (r.ValTop1 is double v) metrics.Add(new(TrackingNames.ValTop1, v, now));
             metrics.AddRange(r.RecordedCostMetrics().Select(m => new MetricPoint(m.Name, m.Value, now)));
             if (record.ValMeanPerClass is double vm) metrics.Add(new(TrackingNames.ValMeanPerClass, vm, now));
+            metrics.AddRange(r.ShiftMetrics().Concat(r.UnseenClassMetrics()).Select(m => new MetricPoint(m.Name, m.Value, now)));
             var tags = new Dictionary<string, string> { [ExperimentProtocol.ProtocolTag] = spec.Protocol };
             if (r.Oracle) tags[ExperimentProtocol.OracleTag] = "true";
+            if (r.NotApplicable() is { Count: > 0 } na) tags[ExperimentClasses.NotApplicableTag] = string.Join(",", na);
             tracker.LogBatch(runId, metrics, CellParams.Of(spec, cell, r.Options), tags);
             tracker.EndRun(runId, RunStatus.Finished, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             store.WriteResult(record with { RunId = runId, ExperimentId = experimentId, FinishedUtc = record.FinishedUtc });

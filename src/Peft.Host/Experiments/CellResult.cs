@@ -68,6 +68,67 @@ public sealed record CellResult(
         };
     }
 
+    /// <summary>
+    /// Base-to-new cells only (experiment <c>classes: base-to-new</c>; their <see cref="TestTop1"/> is on the base classes):
+    /// accuracy on the new classes, with null values where the method cannot classify unseen classes; null for other cells.
+    /// </summary>
+    public UnseenClassAccuracy? New { get; init; }
+
+    /// <summary>Test accuracy on each cross-dataset transfer target (<see cref="DatasetSpec.Transfer"/>), by name; null when there are none.</summary>
+    public IReadOnlyDictionary<string, UnseenClassAccuracy>? Transfer { get; init; }
+
+    /// <summary>
+    /// The metrics of <see cref="New"/> and <see cref="Transfer"/> as logged (<c>new/test_top1</c>, <c>transfer/&lt;t&gt;/test_top1</c>, …),
+    /// applicable ones only; what was not applicable goes to the tag <see cref="ExperimentClasses.NotApplicableTag"/> (<see cref="NotApplicable"/>).
+    /// </summary>
+    public IEnumerable<(string Name, double Value)> UnseenClassMetrics()
+    {
+        if (New is { TestTop1: double nt, TestMeanPerClass: double nm })
+        {
+            yield return (TrackingNames.NewClassesMetricPrefix + TrackingNames.TestTop1, nt);
+            yield return (TrackingNames.NewClassesMetricPrefix + TrackingNames.TestMeanPerClass, nm);
+        }
+        foreach (var (target, a) in (Transfer ?? new Dictionary<string, UnseenClassAccuracy>()).OrderBy(t => t.Key, StringComparer.Ordinal))
+            if (a is { TestTop1: double t, TestMeanPerClass: double m })
+            {
+                yield return (TrackingNames.TransferMetric(target, TrackingNames.TestTop1), t);
+                yield return (TrackingNames.TransferMetric(target, TrackingNames.TestMeanPerClass), m);
+            }
+    }
+
+    /// <summary>What the method was not applicable on: "new" and "transfer/&lt;target&gt;" (empty when everything applied).</summary>
+    public IReadOnlyList<string> NotApplicable() =>
+    [
+        .. New is { Applicable: false } ? ["new"] : Array.Empty<string>(),
+        .. (Transfer ?? new Dictionary<string, UnseenClassAccuracy>()).Where(t => !t.Value.Applicable).Select(t => "transfer/" + t.Key).Order(StringComparer.Ordinal),
+    ];
+
+    /// <summary>
+    /// This result with <see cref="New"/> and <see cref="Transfer"/> read back from a run: its metrics, whether it is a
+    /// base-to-new cell (param <see cref="ExperimentClasses.Param"/>) and its not-applicable tag.
+    /// </summary>
+    public CellResult WithUnseenClassesFrom(IEnumerable<KeyValuePair<string, double>> metrics, bool baseToNew, string? notApplicable)
+    {
+        var na = (notApplicable ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        double? newTop1 = null, newMean = null;
+        var top1 = new Dictionary<string, double>(StringComparer.Ordinal);
+        var mean = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (key, value) in metrics)
+        {
+            if (key == TrackingNames.NewClassesMetricPrefix + TrackingNames.TestTop1) newTop1 = value;
+            else if (key == TrackingNames.NewClassesMetricPrefix + TrackingNames.TestMeanPerClass) newMean = value;
+            else if (TrackingNames.ParseTransferMetric(key) is { } parsed)
+                (parsed.Metric == TrackingNames.TestTop1 ? top1 : mean)[parsed.Target] = value;
+        }
+        var transfer = top1.ToDictionary(t => t.Key, t => new UnseenClassAccuracy(t.Value, mean.GetValueOrDefault(t.Key, double.NaN)), StringComparer.Ordinal);
+        foreach (var entry in na.Where(e => e.StartsWith("transfer/", StringComparison.Ordinal))) transfer[entry["transfer/".Length..]] = UnseenClassAccuracy.NotApplicable;
+        return this with
+        {
+            New = baseToNew ? (newTop1 is double t ? new UnseenClassAccuracy(t, newMean ?? double.NaN) : UnseenClassAccuracy.NotApplicable) : null,
+            Transfer = transfer.Count > 0 ? transfer : null,
+        };
+    }
+
     /// <summary>The optional cost figures from a run's metrics (<paramref name="metric"/> returns null when absent).</summary>
     public CellResult WithRecordedCost(Func<string, double?> metric) => this with
     {
@@ -86,6 +147,16 @@ public sealed record CellResult(
 
     /// <summary>Key that identifies the cell within an experiment: <c>dataset/shots/seed/method</c>.</summary>
     public string CellKey => TrackingNames.CellKey(Dataset, Shots, Seed, Method);
+}
+
+/// <summary>
+/// A cell's accuracy (%) on classes it was not trained on (the new half under base-to-new, a transfer target's classes);
+/// both null when the method cannot classify unseen classes (reports show "n/a", never 0).
+/// </summary>
+public sealed record UnseenClassAccuracy(double? TestTop1, double? TestMeanPerClass)
+{
+    public static readonly UnseenClassAccuracy NotApplicable = new(null, null);
+    public bool Applicable => TestTop1 is not null;
 }
 
 /// <summary>A cell's accuracy (%) on one distribution-shift target.</summary>

@@ -28,6 +28,11 @@ public static class CellResultHash
         // Shift targets only when the dataset has some: other results keep their hashes.
         foreach (var (target, a) in (r.Shift ?? new Dictionary<string, ShiftAccuracy>()).OrderBy(t => t.Key, StringComparer.Ordinal))
             text.Append("shift:").Append(target).Append('=').Append(D(a.TestTop1)).Append(',').Append(D(a.TestMeanPerClass)).Append('\n');
+        // Unseen classes only for base-to-new cells and transfer targets: other results keep their hashes.
+        static string U(UnseenClassAccuracy a) => a.Applicable ? D(a.TestTop1!.Value) + "," + D(a.TestMeanPerClass ?? double.NaN) : "n/a";
+        if (r.New is { } n) text.Append("new=").Append(U(n)).Append('\n');
+        foreach (var (target, a) in (r.Transfer ?? new Dictionary<string, UnseenClassAccuracy>()).OrderBy(t => t.Key, StringComparer.Ordinal))
+            text.Append("transfer:").Append(target).Append('=').Append(U(a)).Append('\n');
         foreach (var (key, value) in r.Options.OrderBy(o => o.Key, StringComparer.Ordinal)) text.Append(key).Append('=').Append(value).Append('\n');
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }

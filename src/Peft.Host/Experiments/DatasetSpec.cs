@@ -9,4 +9,11 @@ public sealed record DatasetSpec(string Name, string Type, string Root)
     /// name; they get no cells, splits or training of their own.
     /// </summary>
     public IReadOnlyList<DatasetSpec> Targets { get; init; } = [];
+
+    /// <summary>
+    /// Cross-dataset transfer targets (CoCoOp's table 2: ImageNet → ten other datasets): datasets with classes of their
+    /// own whose test split the classifiers fitted on this dataset are evaluated on through <see cref="Peft.Core.IOpenVocabularyClassifier"/>
+    /// (their class names and templates); methods without it are not applicable there. No cells of their own either.
+    /// </summary>
+    public IReadOnlyList<DatasetSpec> Transfer { get; init; } = [];
 }

@@ -16,7 +16,7 @@ public sealed class ExperimentConfiguration
     public static readonly IReadOnlyList<string> TopLevelKeys =
     [
         "name", "description", "backbone", "datasets", "dataRoot", "shots", "seeds", "sampling", "valShots", "trainViews",
-        "augmentation", "protocol", "methods", "tracking", "output", "cache", "plugins", "ablation",
+        "augmentation", "protocol", "methods", "tracking", "output", "cache", "plugins", "ablation", "classes",
     ];
 
     /// <summary>

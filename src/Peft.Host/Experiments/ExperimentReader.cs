@@ -59,6 +59,12 @@ public sealed class ExperimentReader(MethodCatalog catalog)
             }).ToList();
 
         var ablation = ReadAblation(root.GetSection("ablation"), methods, problems);
+        var classes = root["classes"] ?? ExperimentClasses.All;
+        if (!ExperimentClasses.Names.Contains(classes))
+            problems.Add($"classes: '{classes}' is not one of: {string.Join(", ", ExperimentClasses.Names)}");
+        else if (classes == ExperimentClasses.BaseToNew)
+            foreach (var d in datasets.Where(d => d.Targets.Count > 0))
+                problems.Add($"datasets: {d.Name} has shift targets, which score the source's classes; under classes: {ExperimentClasses.BaseToNew} a cell is trained on half of them. Run distribution shift in an experiment with classes: {ExperimentClasses.All}");
 
         var tracking = root.GetSection("tracking");
         CheckKeys(tracking, ["uri", "experimentName"], problems);
@@ -76,7 +82,7 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         {
             Name = name, Description = root["description"] ?? "", SourcePath = config.FilePath, Backbone = backbone!,
             Datasets = datasets, Shots = shots, Seeds = seeds, Sampling = sampling, ValShots = valShots, TrainViews = trainViews,
-            Augmentation = augmentation, AugmentationByMethod = byMethod, Protocol = protocol, Methods = methods, Ablation = ablation, Tracking = new TrackingSpec(uri, experimentName),
+            Augmentation = augmentation, AugmentationByMethod = byMethod, Protocol = protocol, Classes = classes, Methods = methods, Ablation = ablation, Tracking = new TrackingSpec(uri, experimentName),
             OutputDir = output, CacheDir = cache,
         };
     }
@@ -109,20 +115,26 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         var targetPaths = new List<(DatasetSpec Target, string Path)>();
         foreach (var entry in section.GetChildren())
         {
-            if (ReadDataset(config, entry, dataRoot, ["name", "type", "root", "targets"], names, problems) is not { } dataset) continue;
-            var targets = new List<DatasetSpec>();
-            var targetSection = entry.GetSection("targets");
+            if (ReadDataset(config, entry, dataRoot, ["name", "type", "root", "targets", "transfer"], names, problems) is not { } dataset) continue;
+            // Shift targets (same classes) and transfer targets (their own classes) share one set of names per source.
             var targetNames = new HashSet<string>(StringComparer.Ordinal);
-            if (targetSection.Exists() && IsList(targetSection, targetSection.Path, "target dataset", problems))
+            var targets = ReadTargets(entry.GetSection("targets"), "shift", "shift target");
+            var transfer = ReadTargets(entry.GetSection("transfer"), "transfer", "transfer target");
+            List<DatasetSpec> ReadTargets(IConfigurationSection targetSection, string prefix, string what)
+            {
+                var read = new List<DatasetSpec>();
+                if (!targetSection.Exists() || !IsList(targetSection, targetSection.Path, what.Replace(" target", " dataset"), problems)) return read;
                 foreach (var target in targetSection.GetChildren())
                     if (ReadDataset(config, target, dataRoot, ["name", "type", "root"], targetNames, problems) is { } t)
                     {
-                        // The name is part of MLflow metric keys (shift/<target>/test_top1), which allow only these characters.
+                        // The name is part of MLflow metric keys (<prefix>/<target>/test_top1), which allow only these characters.
                         if (!System.Text.RegularExpressions.Regex.IsMatch(t.Name, "^[A-Za-z0-9_.\\- ]+$"))
-                            problems.Add($"{target.Path}:name: '{t.Name}': a shift target's name is part of MLflow metric keys; use letters, digits, '_', '-', '.' and spaces");
-                        else { targets.Add(t); targetPaths.Add((t, target.Path)); }
+                            problems.Add($"{target.Path}:name: '{t.Name}': a {what}'s name is part of MLflow metric keys ({prefix}/<name>/test_top1); use letters, digits, '_', '-', '.' and spaces");
+                        else { read.Add(t); targetPaths.Add((t, target.Path)); }
                     }
-            list.Add(dataset with { Targets = targets });
+                return read;
+            }
+            list.Add(dataset with { Targets = targets, Transfer = transfer });
         }
         // A target may be a dataset of the experiment too (the same data), but not another dataset under the same name.
         foreach (var (t, path) in targetPaths)

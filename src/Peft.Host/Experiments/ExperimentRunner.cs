@@ -29,8 +29,9 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
 
     static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     readonly HashSet<(string Dataset, int Shots)> _shortWarned = [];
-    /// <summary>Shift targets read and encoded during this run (by name), disposed when it ends.</summary>
-    readonly Dictionary<string, ShiftTarget> _targets = new(StringComparer.Ordinal);
+    /// <summary>Shift and transfer targets read and encoded during this run (by source and name), disposed when it ends.</summary>
+    readonly Dictionary<(string Source, string Name), ShiftTarget> _targets = [];
+    readonly Dictionary<(string Source, string Name), TransferTarget> _transfer = [];
     // MLflow's system tags of every run this runner opens (user, experiment file, its git commit: read once).
     readonly IReadOnlyDictionary<string, string> _contextTags = RunContextTags.For(spec.SourcePath);
 
@@ -91,6 +92,10 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             // A result deleted or edited locally is rebuilt from the cell's FINISHED run, or else the cell is rerun.
             if (state == CellState.Edited || (state == CellState.Done && store.TryReadResult(cell.Key) is null))
                 state = repair.RestoreResult(cell) ? CellState.Done : CellState.Pending;
+            if (state == CellState.Done && store.TryReadResult(cell.Key) is { } finished && (finished.Result.New is not null) != spec.IsBaseToNew)
+                throw new InvalidOperationException(
+                    $"{store.ResultPath(cell.Key)}: this result was made with classes: {(spec.IsBaseToNew ? ExperimentClasses.All : ExperimentClasses.BaseToNew)}, " +
+                    $"but the experiment now says classes: {spec.Classes}; give the experiment another output folder (\"output\") so the two protocols' results are not mixed");
             if (state == CellState.Done) { SettleFinished(cell, states, store, leases); skipped++; done.Add(cell); }
             else todo.Add(cell);
         }
@@ -150,13 +155,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                             else held.Add((cell, lease));
                         }
                         if (held.Count == 0) continue;
-                        ICellFeatures? features = null;
-                        ImageDataset? dataset = null;
-                        SplitManifest? split = null;
+                        CellGroup? cellGroup;
                         try
                         {
                             var prepare = Stopwatch.StartNew();
-                            (dataset, split, features) = PrepareGroup(group.Key, held.Select(h => h.Cell.Method), session, datasets, overall, cancel);
+                            cellGroup = PrepareGroup(group.Key, held.Select(h => h.Cell.Method), session, datasets, overall, cancel);
                             lock (eta) eta.ObserveGroup(prepare.Elapsed.TotalSeconds);
                         }
                         catch (Exception e) when (e is not OperationCanceledException)
@@ -166,13 +169,13 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                             overall.Report(overall.Done + held.Count);
                             continue;
                         }
-                        using (features)
+                        using (cellGroup)
                             foreach (var (cell, lease) in held)
                             {
                                 cancel.ThrowIfCancellationRequested();
                                 states.EndStaleRuns(cell);
                                 var clock = Stopwatch.StartNew();
-                                if (RunCell(cell, plan.Cells.Count, session, dataset, split, features, experimentId, parentId!, invocation, store, overall, failures, cancel)) ran++;
+                                if (RunCell(cell, plan.Cells.Count, session, cellGroup, experimentId, parentId!, invocation, store, overall, failures, cancel)) ran++;
                                 lock (eta) eta.ObserveCell(cell.Method, cell.Shots, clock.Elapsed.TotalSeconds);
                                 Gone(cell);
                                 lease.Dispose();
@@ -195,7 +198,9 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         finally
         {
             foreach (var target in _targets.Values) target.Dispose();
+            foreach (var target in _transfer.Values) target.Dispose();
             _targets.Clear();
+            _transfer.Clear();
         }
         if (parentId is not null) tracker.EndRun(parentId, failures.Count == 0 ? RunStatus.Finished : RunStatus.Failed, Now);
         repair.MapOfflineIds(todo); // the server came back during the run: its ids now, not at the next run
@@ -233,15 +238,18 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
 
     bool Interactive => ReferenceEquals(Log, Console.Error) && !Console.IsErrorRedirected;
 
-    (ImageDataset, SplitManifest, ICellFeatures) PrepareGroup((string Dataset, int Shots, int Seed) group, IEnumerable<string> methods, BackboneSession session,
+    CellGroup PrepareGroup((string Dataset, int Shots, int Seed) group, IEnumerable<string> methods, BackboneSession session,
         Dictionary<string, ImageDataset> datasets, ConsoleProgress overall, CancellationToken cancel)
     {
         var ds = spec.Dataset(group.Dataset);
         var dataset = Read(ds);
         // Shift targets: read, mapped to the source's classes and encoded once per run (their test split only).
         foreach (var t in ds.Targets)
-            if (!_targets.ContainsKey(t.Name))
-                _targets[t.Name] = ShiftTarget.Create(t.Name, Read(t), dataset, ds.Name);
+            if (!_targets.ContainsKey((ds.Name, t.Name)))
+                _targets[(ds.Name, t.Name)] = ShiftTarget.Create(t.Name, Read(t), dataset, ds.Name);
+        foreach (var t in ds.Transfer)
+            if (!_transfer.ContainsKey((ds.Name, t.Name)))
+                _transfer[(ds.Name, t.Name)] = TransferTarget.Create(t.Name, Read(t));
 
         ImageDataset Read(DatasetSpec d)
         {
@@ -268,18 +276,20 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: val", () => features.ValFeatures());
             Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: train", () => features.TrainFeatures());
             foreach (var t in ds.Targets)
-                Stage($"shift target {t.Name}: test", () => _targets[t.Name].Features(session.Cache, session.Eval, cancel));
+                Stage($"shift target {t.Name}: test", () => _targets[(ds.Name, t.Name)].Features(session.Cache, session.Eval, cancel));
+            foreach (var t in ds.Transfer)
+                Stage($"transfer target {t.Name}: test", () => _transfer[(ds.Name, t.Name)].Features(session.Cache, session.Eval, cancel));
             if (spec.TrainViews > 0 && features is CachedTaskFeatures) // a features file brings its views
                 foreach (var t in transforms) // once per training transform, shared by the methods that use it
                     Stage($"{group.Dataset} {group.Shots}-shot seed {group.Seed}: {spec.TrainViews} train views ({t.Transform.Name})",
                         () => features.TrainViews(session.Spec(t), spec.TrainViews));
+            return spec.IsBaseToNew ? CellGroup.BaseToNew(dataset, split, features) : new CellGroup(dataset, split, features);
         }
         catch
         {
             features.Dispose();
             throw;
         }
-        return (dataset, split, features);
 
         void Stage(string label, Action fill)
         {
@@ -295,10 +305,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
     }
 
     /// <summary>Runs and logs one cell; false when it failed (recorded in <paramref name="failures"/>). Cancellation propagates.</summary>
-    bool RunCell(ExperimentCell cell, int totalCells, BackboneSession session, ImageDataset dataset, SplitManifest split, ICellFeatures features,
-        string experimentId, string parentId, string invocation, LocalResultStore store, ConsoleProgress overall,
+    bool RunCell(ExperimentCell cell, int totalCells, BackboneSession session, CellGroup group, string experimentId, string parentId, string invocation, LocalResultStore store, ConsoleProgress overall,
         Dictionary<string, string> failures, CancellationToken cancel)
     {
+        var split = group.Split;
+        var features = group.Features;
         var inputs = CellInputs.For(spec, session, cell, features);
         var method = inputs.Method;
         var tags = new Dictionary<string, string>
@@ -326,7 +337,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         {
             bool perCell = PeakMemory.Reset();
             double startMb = PeakMemory.ResidentMb();
-            var task = new FewShotTask(cell.Dataset, dataset.ClassNames, dataset.Templates, cell.Shots, cell.Seed);
+            var task = new FewShotTask(cell.Dataset, group.ClassNames, group.Dataset.Templates, cell.Shots, cell.Seed);
             ConsoleProgress? epochs = null;
             GridFit fit;
             try
@@ -357,8 +368,12 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                         Oracle = inputs.OracleUsed, Threads = TorchSharp.torch.get_num_threads(), LoadAverage = PeakMemory.LoadAverage(),
                         MemoryIncreaseMb = perCell && double.IsFinite(startMb) ? Math.Max(0, peakMb - startMb) : null,
                         Shift = ShiftOf(cell, fit.Classifier, session, cancel),
+                        New = group.New is { } n
+                            ? UnseenClassEvaluation.Evaluate(fit.Classifier, task with { ClassNames = group.NewClassNames! }, n.TestFeatures(), n.TestLabels)
+                            : null,
+                        Transfer = TransferOf(cell, fit.Classifier, session, cancel),
                     };
-                LogCell(runId, cell, fit, test, result, evalSeconds, perCell, split, inputs);
+                LogCell(runId, cell, fit, test, result, evalSeconds, perCell, group, inputs);
                 var ablation = AblationOf(cell, fit);
                 if (ablation is not null) LogAblation(experimentId, runId, cell, ablation);
                 store.WriteResult(new CellRecord(cell.Key, result, runId, experimentId, tracker.Uri, fit.Validation.MeanPerClass * 100,
@@ -382,9 +397,10 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         }
     }
 
-    void LogCell(string runId, ExperimentCell cell, GridFit fit, ClassifierEvaluation test, CellResult result, double evalSeconds, bool perCellPeak, SplitManifest split,
+    void LogCell(string runId, ExperimentCell cell, GridFit fit, ClassifierEvaluation test, CellResult result, double evalSeconds, bool perCellPeak, CellGroup group,
         CellInputs inputs)
     {
+        var split = group.Split;
         long now = Now;
         var metrics = new List<MetricPoint>
         {
@@ -395,6 +411,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         };
         metrics.AddRange(result.RecordedCostMetrics().Select(m => new MetricPoint(m.Name, m.Value, now)));
         metrics.AddRange(result.ShiftMetrics().Select(m => new MetricPoint(m.Name, m.Value, now)));
+        metrics.AddRange(result.UnseenClassMetrics().Select(m => new MetricPoint(m.Name, m.Value, now)));
         metrics.AddRange(fit.MethodMetrics);
         var parameters = CellParams.Of(spec, cell, fit.Selected.OptionValues);
         foreach (var (key, value) in inputs.Params()) parameters[key] = value;
@@ -402,11 +419,12 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         {
             ["peft.peak_memory"] = perCellPeak ? "per-cell VmHWM" : "process peak working set", [TrackingNames.ResultHashTag] = CellResultHash.Of(result),
         };
+        if (result.NotApplicable() is { Count: > 0 } na) tags[ExperimentClasses.NotApplicableTag] = string.Join(",", na);
         var weights = CellArtifacts.Weights(fit.Classifier, Path.Combine(spec.OutputDir, "tmp"));
         if (weights is not null && weights.Length > MaxWeightsBytes) tags["peft.weights_not_logged"] = $"{weights.Length} bytes > {MaxWeightsBytes}";
         tracker.LogBatch(runId, metrics, parameters, tags);
         tracker.LogArtifact(runId, TrackingNames.SplitArtifact, Encoding.UTF8.GetBytes(split.ToJson()));
-        tracker.LogArtifact(runId, TrackingNames.PerClassArtifact, CellArtifacts.PerClass(split.ClassNames, test, fit.Validation));
+        tracker.LogArtifact(runId, TrackingNames.PerClassArtifact, CellArtifacts.PerClass(group.ClassNames, test, fit.Validation));
         if (fit.Points.Count > 1) tracker.LogArtifact(runId, TrackingNames.GridArtifact, CellArtifacts.Grid(fit));
         if (weights is not null && weights.Length <= MaxWeightsBytes) tracker.LogArtifact(runId, TrackingNames.WeightsArtifact, weights);
     }
@@ -418,8 +436,20 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         if (targets.Count == 0) return null;
         return targets.ToDictionary(t => t.Name, t =>
         {
-            var e = _targets[t.Name].Evaluate(classifier, session.Cache, session.Eval, cancel);
+            var e = _targets[(cell.Dataset, t.Name)].Evaluate(classifier, session.Cache, session.Eval, cancel);
             return new ShiftAccuracy(e.Top1 * 100, e.MeanPerClass * 100);
+        }, StringComparer.Ordinal);
+    }
+
+    /// <summary>The fitted classifier on each transfer target of the cell's dataset, through its target's class names (null when there are none).</summary>
+    Dictionary<string, UnseenClassAccuracy>? TransferOf(ExperimentCell cell, IFeatureClassifier classifier, BackboneSession session, CancellationToken cancel)
+    {
+        var targets = spec.Dataset(cell.Dataset).Transfer;
+        if (targets.Count == 0) return null;
+        return targets.ToDictionary(t => t.Name, t =>
+        {
+            var target = _transfer[(cell.Dataset, t.Name)];
+            return UnseenClassEvaluation.Evaluate(classifier, target.Task(cell.Shots, cell.Seed), target.Features(session.Cache, session.Eval, cancel), target.Labels);
         }, StringComparer.Ordinal);
     }
 
@@ -506,7 +536,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         ["shots"] = string.Join(",", spec.Shots), ["seeds"] = string.Join(",", spec.Seeds), [TrackingNames.Sampling] = spec.Sampling,
         [TrackingNames.ValShots] = spec.ValShots is int v ? Text(v) : "min(shots,4)", [TrackingNames.TrainViews] = Text(spec.TrainViews),
         ["augmentation"] = string.Join(",", spec.Methods.Select(m => $"{m.Name}={spec.AugmentationOf(m.Name)}")),
-        ["protocol"] = spec.Protocol, ["methods"] = string.Join(",", spec.Methods.Select(m => m.Name)),
+        ["protocol"] = spec.Protocol, [ExperimentClasses.Param] = spec.Classes, ["methods"] = string.Join(",", spec.Methods.Select(m => m.Name)),
         ["cache"] = spec.CacheDir, ["output"] = spec.OutputDir, ["shard"] = Shard.ToString(),
     };
 

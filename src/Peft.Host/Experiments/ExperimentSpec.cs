@@ -30,6 +30,9 @@ public sealed record ExperimentSpec
     /// <summary><see cref="ExperimentProtocol.FewShot"/> (default) or <see cref="ExperimentProtocol.AsPublished"/>.</summary>
     public string Protocol { get; init; } = ExperimentProtocol.FewShot;
     public bool IsAsPublished => Protocol == ExperimentProtocol.AsPublished;
+    /// <summary><see cref="ExperimentClasses.All"/> (default) or <see cref="ExperimentClasses.BaseToNew"/> (CoCoOp's protocol).</summary>
+    public string Classes { get; init; } = ExperimentClasses.All;
+    public bool IsBaseToNew => Classes == ExperimentClasses.BaseToNew;
     /// <summary>Methods in name order.</summary>
     public required IReadOnlyList<MethodSpec> Methods { get; init; }
     /// <summary>Methods (with a grid) whose every grid point is also evaluated on test for the ablation view; never used for selection.</summary>

@@ -32,6 +32,20 @@ public static class ResolvedExperiment
                 w.WriteString("name", d.Name);
                 w.WriteString("type", d.Type);
                 w.WriteString("root", d.Root);
+                foreach (var (key, list) in new[] { ("targets", d.Targets), ("transfer", d.Transfer) })
+                {
+                    if (list.Count == 0) continue;
+                    w.WriteStartArray(key);
+                    foreach (var t in list)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("name", t.Name);
+                        w.WriteString("type", t.Type);
+                        w.WriteString("root", t.Root);
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                }
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -41,6 +55,7 @@ public static class ResolvedExperiment
             if (spec.ValShots is int v) w.WriteNumber("valShots", v); else w.WriteString("valShots", "min(shots, 4)");
             w.WriteNumber("trainViews", spec.TrainViews);
             w.WriteString("protocol", spec.Protocol);
+            w.WriteString("classes", spec.Classes);
             w.WriteStartObject("methods");
             foreach (var m in spec.Methods)
             {

@@ -39,13 +39,18 @@ public static class TrackingNames
     public const string CellTag = "peft.cell";
     public const string ShiftMetricPrefix = "shift/";    // shift/<target>/test_top1: a cell's accuracy on a distribution-shift target
     public static string ShiftMetric(string target, string metric) => ShiftMetricPrefix + target + "/" + metric;
-    public static (string Target, string Metric)? ParseShiftMetric(string key)
+    public static (string Target, string Metric)? ParseShiftMetric(string key) => ParseTargetMetric(ShiftMetricPrefix, key);
+    public const string TransferMetricPrefix = "transfer/"; // transfer/<target>/test_top1: cross-dataset transfer (the target's own classes)
+    public static string TransferMetric(string target, string metric) => TransferMetricPrefix + target + "/" + metric;
+    public static (string Target, string Metric)? ParseTransferMetric(string key) => ParseTargetMetric(TransferMetricPrefix, key);
+    public const string NewClassesMetricPrefix = "new/"; // new/test_top1: base-to-new cells, the new classes' test accuracy
+    public static (string Target, string Metric)? ParseTargetMetric(string prefix, string key)
     {
-        if (!key.StartsWith(ShiftMetricPrefix, StringComparison.Ordinal)) return null;
+        if (!key.StartsWith(prefix, StringComparison.Ordinal)) return null;
         int slash = key.LastIndexOf('/');
-        if (slash <= ShiftMetricPrefix.Length) return null;
+        if (slash <= prefix.Length) return null;
         string metric = key[(slash + 1)..];
-        return metric is TestTop1 or TestMeanPerClass ? (key[ShiftMetricPrefix.Length..slash], metric) : null;
+        return metric is TestTop1 or TestMeanPerClass ? (key[prefix.Length..slash], metric) : null;
     }
     public const string AblationRole = "ablation-point";  // peft.role of a grid point's nested run (the ablation view)
     public const string AblationOfTag = "peft.ablation_of"; // the cell key of an ablation point (not peft.cell: it is not a cell's run)

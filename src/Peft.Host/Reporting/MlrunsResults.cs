@@ -103,6 +103,8 @@ public static class MlrunsResults
             Metric(TrackingNames.FitSeconds), (long)Metric(TrackingNames.TrainableParameters), Optional(TrackingNames.PeakMemoryMb) ?? double.NaN,
             options)
         { Oracle = run.Tags.GetValueOrDefault(ExperimentProtocol.OracleTag) == "true" }.WithRecordedCost(Optional)
-            .WithShiftFrom(run.LatestMetrics.Select(m => new KeyValuePair<string, double>(m.Key, m.Value.Value)));
+            .WithShiftFrom(run.LatestMetrics.Select(m => new KeyValuePair<string, double>(m.Key, m.Value.Value)))
+            .WithUnseenClassesFrom(run.LatestMetrics.Select(m => new KeyValuePair<string, double>(m.Key, m.Value.Value)),
+                run.Params.GetValueOrDefault(ExperimentClasses.Param) == ExperimentClasses.BaseToNew, run.Tags.GetValueOrDefault(ExperimentClasses.NotApplicableTag));
     }
 }

@@ -43,6 +43,28 @@ public static class TerminalTable
         return text.ToString();
     }
 
+    /// <summary>
+    /// The protocols' summary tables, when the results have them: distribution shift (per source and shots), base-to-new
+    /// (the average over datasets, or the one dataset, per shots) and cross-dataset transfer; empty otherwise.
+    /// </summary>
+    public static string RenderProtocols(ExperimentSummary summary, int maxWidth = DefaultWidth)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        var tables = ShiftTables.Of(summary.Grid)
+            .Concat(GeneralizationTables.BaseToNew(summary.Grid, overviewOnly: true))
+            .Concat(GeneralizationTables.Transfer(summary.Grid));
+        var text = new StringBuilder();
+        foreach (var table in tables)
+        {
+            var lines = Layout(table, int.MaxValue);
+            if (lines.Max(l => l.Length) > maxWidth)
+                lines = Layout(table, Math.Max(8, table.Rows.Max(r => r[0].Text.Length) - (lines.Max(l => l.Length) - maxWidth)));
+            text.Append('\n').Append(table.Caption).Append('\n');
+            foreach (var line in lines) text.Append(line).Append('\n');
+        }
+        return text.ToString();
+    }
+
     /// <summary>Header, rule and rows; method names cut to <paramref name="nameWidth"/> characters (with "…").</summary>
     static List<string> Layout(ReportTable table, int nameWidth)
     {

@@ -62,6 +62,20 @@ public static class HtmlReport
             foreach (var table in shift) Table(h, table);
         }
 
+        if (GeneralizationTables.BaseToNew(summary.Grid) is { Count: > 0 } baseToNew)
+        {
+            h.Append("<h2>Base-to-new generalisation</h2>\n");
+            Paragraph(h, ReportText.BaseToNewConvention, "convention");
+            foreach (var table in baseToNew) Table(h, table);
+        }
+
+        if (GeneralizationTables.Transfer(summary.Grid) is { Count: > 0 } transfer)
+        {
+            h.Append("<h2>Cross-dataset transfer</h2>\n");
+            Paragraph(h, ReportText.TransferConvention, "convention");
+            foreach (var table in transfer) Table(h, table);
+        }
+
         h.Append("<h2>Cost</h2>\n");
         Paragraph(h, ReportText.CostConvention, "convention");
         Table(h, ReportTables.Cost(summary));

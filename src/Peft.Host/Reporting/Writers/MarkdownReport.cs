@@ -40,6 +40,18 @@ public static class MarkdownReport
             foreach (var table in shift) Table(md, table);
         }
 
+        if (GeneralizationTables.BaseToNew(summary.Grid) is { Count: > 0 } baseToNew)
+        {
+            md.Append("## Base-to-new generalisation\n\n").Append(Escape(ReportText.BaseToNewConvention)).Append("\n\n");
+            foreach (var table in baseToNew) Table(md, table);
+        }
+
+        if (GeneralizationTables.Transfer(summary.Grid) is { Count: > 0 } transfer)
+        {
+            md.Append("## Cross-dataset transfer\n\n").Append(Escape(ReportText.TransferConvention)).Append("\n\n");
+            foreach (var table in transfer) Table(md, table);
+        }
+
         md.Append("## Cost\n\n").Append(Escape(ReportText.CostConvention)).Append("\n\n");
         Table(md, ReportTables.Cost(summary));
 

@@ -44,6 +44,20 @@ static class ReportText
         "scores ImageNet-A and -R). Mean ± std over seeds; the target average is per seed, then averaged. Methods never see " +
         "the targets: the host evaluates.";
 
+    public const string BaseToNewConvention =
+        "CoCoOp's protocol: each dataset's classes are split as Dassl's subsample_classes does (sorted labels, the first half " +
+        "base, the rest new); methods train and select on the few-shot split of the base classes only. Base: test top-1 on " +
+        "the base classes' test images (also what every other table of this report shows for these cells); New: test top-1 " +
+        "on the new classes, classified from their names with the fitted parameters; H: harmonic mean of the mean Base and " +
+        "mean New (means over seeds, then over datasets for the average), as CoCoOp reports it. n/a: the method learns " +
+        "per-class weights (probe, cache, residuals) and cannot classify unseen classes.";
+
+    public const string TransferConvention =
+        "Each classifier fitted on the source dataset is asked for a classifier over every target's own class names " +
+        "(its templates) and tested on the target's test split, as CoCoOp's cross-dataset evaluation. Mean ± std over seeds; " +
+        "the target average is per seed, then averaged. n/a: the method learns per-class weights and cannot classify the " +
+        "target's classes. Methods never see the targets: the host evaluates.";
+
     public const string CostConvention =
         "Mean over the method's cells at that shots value (16 shots, or the largest the method ran). Trainable parameters " +
         "can depend on the number of classes: then the mean and the range over datasets are shown. Memory added: the " +
