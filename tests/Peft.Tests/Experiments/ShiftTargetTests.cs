@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Peft.Core;
 using Peft.Data.Datasets;
 using Peft.Host.Experiments;
@@ -56,5 +57,49 @@ public sealed class ShiftTargetTests
         Assert.Equal("shift target sketch (/data/target): 1 of its 2 classes are not classes of imagenet: 'axolotl'", e.Message);
         var twice = Assert.Throws<InvalidDataException>(() => ShiftTarget.Create("a", Target(["crane"], [0]), ["crane", "Crane"], "imagenet"));
         Assert.Contains("source dataset imagenet has two classes named 'Crane'", twice.Message);
+    }
+
+    /// <summary>
+    /// ImageNet-A and -R as the host reads them (CoOp's folder layouts, 1000 wnid folders for ImageNet, 200 for each
+    /// variant) must map onto the ImageNet indices of the official evaluations: hendrycks/natural-adv-examples'
+    /// <c>indices_in_1k</c> and hendrycks/imagenet-r's <c>imagenet_r_mask</c> (fixture from tools/reference/make_shift_fixtures.py).
+    /// </summary>
+    [Theory]
+    [InlineData("imagenet_a", "imagenet-adversarial/imagenet-a", "imagenet_a_indices")]
+    [InlineData("imagenet_r", "imagenet-rendition/imagenet-r", "imagenet_r_indices")]
+    public void ImageNetAAndRMapOntoTheOfficialIndexLists(string type, string imageDir, string fixtureKey)
+    {
+        using var fixture = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "shift", "imagenet_ar.json")));
+        var wnids = fixture.RootElement.GetProperty("all_wnids").EnumerateArray().Select(e => e.GetString()!).ToList();
+        var official = fixture.RootElement.GetProperty(fixtureKey).EnumerateArray().Select(e => e.GetInt64()).ToList();
+        var root = Directory.CreateTempSubdirectory("peft-imagenet-ar-").FullName;
+        try
+        {
+            var classNames = string.Join("\n", wnids.Select((w, i) => $"{w} class {i}"));
+            void File_(string rel, string text = "x")
+            {
+                var path = Path.Combine(root, rel);
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.WriteAllText(path, text);
+            }
+            File_("imagenet/classnames.txt", classNames);
+            // Written in reverse order: labels must come from the sorted folder names, not from the file system.
+            foreach (var w in Enumerable.Reverse(wnids)) { File_($"imagenet/images/train/{w}/a.jpg"); File_($"imagenet/images/val/{w}/b.jpg"); }
+            var variantFolder = imageDir.Split('/')[0];
+            File_($"{variantFolder}/classnames.txt", classNames);
+            File_($"{imageDir}/README.txt");
+            foreach (var i in Enumerable.Reverse(official)) File_($"{imageDir}/{wnids[(int)i]}/c.jpg");
+
+            var imagenet = DatasetRegistry.Get("imagenet").Read(root);
+            var variant = DatasetRegistry.Get(type).Read(root);
+            Assert.Equal(1000, imagenet.ClassNames.Count);
+            Assert.Equal(200, variant.ClassNames.Count);
+            using var target = ShiftTarget.Create(type, variant, imagenet, "imagenet");
+            Assert.Equal(official, target.SourceLabels);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 }
