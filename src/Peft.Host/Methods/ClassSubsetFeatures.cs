@@ -20,9 +20,13 @@ public sealed class ClassSubsetFeatures(ICellFeatures inner, ClassSubsample subs
     (Tensor Rows, Tensor Labels) Index(string name, Tensor labels)
     {
         if (_index.TryGetValue(name, out var found)) return found;
-        var original = labels.to(ScalarType.Int64).data<long>().Select(l => (int)l).ToList();
+        var asLong = labels.dtype == ScalarType.Int64 ? labels : labels.to(ScalarType.Int64);
+        var original = asLong.data<long>().Select(l => (int)l).ToList();
+        if (!ReferenceEquals(asLong, labels)) asLong.Dispose();
         var rows = subset.Select(original);
-        var index = (tensor(rows.Select(r => (long)r).ToArray()), tensor(rows.Select(r => (long)subset.Relabel(original[r])!.Value).ToArray()));
+        // Made lazily, possibly inside a method's dispose scope: detached, they live as long as this object.
+        var index = (tensor(rows.Select(r => (long)r).ToArray()).DetachFromDisposeScope(),
+            tensor(rows.Select(r => (long)subset.Relabel(original[r])!.Value).ToArray()).DetachFromDisposeScope());
         _owned.Add(index.Item1);
         _owned.Add(index.Item2);
         return _index[name] = index;

@@ -90,8 +90,16 @@ public sealed class GeneralizationProtocolTests(RunnerWorld world) : TempDirecto
         }
 
         // The report: CoCoOp's Base / New / H, with n/a for the fake method; the transfer table in its own section.
-        var md = File.ReadAllText(ReportWriter.Write(b2n, new ReportOptions(Temp("report")) { Title = "b2n" }).Markdown);
-        var xdMd = File.ReadAllText(ReportWriter.Write(xd, new ReportOptions(Temp("report-xd")) { Title = "xd" }).Markdown);
+        var b2nFiles = ReportWriter.Write(b2n, new ReportOptions(Temp("report")) { Title = "b2n" });
+        var xdFiles = ReportWriter.Write(xd, new ReportOptions(Temp("report-xd")) { Title = "xd" });
+        var md = File.ReadAllText(b2nFiles.Markdown);
+        var xdMd = File.ReadAllText(xdFiles.Markdown);
+        // Bar plots next to the tables: Base / New / H per shots value; source and target average per source and shots.
+        Assert.Equal(["base-to-new-1shots.png", "base-to-new-2shots.png"], b2nFiles.Plots.Select(Path.GetFileName).Where(f => f!.StartsWith("base-to-new")).Order());
+        Assert.Contains("](plots/base-to-new-2shots.png)", md.Split("## Base-to-new generalisation")[1]);
+        Assert.Contains(xdFiles.Plots, f => Path.GetFileName(f) == "transfer-shapes-2shots.png");
+        Assert.Contains("](plots/transfer-shapes-2shots.png)", xdMd.Split("## Cross-dataset transfer")[1]);
+        Assert.DoesNotContain("base-to-new", xdMd.Split("## Cross-dataset transfer")[0].Split("## Comparison")[0].Replace("## Base-to-new", ""));
         Assert.Contains("## Base-to-new generalisation", md);
         Assert.Contains("| Method | Base | New | H |", md);
         Assert.Contains("| fake | ", md);

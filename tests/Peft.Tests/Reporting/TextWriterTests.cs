@@ -80,8 +80,8 @@ public class TextWriterTests
         string csv = ResultsCsv.Render(cells);
         var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(cells.Count + 1, lines.Length);
-        Assert.Equal("dataset,shots,seed,method,test_top1,test_mean_per_class,val_top1,fit_seconds,trainable_parameters,peak_memory_mb,options,oracle,shift", lines[0]);
-        Assert.Equal("A,1,1,zero-shot,60,59,,1,0,100,\"alpha=0.5; note=a,b\",false,", lines[1]);
+        Assert.Equal("dataset,shots,seed,method,test_top1,test_mean_per_class,val_top1,fit_seconds,trainable_parameters,peak_memory_mb,options,oracle,shift,new_test_top1,transfer", lines[0]);
+        Assert.Equal("A,1,1,zero-shot,60,59,,1,0,100,\"alpha=0.5; note=a,b\",false,,,", lines[1]);
         Assert.Equal("\"say \"\"hi\"\"\"", ResultsCsv.Quote("say \"hi\""));
     }
 

@@ -15,44 +15,54 @@ public static class GeneralizationTables
     /// <summary>Harmonic mean of base and new accuracy: 2·B·N / (B + N), as CoCoOp reports H (of the mean accuracies).</summary>
     public static double HarmonicMean(double b, double n) => b + n == 0 ? 0 : 2 * b * n / (b + n);
 
+    /// <summary>Base and new top-1 (%) of one method: means over seeds (and then over datasets for the average); New null = not applicable.</summary>
+    public sealed record BaseToNewMeans(double Base, double? New)
+    {
+        public double? H => New is double n ? HarmonicMean(Base, n) : null;
+    }
+
+    /// <summary>The shots values and datasets that have base-to-new cells, in grid order.</summary>
+    public static (IReadOnlyList<int> Shots, IReadOnlyList<string> Datasets) BaseToNewScope(ExperimentGrid grid)
+    {
+        var cells = grid.Cells.Where(c => c.New is not null).ToList();
+        return (cells.Select(c => c.Shots).Distinct().Order().ToList(), grid.Datasets.Where(d => cells.Any(c => c.Dataset == d)).ToList());
+    }
+
+    /// <summary>
+    /// A method's base-to-new means at a shots value on one dataset, or (null) averaged over every dataset with
+    /// base-to-new cells; null when it lacks cells there (a method missing on a dataset has no average).
+    /// </summary>
+    public static BaseToNewMeans? Means(ExperimentGrid grid, string method, int shots, string? dataset)
+    {
+        if (dataset is null)
+        {
+            var per = BaseToNewScope(grid).Datasets.Select(d => Means(grid, method, shots, d)).ToList();
+            if (per.Count == 0 || per.Any(p => p is null)) return null;
+            return new BaseToNewMeans(per.Average(p => p!.Base), per.All(p => p!.New is not null) ? per.Average(p => p!.New!.Value) : null);
+        }
+        var mine = grid.Cells.Where(c => c.New is not null && c.Method == method && c.Dataset == dataset && c.Shots == shots).ToList();
+        if (mine.Count == 0) return null;
+        return new BaseToNewMeans(mine.Average(c => c.TestTop1), mine.All(c => c.New!.Applicable) ? mine.Average(c => c.New!.TestTop1!.Value) : null);
+    }
+
     /// <param name="overviewOnly">Per shots only the average over datasets (or the one dataset's table): the terminal's summary.</param>
     public static IReadOnlyList<ReportTable> BaseToNew(ExperimentGrid grid, bool overviewOnly = false)
     {
-        var cells = grid.Cells.Where(c => c.New is not null).ToList();
         var tables = new List<ReportTable>();
-        if (cells.Count == 0) return tables;
-        var datasets = grid.Datasets.Where(d => cells.Any(c => c.Dataset == d)).ToList();
-        foreach (var shots in cells.Select(c => c.Shots).Distinct().Order())
+        var (allShots, datasets) = BaseToNewScope(grid);
+        foreach (var shots in allShots)
         {
-            var methods = grid.Methods.Where(m => cells.Any(c => c.Method == m && c.Shots == shots)).ToList();
-            // Per (method, dataset): mean over seeds of base and of new (null new = not applicable; null pair = no cells).
-            (double Base, double? New, int Seeds)? Means(string method, string dataset)
-            {
-                var mine = cells.Where(c => c.Method == method && c.Dataset == dataset && c.Shots == shots).ToList();
-                if (mine.Count == 0) return null;
-                double? n = mine.All(c => c.New!.Applicable) ? mine.Average(c => c.New!.TestTop1!.Value) : null;
-                return (mine.Average(c => c.TestTop1), n, mine.Count);
-            }
-            IReadOnlyList<ReportCell> Row(string method, (double Base, double? New, int Seeds)? m) => m is not { } v
+            var methods = grid.Methods.Where(m => grid.Cells.Any(c => c.New is not null && c.Method == m && c.Shots == shots)).ToList();
+            static IReadOnlyList<ReportCell> Row(string method, BaseToNewMeans? m) => m is null
                 ? [method, ValueFormat.Missing, ValueFormat.Missing, ValueFormat.Missing]
-                : [method, F(v.Base), v.New is double n ? F(n) : NotApplicable, v.New is double n2 ? F(HarmonicMean(v.Base, n2)) : NotApplicable];
-
+                : [method, F(m.Base), m.New is double n ? F(n) : NotApplicable, m.H is double h ? F(h) : NotApplicable];
             if (datasets.Count > 1)
-            {
-                var rows = methods.Select(method =>
-                {
-                    var per = datasets.Select(d => Means(method, d)).ToList();
-                    if (per.Any(p => p is null)) return Row(method, null);
-                    double? n = per.All(p => p!.Value.New is not null) ? per.Average(p => p!.Value.New!.Value) : null;
-                    return Row(method, (per.Average(p => p!.Value.Base), n, 0));
-                }).ToList();
                 tables.Add(Bold(new ReportTable($"Base-to-new generalisation, {ReportTables.ShotsLabel(shots)}: average over {datasets.Count} datasets ({string.Join(", ", datasets)})",
-                    ["Method", "Base", "New", "H"], rows, [])));
-            }
+                    ["Method", "Base", "New", "H"], methods.Select(m => Row(m, Means(grid, m, shots, null))).ToList(), [])));
             if (overviewOnly && datasets.Count > 1) continue;
             foreach (var dataset in datasets)
                 tables.Add(Bold(new ReportTable($"Base-to-new generalisation, {ReportTables.ShotsLabel(shots)}: {dataset}",
-                    ["Method", "Base", "New", "H"], methods.Select(m => Row(m, Means(m, dataset))).ToList(), [])));
+                    ["Method", "Base", "New", "H"], methods.Select(m => Row(m, Means(grid, m, shots, dataset))).ToList(), [])));
         }
         return tables;
     }

@@ -45,7 +45,7 @@ public static class HtmlReport
         Paragraph(h, ReportText.AverageConvention, "convention");
         Table(h, ReportTables.Accuracy(summary, AccuracyMetric.Top1));
         MeanPerClass(h, summary, null);
-        Images(h, plots.Where(p => p.Dataset is null));
+        Images(h, plots.Where(p => p.Dataset is null && p.Section is null));
 
         h.Append("<h2>Comparison with ").Append(Escape(summary.Baseline)).Append("</h2>\n");
         if (summary.Grid.Methods.Count < 2) Paragraph(h, ReportText.SingleMethod(summary));
@@ -60,6 +60,7 @@ public static class HtmlReport
             h.Append("<h2>Distribution shift</h2>\n");
             Paragraph(h, ReportText.ShiftConvention, "convention");
             foreach (var table in shift) Table(h, table);
+            Images(h, plots.Where(p => p.Section == ReportPlot.ShiftSection));
         }
 
         if (GeneralizationTables.BaseToNew(summary.Grid) is { Count: > 0 } baseToNew)
@@ -67,6 +68,7 @@ public static class HtmlReport
             h.Append("<h2>Base-to-new generalisation</h2>\n");
             Paragraph(h, ReportText.BaseToNewConvention, "convention");
             foreach (var table in baseToNew) Table(h, table);
+            Images(h, plots.Where(p => p.Section == ReportPlot.BaseToNewSection));
         }
 
         if (GeneralizationTables.Transfer(summary.Grid) is { Count: > 0 } transfer)
@@ -74,6 +76,7 @@ public static class HtmlReport
             h.Append("<h2>Cross-dataset transfer</h2>\n");
             Paragraph(h, ReportText.TransferConvention, "convention");
             foreach (var table in transfer) Table(h, table);
+            Images(h, plots.Where(p => p.Section == ReportPlot.TransferSection));
         }
 
         h.Append("<h2>Cost</h2>\n");

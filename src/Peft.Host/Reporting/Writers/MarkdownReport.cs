@@ -23,7 +23,7 @@ public static class MarkdownReport
         md.Append("## Results averaged over datasets\n\n").Append(Escape(ReportText.AverageConvention)).Append("\n\n");
         Table(md, ReportTables.Accuracy(summary, AccuracyMetric.Top1));
         MeanPerClass(md, summary, null);
-        Plots(md, plots.Where(p => p.Dataset is null));
+        Plots(md, plots.Where(p => p.Dataset is null && p.Section is null));
 
         md.Append("## Comparison with ").Append(Escape(summary.Baseline)).Append("\n\n");
         if (summary.Grid.Methods.Count < 2)
@@ -38,18 +38,21 @@ public static class MarkdownReport
         {
             md.Append("## Distribution shift\n\n").Append(Escape(ReportText.ShiftConvention)).Append("\n\n");
             foreach (var table in shift) Table(md, table);
+            Plots(md, plots.Where(p => p.Section == ReportPlot.ShiftSection));
         }
 
         if (GeneralizationTables.BaseToNew(summary.Grid) is { Count: > 0 } baseToNew)
         {
             md.Append("## Base-to-new generalisation\n\n").Append(Escape(ReportText.BaseToNewConvention)).Append("\n\n");
             foreach (var table in baseToNew) Table(md, table);
+            Plots(md, plots.Where(p => p.Section == ReportPlot.BaseToNewSection));
         }
 
         if (GeneralizationTables.Transfer(summary.Grid) is { Count: > 0 } transfer)
         {
             md.Append("## Cross-dataset transfer\n\n").Append(Escape(ReportText.TransferConvention)).Append("\n\n");
             foreach (var table in transfer) Table(md, table);
+            Plots(md, plots.Where(p => p.Section == ReportPlot.TransferSection));
         }
 
         md.Append("## Cost\n\n").Append(Escape(ReportText.CostConvention)).Append("\n\n");
