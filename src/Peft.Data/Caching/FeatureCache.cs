@@ -7,6 +7,7 @@ using Peft.Clip.Imaging;
 using Peft.Clip.Inference;
 using Peft.Clip.Loading;
 using Peft.Clip.Model;
+using Peft.IO;
 using static TorchSharp.torch;
 
 namespace Peft.Data.Caching;
@@ -187,9 +188,7 @@ public sealed class FeatureCache
 
     static void WriteDescription(string path, object description)
     {
-        if (File.Exists(path)) return;
-        var tmp = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(description, new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(tmp, path, overwrite: true);
+        if (!File.Exists(path))
+            AtomicFile.TryCreate(path, JsonSerializer.SerializeToUtf8Bytes(description, new JsonSerializerOptions { WriteIndented = true }));
     }
 }

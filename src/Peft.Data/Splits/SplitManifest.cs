@@ -267,7 +267,7 @@ public sealed class SplitManifest
     public WriteOutcome Write(string path, bool overwrite = false)
     {
         var bytes = PyJson.StrictUtf8.GetBytes(ToJson());
-        return AtomicFile.Write(path, bytes, overwrite, SameSplitAs, "split manifest");
+        return ManifestFile.Write(path, bytes, overwrite, SameSplitAs, "split manifest");
     }
 
     /// <summary>Null when <paramref name="path"/> holds this split, else why not.</summary>
@@ -421,7 +421,7 @@ public sealed class SplitManifest
     public WriteOutcome ExportCoOp(string path, bool overwrite = false)
     {
         var bytes = Encoding.ASCII.GetBytes(ToCoOpJson());
-        return AtomicFile.Write(path, bytes, overwrite,
+        return ManifestFile.Write(path, bytes, overwrite,
             existing => File.ReadAllBytes(existing).AsSpan().SequenceEqual(bytes) ? null : "it holds different content",
             "CoOp split file");
     }

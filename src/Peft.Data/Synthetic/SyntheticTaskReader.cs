@@ -1,4 +1,5 @@
 using Peft.Data.Datasets;
+using Peft.IO;
 
 namespace Peft.Data.Synthetic;
 
@@ -42,9 +43,8 @@ public sealed class SyntheticTaskReader(SyntheticTask task) : IDatasetReader
         try
         {
             SyntheticWorld.Generate(temp, new SyntheticWorldOptions { PretrainCount = 0 }, progress: progress);
-            if (Directory.Exists(root) && !Directory.EnumerateFileSystemEntries(root).Any()) Directory.Delete(root);
-            try { Directory.Move(temp, root); }
-            catch (IOException) when (File.Exists(Path.Combine(root, SyntheticWorld.ManifestFileName))) { /* another process won */ }
+            if (!AtomicFile.PublishDirectory(temp, root) && !IsGenerated(root)) // false: another process won (its copy stays)
+                throw new DatasetFormatException(root, "appeared while a synthetic world was being generated for it, and is not one; give an empty or absent folder");
         }
         finally
         {

@@ -5,6 +5,7 @@ using Peft.Core;
 using Peft.Data.Datasets;
 using Peft.Data.Features;
 using Peft.Host.Methods;
+using Peft.IO;
 using static TorchSharp.torch;
 
 namespace Peft.Host.Experiments;
@@ -110,7 +111,7 @@ public static class CellExporter
             },
             features = Path.GetFileName(full),
         };
-        AtomicWrite.Bytes(sidecar, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }) + "\n"));
+        AtomicFile.Replace(sidecar, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }) + "\n"));
         return new Result(full, sidecar, split.Sha256, cacheKey, split.Train.Count, split.Val.Count, split.Test.Count, views);
     }
 }

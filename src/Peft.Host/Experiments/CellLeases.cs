@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Peft.IO;
 
 namespace Peft.Host.Experiments;
 
@@ -31,7 +32,7 @@ public sealed class CellLeases(string outputDir)
         try
         {
             var holder = new CellLeaseHolder(cellKey, ProcessIdentity.Current, Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow);
-            AtomicWrite.Bytes(basePath + ".json", JsonSerializer.SerializeToUtf8Bytes(holder, LocalResultStore.Json));
+            AtomicFile.Replace(basePath + ".json", JsonSerializer.SerializeToUtf8Bytes(holder, LocalResultStore.Json));
         }
         catch
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Peft.IO;
 
 namespace Peft.Host.Experiments;
 
@@ -26,8 +27,8 @@ public sealed class LocalResultStore(string outputDir)
     public CellRecord? TryReadResult(string cellKey) => Read<CellRecord>(ResultPath(cellKey));
     public CellMarker? TryReadMarker(string cellKey) => Read<CellMarker>(MarkerPath(cellKey));
 
-    public void WriteResult(CellRecord record) => AtomicWrite.Bytes(ResultPath(record.Cell), JsonSerializer.SerializeToUtf8Bytes(record, Json));
-    public void WriteMarker(CellMarker marker) => AtomicWrite.Bytes(MarkerPath(marker.Cell), JsonSerializer.SerializeToUtf8Bytes(marker, Json));
+    public void WriteResult(CellRecord record) => AtomicFile.Replace(ResultPath(record.Cell), JsonSerializer.SerializeToUtf8Bytes(record, Json));
+    public void WriteMarker(CellMarker marker) => AtomicFile.Replace(MarkerPath(marker.Cell), JsonSerializer.SerializeToUtf8Bytes(marker, Json));
 
     public void DeleteMarker(string cellKey)
     {

@@ -1,8 +1,9 @@
 using System.Text;
+using Peft.IO;
 
 namespace Peft.Host.Reporting;
 
-/// <summary>Writes a report file atomically (<see cref="AtomicWrite"/>); a failure names the report file.</summary>
+/// <summary>Writes a report file atomically (<see cref="AtomicFile.Replace"/>); a failure names the report file.</summary>
 static class ReportFileWriter
 {
     static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
@@ -13,7 +14,7 @@ static class ReportFileWriter
     {
         try
         {
-            AtomicWrite.Bytes(path, bytes);
+            AtomicFile.Replace(path, bytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

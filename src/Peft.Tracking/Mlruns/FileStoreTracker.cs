@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Peft.Core.Tracking;
+using Peft.IO;
 
 namespace Peft.Tracking.Mlruns;
 
@@ -112,7 +113,7 @@ public sealed class FileStoreTracker : IExperimentTracker
             ["lifecycle_stage"] = "active",
             ["name"] = name,
         };
-        AtomicFile.WriteText(Path.Combine(dir, "meta.yaml"), MetaYaml.Write(meta));
+        AtomicFile.Replace(Path.Combine(dir, "meta.yaml"), Encoding.UTF8.GetBytes(MetaYaml.Write(meta)));
     }
 
     public string CreateRun(string experimentId, string runName, long startTimeMs, IReadOnlyDictionary<string, string> tags)
@@ -157,7 +158,7 @@ public sealed class FileStoreTracker : IExperimentTracker
             ["tags"] = MetaYaml.EmptyList,
             ["user_id"] = Environment.UserName,
         };
-        AtomicFile.WriteText(Path.Combine(runDir, "meta.yaml"), MetaYaml.Write(meta), runDir);
+        AtomicFile.Replace(Path.Combine(runDir, "meta.yaml"), Encoding.UTF8.GetBytes(MetaYaml.Write(meta)), runDir);
         lock (_gate) _runDirectories[runId] = runDir;
         return runId;
     }
@@ -231,7 +232,7 @@ public sealed class FileStoreTracker : IExperimentTracker
         {
             var path = Path.Combine(runDir, "tags", key);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            AtomicFile.Write(path, Encoding.UTF8.GetBytes(value), runDir);
+            AtomicFile.Replace(path, Encoding.UTF8.GetBytes(value), runDir);
         }
     }
 
@@ -246,7 +247,7 @@ public sealed class FileStoreTracker : IExperimentTracker
         var path = Path.Combine(artifactDir, relativePath);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var staging = Path.GetFullPath(artifactDir).StartsWith(runDir, StringComparison.Ordinal) ? runDir : null;
-        AtomicFile.Write(path, content.Span, staging);
+        AtomicFile.Replace(path, content.Span, staging);
     }
 
     public void EndRun(string runId, RunStatus status, long endTimeMs)
@@ -256,7 +257,7 @@ public sealed class FileStoreTracker : IExperimentTracker
         var meta = ReadRunMeta(runId, runDir);
         meta["status"] = (long)status;
         meta["end_time"] = endTimeMs;
-        AtomicFile.WriteText(Path.Combine(runDir, "meta.yaml"), MetaYaml.Write(meta), runDir);
+        AtomicFile.Replace(Path.Combine(runDir, "meta.yaml"), Encoding.UTF8.GetBytes(MetaYaml.Write(meta)), runDir);
     }
 
     public IReadOnlyList<TrackedRun> FindRuns(string experimentId, string tagKey, string tagValue) =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Peft.Core.Tracking;
+using Peft.IO;
 
 namespace Peft.Tracking.Mlruns;
 
@@ -197,7 +198,7 @@ public sealed class MlrunsReader
     {
         if (!Directory.Exists(dir)) return [];
         return Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-            .Where(path => !Path.GetFileName(path).StartsWith(".tmp-", StringComparison.Ordinal))
+            .Where(path => !AtomicFile.IsTemporary(Path.GetFileName(path)))
             .Select(path => (Path.GetRelativePath(dir, path).Replace(Path.DirectorySeparatorChar, '/'), path))
             .OrderBy(kv => kv.Item1, StringComparer.Ordinal);
     }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Peft.IO;
 
 namespace Peft.Tracking.Outbox;
 
@@ -127,7 +128,7 @@ internal sealed class OutboxJournal : IDisposable
         Delivered = delivered;
         var ids = new JsonObject();
         foreach (var (local, server) in Ids) ids[local] = server;
-        AtomicFile.WriteText(ProgressPath, new JsonObject { ["delivered"] = delivered, ["ids"] = ids }.ToJsonString());
+        AtomicFile.Replace(ProgressPath, Encoding.UTF8.GetBytes(new JsonObject { ["delivered"] = delivered, ["ids"] = ids }.ToJsonString()));
     }
 
     private void LoadProgress()

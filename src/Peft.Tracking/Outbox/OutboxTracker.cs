@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Peft.Core.Tracking;
+using Peft.IO;
 using Peft.Tracking.Rest;
 
 namespace Peft.Tracking.Outbox;
@@ -83,7 +84,7 @@ public sealed class OutboxTracker : IExperimentTracker
         {
             var file = Guid.NewGuid().ToString("N");
             Directory.CreateDirectory(_journal.ArtifactsDirectory);
-            AtomicFile.Write(Path.Combine(_journal.ArtifactsDirectory, file), content.Span);
+            AtomicFile.Replace(Path.Combine(_journal.ArtifactsDirectory, file), content.Span);
             Record(new JsonObject { ["op"] = "artifact", ["run"] = runId, ["path"] = relativePath, ["file"] = file }, null);
         }
     }

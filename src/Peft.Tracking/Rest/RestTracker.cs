@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Core.Tracking;
+using Peft.IO;
 using Peft.Tracking.Mlruns;
 
 namespace Peft.Tracking.Rest;
@@ -129,7 +130,7 @@ public sealed class RestTracker : IExperimentTracker
             // The server stores this run's artifacts in a folder we can reach: write there, as MLflow's client does.
             var path = Path.Combine(directory, relativePath);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            AtomicFile.Write(path, content.Span);
+            AtomicFile.Replace(path, content.Span);
             return;
         }
         throw new TrackingException(

@@ -185,17 +185,6 @@ public class SplitManifestTests() : TempDirectory("peft-splits-manifest-")
     }
 
     [Fact]
-    public void MoveNoReplaceNeverReplaces()
-    {
-        File.WriteAllText(Temp("target"), "first");
-        File.WriteAllText(Temp("a"), "second");
-        Assert.False(AtomicFile.MoveNoReplace(Temp("a"), Temp("target")));
-        Assert.Equal("first", File.ReadAllText(Temp("target")));
-        Assert.True(AtomicFile.MoveNoReplace(Temp("a"), Temp("new")));
-        Assert.Equal("second", File.ReadAllText(Temp("new")));
-    }
-
-    [Fact]
     public async Task ConcurrentWritersOfDifferentManifestsLeaveOneAndFailTheOthers()
     {
         var path = Temp("m.json");

@@ -91,7 +91,7 @@ public sealed class FileStoreTrackerTests() : TempDirectory("peft-mlruns-")
         Assert.Equal("5 1e+16 0\n", File.ReadAllText(Path.Combine(runDir, "metrics", "acc")));
         Assert.Equal("0.002", File.ReadAllText(Path.Combine(runDir, "params", "method.lr")));
         Assert.Equal("eurosat/1/1/coop", File.ReadAllText(Path.Combine(runDir, "tags", "peft.cell")));
-        Assert.Empty(Directory.GetFiles(runDir, ".tmp-*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(runDir, "*.tmp", SearchOption.AllDirectories));
     }
 
     [Fact]
