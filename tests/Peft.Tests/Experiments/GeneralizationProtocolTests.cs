@@ -77,6 +77,18 @@ public sealed class GeneralizationProtocolTests(RunnerWorld world) : TempDirecto
         var zsRun = transferTracker.Runs.Single(r => r.Tags.GetValueOrDefault("peft.cell") == "shapes/1/1/zero-shot");
         Assert.Contains(zsRun.Metrics, m => m.Key == "transfer/shapes-new/test_top1");
 
+        // Resume: results deleted locally are rebuilt from their FINISHED runs (new/… metrics and the n/a tag read back).
+        var store = new LocalResultStore(baseToNew.OutputDir);
+        foreach (var key in new[] { "shapes/2/1/zero-shot", "shapes/2/1/fake" }) File.Delete(store.ResultPath(key));
+        using (var tracker = new Peft.Tracking.Mlruns.FileStoreTracker(mlruns))
+            Assert.Equal((0, 8), new ExperimentRunner(baseToNew, tracker) { Log = TextWriter.Null }.Run() is var again ? (again.Ran, again.Skipped) : default);
+        foreach (var key in new[] { "shapes/2/1/zero-shot", "shapes/2/1/fake" })
+        {
+            var restored = store.TryReadResult(key)!;
+            Assert.True(restored.IsIntact);
+            Assert.Equal(b2n.Single(r => r.CellKey == key).New, restored.Result.New);
+        }
+
         // MLflow has it all: read back from the mlruns folder, the same values (n/a included).
         var loaded = MlrunsResults.Read(mlruns, null).Results;
         Assert.Equal(b2n.Select(r => (r.CellKey, r.TestTop1, r.New!.TestTop1)).Order(), loaded.Select(r => (r.CellKey, r.TestTop1, r.New!.TestTop1)).Order());
