@@ -85,6 +85,40 @@ public sealed class QuickstartTests() : TempDirectory("peft-quickstart-")
         foreach (var w in weights) Assert.Equal(firstWeights[CellOf(w)], File.ReadAllBytes(w));
     }
 
+    /// <summary>
+    /// experiments/quickstart-base-to-new.json, reduced to seed 1 and 16 shots: every cell runs, the terminal and the
+    /// report show CoCoOp's Base / New / H, per-class-weight methods are n/a on new classes, and the methods that classify
+    /// new classes from their names beat chance on them.
+    /// </summary>
+    [Fact]
+    public void ReducedBaseToNewQuickstartShowsBaseNewAndH()
+    {
+        var (code, stdout, stderr) = PeftProcess.Run(PeftProcess.HangGuard, "run", Path.Combine(PeftProcess.Repository, "experiments", "quickstart-base-to-new.json"),
+            "--set", $"output={Temp("b2n")}", "--set", $"tracking:uri={Temp("b2n-mlruns")}", "--set", $"dataRoot={Temp("synth")}",
+            "--set", $"cache={Temp("cache")}", "--set", "seeds=[1]", "--set", "shots=[16]");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Base-to-new generalisation, 16 shots: average over 3 datasets", stdout);
+        var results = new LocalResultStore(Temp("b2n")).ReadAll();
+        Assert.Equal(3 * 9, results.Count);
+        string[] open = ["zero-shot", "coop", "cocoop", "kgcoop", "clip-adapter"];
+        foreach (var r in results)
+        {
+            Assert.NotNull(r.New);
+            Assert.Equal(open.Contains(r.Method), r.New!.Applicable);
+        }
+        // New classes: 5 of synth_shapes' 10 (chance 20%), 6 of synth_fine's 12 (chance 16.7%).
+        foreach (var method in open)
+            foreach (var (dataset, chance) in new[] { ("synth_shapes", 20.0), ("synth_fine", 100.0 / 6) })
+            {
+                var r = results.Single(x => x.Dataset == dataset && x.Method == method);
+                Assert.True(r.New!.TestTop1 > chance, $"{method} on {dataset}'s new classes: {r.New.TestTop1}% (chance {chance:F1}%)");
+            }
+        var md = File.ReadAllText(Temp("b2n/report/report.md"));
+        Assert.Contains("| Method | Base | New | H |", md);
+        Assert.Contains("| linear-probe | ", md.Split("## Base-to-new generalisation")[1]);
+        Assert.True(File.Exists(Temp("b2n/report/plots/base-to-new-16shots.png")));
+    }
+
     /// <summary>The cell key of the run whose artifact folder holds <paramref name="artifact"/> (from its tags folder).</summary>
     static string CellOf(string artifact)
     {
