@@ -63,7 +63,8 @@ public sealed class LpPlusPlusMethod(LpPlusPlusOptions options) : IAdaptationMet
     (Tensor Weight, Tensor Bias, Tensor Alpha, int Epoch) Train(AdaptationContext context, Tensor f, Tensor labels, Tensor text,
         Parameter weight, Parameter bias, Tensor alpha, double lrW, float lrAlpha)
     {
-        using var optimizer = optim.SGD([weight, bias], lrW, momentum: Momentum);
+        // torch.optim.SGD's step, written out in Peft.Core (TorchSharp's optim.SGD passes temporary Scalars to native calls).
+        using var optimizer = new Peft.Core.Prompting.Sgd([weight, bias], Momentum, weightDecay: 0);
         var valLabels = context.Features.ValLabels.to(ScalarType.Int64);
         var val = valLabels.shape[0] > 0 ? LpPlusPlusClassifier.Normalise(context.Features.ValFeatures()) : null;
         bool bestVal = options.Select == "best-val" && val is not null;
@@ -75,9 +76,8 @@ public sealed class LpPlusPlusMethod(LpPlusPlusOptions options) : IAdaptationMet
             context.Cancellation.ThrowIfCancellationRequested();
             using var epochScope = NewDisposeScope();
             var loss = nn.functional.cross_entropy(LpPlusPlusClassifier.Blend(f, weight, bias, alpha, text), labels);
-            optimizer.zero_grad();
             loss.backward(); // also accumulates into alpha.grad, which the official code never zeroes
-            optimizer.step();
+            optimizer.Step(lrW); // zeroes W's and b's gradients after the step (the official zero_grad before backward)
             if ((epoch + 1) % options.AlphaEvery == 0)
                 using (no_grad()) alpha.sub_(alpha.grad! * lrAlpha);
             context.Metrics.Log("train/loss", loss.item<float>(), epoch);

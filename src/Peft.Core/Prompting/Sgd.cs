@@ -5,7 +5,8 @@ namespace Peft.Core.Prompting;
 /// <summary>
 /// torch.optim.SGD (dampening 0, no Nesterov) over leaf tensors, as Dassl builds it for the prompt learners:
 /// d = g + wd·p; buf = d on the first step, else m·buf + d; p −= lr·buf. A tensor without a gradient is skipped, as
-/// PyTorch does. Gradients are zeroed after the step.
+/// PyTorch does. Gradients are zeroed after the step. Every <see cref="TorchSharp.Scalar"/> is a local disposed after the
+/// last native call that reads it (see <see cref="Optimization.Adam"/> for why temporaries are not safe).
 /// </summary>
 public sealed class Sgd(IReadOnlyList<Tensor> parameters, double momentum, double weightDecay) : IDisposable
 {
@@ -19,10 +20,11 @@ public sealed class Sgd(IReadOnlyList<Tensor> parameters, double momentum, doubl
             using var scope = NewDisposeScope();
             var p = parameters[i];
             if (p.grad is not { } grad) continue;
-            var d = grad + p * weightDecay;
-            if (_buffers[i] is { } buffer) buffer.mul_(momentum).add_(d);
+            using TorchSharp.Scalar decay = weightDecay, m = momentum, one = 1.0, step = -lr;
+            var d = grad.add(p, decay);
+            if (_buffers[i] is { } buffer) buffer.mul_(m).add_(d, one);
             else _buffers[i] = d.detach().clone().DetachFromDisposeScope();
-            p.sub_(_buffers[i]! * lr);
+            p.add_(_buffers[i]!, step);
             grad.zero_();
         }
     }
