@@ -48,10 +48,13 @@ public sealed class MethodCatalog
         foreach (var dll in folders.SelectMany(PluginAssemblies).DistinctBy(Path.GetFileName))
         {
             Assembly assembly;
+            // An assembly the host already ships (e.g. a plugin a test links in) is the host's; others get their own context.
+            bool hostShipped = File.Exists(Path.Combine(AppContext.BaseDirectory, Path.GetFileName(dll)));
+            // Before any type is loaded: a plugin built against another major version of Peft.Core is refused by name.
+            if (!hostShipped) PluginCompatibility.Check(dll);
             try
             {
-                // An assembly the host already ships (e.g. a plugin a test links in) is the host's; others get their own context.
-                assembly = File.Exists(Path.Combine(AppContext.BaseDirectory, Path.GetFileName(dll)))
+                assembly = hostShipped
                     ? System.Runtime.Loader.AssemblyLoadContext.Default.LoadFromAssemblyName(AssemblyName.GetAssemblyName(dll))
                     : new PluginLoadContext(dll).LoadFromAssemblyPath(dll);
             }
