@@ -186,8 +186,8 @@ public sealed class ProtocolTests(RunnerWorld world) : TempDirectory("peft-proto
         Assert.Contains(ExperimentProtocol.OracleNote, md);
         Assert.Contains("probe†", File.ReadAllText(files.Html));
         var csv = File.ReadAllLines(files.ResultsCsv);
-        // oracle, then shift (empty: no targets here)
-        Assert.All(csv.Skip(1), line => Assert.EndsWith(line.Contains("probe†") ? ",true," : ",false,", line));
+        // oracle, then shift, new_test_top1 and transfer (empty: no targets, all classes here)
+        Assert.All(csv.Skip(1), line => Assert.EndsWith(line.Contains("probe†") ? ",true,,," : ",false,,,", line));
         var terminal = TerminalTable.Render(results, new ReportOptions(Temp("report")) { Title = "t" });
         Assert.Contains("probe†", terminal);
         Assert.Contains(ExperimentProtocol.OracleNote, terminal);
