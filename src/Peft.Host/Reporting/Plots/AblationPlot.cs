@@ -1,6 +1,7 @@
 using System.Globalization;
 using Peft.Host.Experiments;
 using SkiaSharp;
+using static Peft.Host.Reporting.Plots.PlotFonts;
 
 namespace Peft.Host.Reporting.Plots;
 
@@ -19,7 +20,7 @@ public static class AblationPlot
         var grid = AblationReport.Points(points);
         var shots = points.Select(p => p.Shots).Distinct().Order().ToList();
         // Shots in order along a fixed qualitative palette (Tableau 10): neighbours stay distinguishable.
-        var colours = shots.Select((s, i) => (Name(s), Palette[i % Palette.Length])).ToDictionary(x => x.Item1, x => x.Item2);
+        var colours = shots.Select((s, i) => (Name(s), PlotPalette.Series[i % PlotPalette.Series.Count])).ToDictionary(x => x.Item1, x => x.Item2);
         double Mean(int index, int s, bool test) =>
             AblationReport.MeanStd(points.Where(p => p.Index == index && p.Shots == s).Select(p => test ? p.TestTop1 : p.ValTop1).ToList()).Mean;
         var values = shots.SelectMany(s => grid.SelectMany(g => new[] { Mean(g.Index, s, true), Mean(g.Index, s, false) })).Where(double.IsFinite).ToList();
@@ -94,24 +95,6 @@ public static class AblationPlot
         return png.ToArray();
     }
 
-    static readonly SKColor[] Palette =
-    [
-        new(0x1f, 0x77, 0xb4), new(0xff, 0x7f, 0x0e), new(0x2c, 0xa0, 0x2c), new(0xd6, 0x27, 0x28), new(0x94, 0x67, 0xbd),
-        new(0x8c, 0x56, 0x4b), new(0xe3, 0x77, 0xc2), new(0x7f, 0x7f, 0x7f), new(0xbc, 0xbd, 0x22), new(0x17, 0xbe, 0xcf),
-    ];
 
     static string Name(int shots) => shots == 1 ? "1 shot" : $"{shots.ToString(CultureInfo.InvariantCulture)} shots";
-
-    static float Measure(SKFont font, string text)
-    {
-        var glyphs = new ushort[font.CountGlyphs(text)];
-        font.GetGlyphs(text, glyphs);
-        return font.MeasureText(glyphs);
-    }
-
-    static void Text(SKCanvas canvas, string text, float x, float y, SKFont font, SKColor color)
-    {
-        using var paint = new SKPaint { Color = color, IsAntialias = true };
-        canvas.DrawText(text, x, y, font, paint);
-    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using SkiaSharp;
+using static Peft.Host.Reporting.Plots.PlotFonts;
 
 namespace Peft.Host.Reporting.Plots;
 
@@ -62,7 +63,7 @@ public static class AccuracyPlot
             canvas.DrawLine(Left, y, Right, y, grid);
             canvas.DrawLine(Left - 5, y, Left, y, axis);
             string label = yAxis.Label(v);
-            DrawText(canvas, label, Left - 9 - Measure(tickFont, label), y + 4.5f, tickFont, ink);
+            Text(canvas, label, Left - 9 - Measure(tickFont, label), y + 4.5f, tickFont, ink);
         }
         foreach (int s in shots)
         {
@@ -164,7 +165,7 @@ public static class AccuracyPlot
                 using var fill = new SKPaint { Color = s.Color, IsAntialias = true, Style = SKPaintStyle.Fill };
                 canvas.DrawCircle(LegendX + 15, y, 5, fill);
             }
-            DrawText(canvas, Ellipsize(s.Method, font, Width - LegendX - 48), LegendX + 40, y + 4.5f, font, ink);
+            Text(canvas, Ellipsize(s.Method, font, Width - LegendX - 48), LegendX + 40, y + 4.5f, font, ink);
             y += 26;
         }
     }
@@ -177,21 +178,9 @@ public static class AccuracyPlot
         return "…";
     }
 
-    static float Measure(SKFont font, string text)
-    {
-        var glyphs = new ushort[font.CountGlyphs(text)];
-        font.GetGlyphs(text, glyphs);
-        return font.MeasureText(glyphs);
-    }
 
     static string Capitalised(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
     static void DrawCentred(SKCanvas canvas, string text, float x, float y, SKFont font, SKColor color) =>
-        DrawText(canvas, text, x - Measure(font, text) / 2, y, font, color);
-
-    static void DrawText(SKCanvas canvas, string text, float x, float y, SKFont font, SKColor color)
-    {
-        using var paint = new SKPaint { Color = color, IsAntialias = true };
-        canvas.DrawText(text, x, y, font, paint);
-    }
+        Text(canvas, text, x - Measure(font, text) / 2, y, font, color);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using SkiaSharp;
+using static Peft.Host.Reporting.Plots.PlotFonts;
 
 namespace Peft.Host.Reporting.Plots;
 
@@ -48,7 +49,7 @@ public static class GroupedBarPlot
                     float x = x0 + s * barWidth;
                     if (groups[g].Values[s] is double v && double.IsFinite(v))
                     {
-                        using var fill = new SKPaint { Color = Palette[s % Palette.Length], IsAntialias = true, Style = SKPaintStyle.Fill };
+                        using var fill = new SKPaint { Color = PlotPalette.Series[s % PlotPalette.Series.Count], IsAntialias = true, Style = SKPaintStyle.Fill };
                         canvas.DrawRect(x, Y(v), barWidth - 2, Bottom - Y(v), fill);
                         string label = v.ToString("F1", CultureInfo.InvariantCulture);
                         canvas.Save();
@@ -82,7 +83,7 @@ public static class GroupedBarPlot
             float legendY = Top + 14;
             for (int s = 0; s < series.Count; s++)
             {
-                using var fill = new SKPaint { Color = Palette[s % Palette.Length], Style = SKPaintStyle.Fill };
+                using var fill = new SKPaint { Color = PlotPalette.Series[s % PlotPalette.Series.Count], Style = SKPaintStyle.Fill };
                 canvas.DrawRect(legendX, legendY - 9, 22, 12, fill);
                 Text(canvas, series[s], legendX + 30, legendY + 2, tick, ink);
                 legendY += 22;
@@ -91,25 +92,5 @@ public static class GroupedBarPlot
         using var image = SKImage.FromBitmap(bitmap);
         using var png = image.Encode(SKEncodedImageFormat.Png, 100);
         return png.ToArray();
-    }
-
-    // Series colours (Tableau 10): blue, orange, green, … — distinct from one another, not tied to methods.
-    static readonly SKColor[] Palette =
-    [
-        new(0x1f, 0x77, 0xb4), new(0xff, 0x7f, 0x0e), new(0x2c, 0xa0, 0x2c), new(0xd6, 0x27, 0x28), new(0x94, 0x67, 0xbd),
-        new(0x8c, 0x56, 0x4b), new(0xe3, 0x77, 0xc2), new(0x7f, 0x7f, 0x7f), new(0xbc, 0xbd, 0x22), new(0x17, 0xbe, 0xcf),
-    ];
-
-    static float Measure(SKFont font, string text)
-    {
-        var glyphs = new ushort[font.CountGlyphs(text)];
-        font.GetGlyphs(text, glyphs);
-        return font.MeasureText(glyphs);
-    }
-
-    static void Text(SKCanvas canvas, string text, float x, float y, SKFont font, SKColor color)
-    {
-        using var paint = new SKPaint { Color = color, IsAntialias = true };
-        canvas.DrawText(text, x, y, font, paint);
     }
 }

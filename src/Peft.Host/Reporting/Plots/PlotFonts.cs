@@ -27,4 +27,19 @@ static class PlotFonts
         Hinting = SKFontHinting.None,
         Subpixel = false,
     };
+
+    /// <summary>Advance width of <paramref name="text"/> in <paramref name="font"/> (glyph by glyph, as it is drawn).</summary>
+    public static float Measure(SKFont font, string text)
+    {
+        var glyphs = new ushort[font.CountGlyphs(text)];
+        font.GetGlyphs(text, glyphs);
+        return font.MeasureText(glyphs);
+    }
+
+    /// <summary>Draws <paramref name="text"/> antialiased with its baseline at (<paramref name="x"/>, <paramref name="y"/>).</summary>
+    public static void Text(SKCanvas canvas, string text, float x, float y, SKFont font, SKColor color)
+    {
+        using var paint = new SKPaint { Color = color, IsAntialias = true };
+        canvas.DrawText(text, x, y, font, paint);
+    }
 }

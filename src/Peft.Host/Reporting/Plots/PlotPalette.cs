@@ -20,6 +20,9 @@ public static class PlotPalette
         new(0xc4, 0x9c, 0x94), new(0xf7, 0xb6, 0xd2), new(0xdb, 0xdb, 0x8d), new(0x9e, 0xda, 0xe5),
     ];
 
+    /// <summary>Tableau 10 in order, for series that are not methods (shots values, Base / New / H): neighbours stay distinguishable.</summary>
+    public static IReadOnlyList<SKColor> Series { get; } = Colors[..10];
+
     /// <summary>Palette index of each built-in method (grey for the zero-shot baseline).</summary>
     static readonly Dictionary<string, int> BuiltIn = new(StringComparer.Ordinal)
     {
