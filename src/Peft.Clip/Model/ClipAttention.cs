@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using Peft.Core.Encoders;
 using static TorchSharp.torch;
 
 namespace Peft.Clip.Model;
@@ -8,6 +9,8 @@ namespace Peft.Clip.Model;
 /// Multi-head self-attention with PyTorch's packed parameter names (<c>in_proj_weight</c> rows = [q; k; v],
 /// <c>in_proj_bias</c>, <c>out_proj</c>) so OpenAI keys load as they are. Batch-first; computed with
 /// linear + scaled_dot_product_attention (same numbers as nn.MultiheadAttention, measured faster in TorchSharp).
+/// Encoder-level methods may add terms to the q, k, v and output projections (<see cref="Deltas"/>); with none attached
+/// the computation is the frozen one, operation for operation.
 /// </summary>
 public sealed class ClipAttention : nn.Module<Tensor, Tensor>
 {
@@ -16,6 +19,10 @@ public sealed class ClipAttention : nn.Module<Tensor, Tensor>
     readonly Linear out_proj;
     readonly int _heads;
     readonly bool _causal;
+
+    /// <summary>Terms added to the q, k, v and output projections (null: none), set by <see cref="TowerSiteMap"/>.</summary>
+    internal ILinearDelta?[] Deltas { get; } = new ILinearDelta?[4];
+    internal int Width => (int)out_proj.weight!.shape[0];
 
     public ClipAttention(int width, int heads, bool causal) : base(nameof(ClipAttention))
     {
@@ -32,10 +39,26 @@ public sealed class ClipAttention : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         long n = x.shape[0], l = x.shape[1], d = x.shape[2];
-        var qkv = nn.functional.linear(x, in_proj_weight, in_proj_bias)
-            .view(n, l, 3, _heads, d / _heads).permute(2, 0, 3, 1, 4); // [3, N, H, L, Dh]
-        var attended = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: _causal);
+        var packed = nn.functional.linear(x, in_proj_weight, in_proj_bias);
+        Tensor attended;
+        if (Deltas[0] is null && Deltas[1] is null && Deltas[2] is null)
+        {
+            var qkv = packed.view(n, l, 3, _heads, d / _heads).permute(2, 0, 3, 1, 4); // [3, N, H, L, Dh]
+            attended = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: _causal);
+        }
+        else
+        {
+            var parts = packed.chunk(3, -1);
+            var heads = new Tensor[3];
+            for (int i = 0; i < 3; i++)
+                heads[i] = WithDelta(parts[i], Deltas[i], x).reshape(n, l, _heads, d / _heads).transpose(1, 2); // [N, H, L, Dh]
+            attended = nn.functional.scaled_dot_product_attention(heads[0], heads[1], heads[2], is_casual: _causal);
+        }
         var merged = attended.transpose(1, 2).reshape(n, l, d);
-        return out_proj.forward(merged).MoveToOuterDisposeScope();
+        return WithDelta(out_proj.forward(merged), Deltas[3], merged).MoveToOuterDisposeScope();
     }
+
+    /// <summary>y + Δ(x) in y's dtype, or y when there is no delta.</summary>
+    internal static Tensor WithDelta(Tensor y, ILinearDelta? delta, Tensor x) =>
+        delta is null ? y : y.add(delta.Delta(x).to(y.dtype), RootedScalars.One);
 }

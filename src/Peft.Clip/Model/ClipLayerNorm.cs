@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using Peft.Core.Encoders;
 using static TorchSharp.torch;
 
 namespace Peft.Clip.Model;
@@ -12,6 +13,10 @@ public sealed class ClipLayerNorm : nn.Module<Tensor, Tensor>
     readonly long[] _shape;
     readonly double _eps;
 
+    /// <summary>Shifts of γ and β (null: none), set by <see cref="TowerSiteMap"/>.</summary>
+    internal INormDelta? Delta { get; set; }
+    internal int Width => (int)_shape[0];
+
     public ClipLayerNorm(long width, double eps) : base(nameof(ClipLayerNorm))
     {
         weight = new Parameter(ones(width), requires_grad: false);
@@ -23,6 +28,13 @@ public sealed class ClipLayerNorm : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
+        if (Delta is { } delta)
+        {
+            using var deltaScope = NewDisposeScope();
+            var w = delta.Weight is null ? weight.to(ScalarType.Float32) : weight.to(ScalarType.Float32).add(delta.Weight.to(ScalarType.Float32));
+            var b = delta.Bias is null ? bias.to(ScalarType.Float32) : bias.to(ScalarType.Float32).add(delta.Bias.to(ScalarType.Float32));
+            return nn.functional.layer_norm(x.to(ScalarType.Float32), _shape, w, b, _eps).to(x.dtype).MoveToOuterDisposeScope();
+        }
         if (x.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32)
             return nn.functional.layer_norm(x, _shape, weight, bias, _eps);
         using var scope = NewDisposeScope();

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using Peft.Core.Encoders;
 using static TorchSharp.torch;
 
 namespace Peft.Clip.Model;
@@ -10,6 +11,9 @@ public sealed class ClipMlp : nn.Module<Tensor, Tensor>
     readonly Linear c_fc;
     readonly Linear c_proj;
     readonly ClipActivation _activation;
+
+    /// <summary>Terms added to <c>c_fc</c> and <c>c_proj</c> (null: none), set by <see cref="TowerSiteMap"/>.</summary>
+    internal ILinearDelta?[] Deltas { get; } = new ILinearDelta?[2];
 
     public ClipMlp(int width, ClipActivation activation) : base(nameof(ClipMlp))
     {
@@ -22,9 +26,9 @@ public sealed class ClipMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = c_fc.forward(x);
+        var h = ClipAttention.WithDelta(c_fc.forward(x), Deltas[0], x);
         // QuickGELU as in openai/CLIP: x * sigmoid(1.702 x).
         h = _activation == ClipActivation.QuickGelu ? h.mul(sigmoid(h.mul(RootedScalars.QuickGelu))) : nn.functional.gelu(h);
-        return c_proj.forward(h).MoveToOuterDisposeScope();
+        return ClipAttention.WithDelta(c_proj.forward(h), Deltas[1], h).MoveToOuterDisposeScope();
     }
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using Peft.Core.Encoders;
 using static TorchSharp.torch;
 
 namespace Peft.Clip.Model;
@@ -9,7 +10,7 @@ namespace Peft.Clip.Model;
 /// Features are returned as <c>encode_image</c>/<c>encode_text</c> return them: projected, not normalised, float32.
 /// Weights live in <see cref="ComputeType"/> (float32 by default; bfloat16 on request), LayerNorms compute in fp32.
 /// </summary>
-public sealed class ClipModel : nn.Module, Peft.Core.IFrozenTextEncoder
+public sealed class ClipModel : nn.Module, Peft.Core.IFrozenTextEncoder, IAdaptableClip
 {
     readonly nn.Module<Tensor, Tensor> visual;
     readonly ClipTransformer transformer;
@@ -36,7 +37,21 @@ public sealed class ClipModel : nn.Module, Peft.Core.IFrozenTextEncoder
         RegisterComponents();
         foreach (var p in parameters()) p.requires_grad = false;
         eval();
+        _sites = new TowerSiteMap(transformer, ln_final, visual as ClipVisionTransformer);
     }
+
+    readonly TowerSiteMap _sites;
+
+    // ---- Insertion points for encoder-level methods (IAdaptableClip). The towers run frozen unless an adaptation is
+    // applied; applying one only attaches references to its deltas.
+
+    public bool ImageTowerIsTransformer => Config.IsVisionTransformer;
+    public int Layers(Tower tower) => tower == Tower.Text ? Config.TextLayers : Config.IsVisionTransformer ? Config.VisionLayers[0] : 0;
+    public int Width(Tower tower) => tower == Tower.Text ? Config.TextWidth : Config.IsVisionTransformer ? Config.VisionWidth : 0;
+    public IReadOnlyList<LinearSite> LinearSites => _sites.LinearSites;
+    public IReadOnlyList<NormSite> NormSites => _sites.NormSites;
+    public IReadOnlyList<TokenSite> TokenSites => _sites.TokenSites;
+    public IDisposable Apply(TowerAdaptation adaptation) => _sites.Apply(adaptation);
 
     public int EmbedDim => Config.EmbedDim;
     public int ImageResolution => Config.ImageResolution;

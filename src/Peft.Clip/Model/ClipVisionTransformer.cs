@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using Peft.Core.Encoders;
 using static TorchSharp.torch;
 
 namespace Peft.Clip.Model;
@@ -18,6 +19,12 @@ public sealed class ClipVisionTransformer : nn.Module<Tensor, Tensor>
     readonly ClipLayerNorm ln_post;
     readonly Parameter proj;
     readonly long _patch;
+
+    internal ClipTransformer Transformer => transformer;
+    internal ClipLayerNorm PreNorm => ln_pre;
+    internal ClipLayerNorm PostNorm => ln_post;
+    /// <summary>Transform of the embeddings before <c>ln_pre</c> (null: none), set by <see cref="TowerSiteMap"/>.</summary>
+    internal ITokenTransform? BeforePreNorm { get; set; }
 
     public ClipVisionTransformer(ClipConfig c) : base(nameof(ClipVisionTransformer))
     {
@@ -48,6 +55,7 @@ public sealed class ClipVisionTransformer : nn.Module<Tensor, Tensor>
         long n = patches.shape[0];
         var cls = class_embedding.to(patches.dtype).expand(n, 1, -1);
         var tokens = cat([cls, patches], 1).add(positional_embedding.to(patches.dtype), RootedScalars.One);
+        if (BeforePreNorm is { } transform) tokens = transform.Transform(tokens).to(tokens.dtype);
         tokens = transformer.forward(ln_pre.forward(tokens));
         var pooled = ln_post.forward(tokens.select(1, 0));
         return pooled.matmul(proj).MoveToOuterDisposeScope();

@@ -12,6 +12,11 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor>
     readonly ClipMlp mlp;
     readonly ClipLayerNorm ln_2;
 
+    internal ClipAttention Attention => attn;
+    internal ClipMlp Mlp => mlp;
+    internal ClipLayerNorm AttentionNorm => ln_1;
+    internal ClipLayerNorm MlpNorm => ln_2;
+
     public ResidualAttentionBlock(int width, int heads, bool causal, ClipActivation activation, double eps)
         : base(nameof(ResidualAttentionBlock))
     {

@@ -1,0 +1,88 @@
+using Peft.Core.Encoders;
+
+namespace Peft.Clip.Model;
+
+/// <summary>
+/// The insertion points of a <see cref="ClipModel"/>'s towers (<see cref="IAdaptableClip"/>): lists them and attaches a
+/// <see cref="TowerAdaptation"/> to the modules for one scope at a time. The modules only hold references to the
+/// deltas; no pretrained tensor is touched.
+/// </summary>
+sealed class TowerSiteMap
+{
+    readonly Dictionary<LinearSite, (ILinearDelta?[] Slots, int Index)> _linears = [];
+    readonly Dictionary<NormSite, ClipLayerNorm> _norms = [];
+    readonly Dictionary<TokenSite, Action<ITokenTransform?>> _tokens = [];
+    TowerAdaptation? _applied;
+
+    public TowerSiteMap(ClipTransformer text, ClipLayerNorm finalNorm, ClipVisionTransformer? image)
+    {
+        if (image is not null)
+        {
+            Add(Tower.Image, image.Transformer);
+            _norms[new NormSite(Tower.Image, -1, NormKind.Pre, image.PreNorm.Width)] = image.PreNorm;
+            _norms[new NormSite(Tower.Image, -1, NormKind.Post, image.PostNorm.Width)] = image.PostNorm;
+            _tokens[new TokenSite(Tower.Image, -1, image.PreNorm.Width)] = t => image.BeforePreNorm = t;
+        }
+        Add(Tower.Text, text);
+        _norms[new NormSite(Tower.Text, -1, NormKind.Post, finalNorm.Width)] = finalNorm;
+        LinearSites = _linears.Keys.OrderBy(s => s.Tower == Tower.Image).ThenBy(s => s.Block).ThenBy(s => s.Kind).ToList();
+        NormSites = _norms.Keys.OrderBy(s => s.Tower == Tower.Image).ThenBy(s => s.Block).ThenBy(s => s.Kind).ToList();
+        TokenSites = _tokens.Keys.OrderBy(s => s.Tower == Tower.Image).ThenBy(s => s.Block).ToList();
+    }
+
+    public IReadOnlyList<LinearSite> LinearSites { get; }
+    public IReadOnlyList<NormSite> NormSites { get; }
+    public IReadOnlyList<TokenSite> TokenSites { get; }
+
+    void Add(Tower tower, ClipTransformer transformer)
+    {
+        for (int b = 0; b < transformer.Blocks.Count; b++)
+        {
+            var block = transformer.Blocks[b];
+            int width = block.Attention.Width;
+            _linears[new LinearSite(tower, b, LinearKind.Query, width, width)] = (block.Attention.Deltas, 0);
+            _linears[new LinearSite(tower, b, LinearKind.Key, width, width)] = (block.Attention.Deltas, 1);
+            _linears[new LinearSite(tower, b, LinearKind.Value, width, width)] = (block.Attention.Deltas, 2);
+            _linears[new LinearSite(tower, b, LinearKind.Output, width, width)] = (block.Attention.Deltas, 3);
+            _linears[new LinearSite(tower, b, LinearKind.MlpIn, width, 4 * width)] = (block.Mlp.Deltas, 0);
+            _linears[new LinearSite(tower, b, LinearKind.MlpOut, 4 * width, width)] = (block.Mlp.Deltas, 1);
+            _norms[new NormSite(tower, b, NormKind.Attention, width)] = block.AttentionNorm;
+            _norms[new NormSite(tower, b, NormKind.Mlp, width)] = block.MlpNorm;
+            int index = b;
+            _tokens[new TokenSite(tower, b, width)] = t => transformer.BeforeBlock[index] = t;
+        }
+    }
+
+    public IDisposable Apply(TowerAdaptation adaptation)
+    {
+        ArgumentNullException.ThrowIfNull(adaptation);
+        var unknown = adaptation.Linears.Keys.Where(s => !_linears.ContainsKey(s)).Select(s => s.ToString())
+            .Concat(adaptation.Norms.Keys.Where(s => !_norms.ContainsKey(s)).Select(s => s.ToString()))
+            .Concat(adaptation.Tokens.Keys.Where(s => !_tokens.ContainsKey(s)).Select(s => s.ToString())).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"this model has no site {string.Join(", ", unknown)} (sizes must match too; see LinearSites, NormSites, TokenSites)");
+        lock (this)
+        {
+            if (_applied is not null) throw new InvalidOperationException("another adaptation is applied to these towers; dispose its scope first");
+            _applied = adaptation;
+        }
+        foreach (var (site, delta) in adaptation.Linears) { var (slots, i) = _linears[site]; slots[i] = delta; }
+        foreach (var (site, delta) in adaptation.Norms) _norms[site].Delta = delta;
+        foreach (var (site, transform) in adaptation.Tokens) _tokens[site](transform);
+        return new Scope(this, adaptation);
+    }
+
+    void Detach(TowerAdaptation adaptation)
+    {
+        foreach (var site in adaptation.Linears.Keys) { var (slots, i) = _linears[site]; slots[i] = null; }
+        foreach (var site in adaptation.Norms.Keys) _norms[site].Delta = null;
+        foreach (var site in adaptation.Tokens.Keys) _tokens[site](null);
+        lock (this) _applied = null;
+    }
+
+    sealed class Scope(TowerSiteMap map, TowerAdaptation adaptation) : IDisposable
+    {
+        int _disposed;
+        public void Dispose() { if (Interlocked.Exchange(ref _disposed, 1) == 0) map.Detach(adaptation); }
+    }
+}
