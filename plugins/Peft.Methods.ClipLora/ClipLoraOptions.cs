@@ -1,4 +1,5 @@
 using Peft.Core;
+using Peft.Core.Encoders;
 
 namespace Peft.Methods.ClipLora;
 
@@ -6,8 +7,11 @@ namespace Peft.Methods.ClipLora;
 /// Options of CLIP-LoRA. Defaults are the official settings: run_utils.py's arguments and lora.py's optimiser in
 /// MaxZanella/CLIP-LoRA (358f0d7), scaling alpha/√r from loralib/layers.py.
 /// </summary>
-public sealed record ClipLoraOptions : IMethodOptions
+public sealed record ClipLoraOptions : IEncoderMethodOptions
 {
+    /// <summary>Image-tower LoRA needs its attention blocks: a ModifiedResNet backbone takes encoder 'text' only.</summary>
+    public bool AdaptsImageTransformer => Encoder != "text";
+
     /// <summary>Rank r of the low-rank matrices (<c>--r</c> = 2).</summary>
     public int Rank { get; init; } = 2;
 
@@ -39,6 +43,9 @@ public sealed record ClipLoraOptions : IMethodOptions
     /// <summary>Training batch size (<c>--batch_size</c> = 32).</summary>
     public int BatchSize { get; init; } = 32;
 
+    /// <summary>Logit scale of the training loss and the classifier (main.py: <c>logit_scale = 100</c>, not the model's own).</summary>
+    public double LogitScale { get; init; } = 100;
+
     static readonly string[] Encoders = ["both", "vision", "text"];
     internal static readonly string[] Positions = ["all", "bottom", "mid", "up", "half-up", "half-bottom", "top3"];
     static readonly string[] Projections = ["q", "k", "v", "o"];
@@ -57,5 +64,6 @@ public sealed record ClipLoraOptions : IMethodOptions
         if (!(WeightDecay >= 0)) yield return $"weightDecay must be at least 0, got {WeightDecay}";
         if (ItersPerShot < 1) yield return $"itersPerShot must be at least 1, got {ItersPerShot}";
         if (BatchSize < 1) yield return $"batchSize must be at least 1, got {BatchSize}";
+        if (!(LogitScale > 0)) yield return $"logitScale must be positive, got {LogitScale}";
     }
 }

@@ -11,6 +11,15 @@ public sealed record MethodDescriptor(string Name, string Description, Type Opti
         ? Name
         : throw new ArgumentException($"method name '{Name}': use lower-case letters, digits, '-', '_' and '.' (it becomes part of MLflow metric keys, file names and configuration keys)");
 
+    /// <summary>
+    /// Builds an encoder-level method (<see cref="Encoders.IEncoderAdaptationMethod"/>) from configuration; null for a
+    /// feature-level method. For an encoder-level method <see cref="Create"/> is not used.
+    /// </summary>
+    public Func<IConfiguration?, Encoders.IEncoderAdaptationMethod>? CreateEncoder { get; init; }
+
+    /// <summary>True for a method of the encoder tier (it trains inside the towers; test features are per cell).</summary>
+    public bool IsEncoderMethod => CreateEncoder is not null;
+
     /// <summary>The options with their published defaults (for listings).</summary>
     public object DefaultOptions() => Activator.CreateInstance(OptionsType)!;
 

@@ -27,4 +27,23 @@ public static class MethodRegistration
         });
         return services;
     }
+
+    /// <summary>
+    /// Registers an encoder-level method (<see cref="Encoders.IEncoderAdaptationMethod"/>: it trains inside the towers)
+    /// under <paramref name="name"/>; options are bound and validated as for <see cref="AddAdaptationMethod{TMethod,TOptions}"/>.
+    /// </summary>
+    /// <param name="augmentation">The official training transform: what <see cref="Encoders.ITrainingImages.Images"/> draws.</param>
+    public static IServiceCollection AddEncoderMethod<TMethod, TOptions>(this IServiceCollection services, string name,
+        string description, Func<TOptions, TMethod> create, TrainingAugmentation augmentation, IReadOnlyList<OptionPreset>? presets = null)
+        where TMethod : Encoders.IEncoderAdaptationMethod
+        where TOptions : class, Encoders.IEncoderMethodOptions, new()
+    {
+        services.AddSingleton(new MethodDescriptor(name, description, typeof(TOptions),
+            _ => throw new InvalidOperationException($"method '{name}' trains inside the towers (encoder tier); the host builds it with CreateEncoder"))
+        {
+            CreateEncoder = section => create(MethodOptionsBinder.Bind<TOptions>(name, section)),
+            Augmentation = augmentation, Presets = presets ?? [],
+        });
+        return services;
+    }
 }

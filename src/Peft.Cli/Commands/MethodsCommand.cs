@@ -18,6 +18,9 @@ public static class MethodsCommand
             foreach (var m in catalog.Methods)
             {
                 Console.WriteLine($"{m.Name}  —  {m.Description}");
+                if (m.IsEncoderMethod)
+                    Console.WriteLine("  tier: encoder — trains inside the frozen towers on image batches; its test features are computed per cell " +
+                                      "by its adapted towers (not the feature cache)");
                 Console.WriteLine("  options (defaults; presets below replace them for their dataset, options in the experiment file replace both):");
                 var defaults = m.DefaultOptions();
                 var docs = OptionDocs.For(m.OptionsType);

@@ -12,7 +12,10 @@ namespace Peft.Core.Optimization;
 /// quickstart cells as "Expected false to be true" from <c>Scalar::toFloat</c>). Every Scalar here is a local that
 /// lives, and is disposed, after the last native call that reads it.
 /// </summary>
-public sealed class Adam(Tensor parameter, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0) : IDisposable
+/// <param name="decoupled">torch.optim.AdamW instead: the decay is applied to the parameter, p *= 1 − lr·wd, before the
+/// Adam update of the plain gradient (1.13 <c>_single_tensor_adamw</c>).</param>
+public sealed class Adam(Tensor parameter, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0,
+    bool decoupled = false) : IDisposable
 {
     readonly Tensor _m = zeros_like(parameter).DetachFromDisposeScope();
     readonly Tensor _v = zeros_like(parameter).DetachFromDisposeScope();
@@ -29,8 +32,9 @@ public sealed class Adam(Tensor parameter, double beta1 = 0.9, double beta2 = 0.
         _step++;
         double bias1 = 1 - Math.Pow(beta1, _step), bias2 = 1 - Math.Pow(beta2, _step);
         using Scalar one = 1.0, decay = weightDecay, b1 = beta1, keep1 = 1 - beta1, b2 = beta2, keep2 = 1 - beta2,
-            epsilon = eps, bias2Sqrt = Math.Sqrt(bias2), stepSize = -(lr / bias1);
-        var g = weightDecay != 0 ? grad.add(parameter, decay) : grad;
+            epsilon = eps, bias2Sqrt = Math.Sqrt(bias2), stepSize = -(lr / bias1), shrink = 1 - lr * weightDecay;
+        if (decoupled && weightDecay != 0) parameter.mul_(shrink);
+        var g = weightDecay != 0 && !decoupled ? grad.add(parameter, decay) : grad;
         _m.mul_(b1).add_(g, keep1);
         _v.mul_(b2).addcmul_(g, g, keep2);
         var denominator = _v.sqrt().div_(bias2Sqrt).add_(epsilon, one);

@@ -132,7 +132,7 @@ public sealed class FeatureCache
     static DecodedImage Decode(string path) => ImageDecoder.Decode(path);
 
     /// <summary>SHA-256 of the file's bytes, remembered per (path, size, modification time) within this cache object.</summary>
-    string ImageHash(string path)
+    internal string ImageHash(string path)
     {
         var info = new FileInfo(path);
         return _imageHashes.GetOrAdd((info.FullName, info.Length, info.LastWriteTimeUtc), _ =>

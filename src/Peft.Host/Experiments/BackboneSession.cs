@@ -25,6 +25,12 @@ public sealed class BackboneSession : IDisposable
     /// <summary>The model's input resolution (the size of every cached view).</summary>
     public int ImageSize { get; }
     public IFrozenTextEncoder TextEncoder => _clip.Model;
+    /// <summary>The towers with their insertion points, for encoder-level methods.</summary>
+    public Peft.Core.Encoders.IAdaptableClip Clip => _clip.Model;
+    /// <summary>The model itself (its pretrained tensors are fingerprinted around encoder-level fits).</summary>
+    public Peft.Clip.Model.ClipModel Model => _clip.Model;
+    /// <summary>Pixels and uncached features (encoder-level methods: their adapted towers' features are per cell).</summary>
+    public ImageRenderer Images { get; }
     public int EmbedDim => _clip.Model.EmbedDim;
     public ITextTokenizer Tokenizer { get; }
     /// <summary>Called with (images done, images to encode) while the cache encodes missing entries.</summary>
@@ -39,6 +45,7 @@ public sealed class BackboneSession : IDisposable
             Progress = (done, total) => EncodeProgress?.Invoke(done, total),
         };
         Eval = new EvalViewRenderer(new ClipPreprocessor(size, spec.Backbone.ResizeMode));
+        Images = new ImageRenderer(Cache, _clip.Model, batchSize);
         ImageSize = size;
         // A Hugging Face folder brings its own vocabulary (as peft encode does).
         var model = spec.Backbone.Model;

@@ -8,7 +8,7 @@ namespace Peft.Host.Experiments;
 /// points for the cell's dataset (presets applied), its training transform and the feature view serving it, the
 /// oracle data under the as-published protocol (null otherwise), and the params and tags that record all of it.
 /// </summary>
-public sealed class CellInputs
+public sealed record CellInputs
 {
     public required MethodSpec Method { get; init; }
     public required MethodAugmentation Augmentation { get; init; }
@@ -18,6 +18,8 @@ public sealed class CellInputs
     public required string FeatureCacheKey { get; init; }
     public required string Presets { get; init; }
     public required string Protocol { get; init; }
+    /// <summary>Encoder tier only: SHA-256 of the pretrained weights, equal before and after every fit of the cell.</summary>
+    public string? FrozenWeights { get; init; }
 
     /// <summary>Whether the method read test or full-validation data (only possible under the as-published protocol).</summary>
     public bool OracleUsed => Oracle?.Used == true;
@@ -35,9 +37,10 @@ public sealed class CellInputs
         };
     }
 
-    /// <summary>The distinct transforms the methods read augmented views of (their own or forced), for filling the cache once per transform.</summary>
+    /// <summary>The distinct transforms the methods read augmented views of (their own or forced), for filling the cache once per
+    /// transform. Encoder-level methods read images, not cached views.</summary>
     public static IReadOnlyList<MethodAugmentation> TransformsOf(ExperimentSpec spec, IEnumerable<string> methods) =>
-        methods.Distinct(StringComparer.Ordinal).Select(spec.AugmentationOf).Where(a => a.UsesViews)
+        methods.Distinct(StringComparer.Ordinal).Where(m => !spec.Method(m).Descriptor.IsEncoderMethod).Select(spec.AugmentationOf).Where(a => a.UsesViews)
             .DistinctBy(a => a.Transform.Name, StringComparer.Ordinal).ToList();
 
     /// <summary>Params of the cell run: the transform (with its origin) and the presets applied.</summary>
@@ -51,10 +54,19 @@ public sealed class CellInputs
     {
         var tags = new Dictionary<string, string> { [ExperimentProtocol.ProtocolTag] = Protocol };
         if (OracleUsed) tags[ExperimentProtocol.OracleTag] = "true";
+        if (FrozenWeights is not null)
+        {
+            tags[TierTag] = "encoder";
+            tags[FrozenWeightsTag] = FrozenWeights;
+        }
         return tags;
     }
 
     public const string AugmentationParam = "augmentation";
     public const string AugmentationSpecParam = "augmentation_spec";
     public const string PresetParam = "method_presets";
+    /// <summary><c>encoder</c> on cells of methods that train inside the towers (their test features are per cell).</summary>
+    public const string TierTag = "peft.tier";
+    /// <summary>SHA-256 of the pretrained weights, checked bit-identical after the method's fit.</summary>
+    public const string FrozenWeightsTag = "peft.pretrained_sha256";
 }

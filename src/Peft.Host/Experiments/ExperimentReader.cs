@@ -66,6 +66,8 @@ public sealed class ExperimentReader(MethodCatalog catalog)
             foreach (var d in datasets.Where(d => d.Targets.Count > 0))
                 problems.Add($"datasets: {d.Name} has shift targets, which score the source's classes; under classes: {ExperimentClasses.BaseToNew} a cell is trained on half of them. Run distribution shift in an experiment with classes: {ExperimentClasses.All}");
 
+        EncoderTier.Validate(backbone, datasets, methods, classes, problems);
+
         var tracking = root.GetSection("tracking");
         CheckKeys(tracking, ["uri", "experimentName"], problems);
         var uri = tracking["uri"] is { } u ? ResolveUri(config, "tracking:uri", u, problems) : Path.GetFullPath(Path.Combine(CurrentDirectory, "mlruns"));

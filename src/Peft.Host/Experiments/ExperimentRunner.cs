@@ -2,12 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Peft.Core;
+using Peft.Core.Encoders;
 using Peft.Core.Tracking;
 using Peft.Data.Datasets;
 using Peft.Data.Splits;
 using Peft.Data.Synthetic;
 using Peft.Host.Methods;
 using Peft.Host.Progress;
+using Tensor = TorchSharp.torch.Tensor;
 
 namespace Peft.Host.Experiments;
 
@@ -116,6 +118,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             {
                 Parent();
                 using var session = new BackboneSession(spec);
+                EncoderTier.CheckLoaded(spec, session.Clip);
                 session.Cache.Warn = overall.Message;
                 var datasets = new Dictionary<string, ImageDataset>();
                 // ETA from per-cell costs by method and shots (see RemainingTime), over the cells not done yet.
@@ -338,19 +341,63 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             bool perCell = PeakMemory.Reset();
             double startMb = PeakMemory.ResidentMb();
             var task = new FewShotTask(cell.Dataset, group.ClassNames, group.Dataset.Templates, cell.Shots, cell.Seed);
+            // The encoder tier: the method trains inside the towers on image batches, and its classifiers are scored on
+            // the features of their own adapted towers (per cell, never cached), computed here by the host.
+            var encoder = method.Descriptor.IsEncoderMethod
+                ? new EncoderCellData(session.Images, session.Eval, group.Dataset, split, inputs.AugmentationSpec, session.Clip, cancel) : null;
+            var adapted = new List<(IFeatureClassifier Classifier, Tensor Val, Tensor? Test)>();
+            string? frozenWeights = encoder is null ? null : EncoderCellData.PretrainedFingerprint(session.Model);
+            Tensor AdaptedOf(IFeatureClassifier c, bool test)
+            {
+                int at = adapted.FindIndex(a => ReferenceEquals(a.Classifier, c));
+                if (at >= 0 && (test ? adapted[at].Test : adapted[at].Val) is { } known) return known;
+                using var bar = new ConsoleProgress($"encode {(test ? "test" : "val")} (adapted towers)", null, "images", Log, Interactive);
+                var computed = encoder!.AdaptedFeatures((IEncoderClassifier)c, test ? split.Test : split.Val, (done, total) => { bar.Total = total; bar.Report(done); });
+                if (at < 0) adapted.Add((c, test ? null! : computed, test ? computed : null));
+                else adapted[at] = test ? adapted[at] with { Test = computed } : adapted[at] with { Val = computed };
+                return computed;
+            }
+            Tensor ValOf(IFeatureClassifier c) => encoder is null ? features.ValFeatures() : AdaptedOf(c, test: false);
+            Tensor TestOf(IFeatureClassifier c) => encoder is null ? features.TestFeatures() : AdaptedOf(c, test: true);
+            var fitPoint = encoder is null
+                ? GridFit.FeatureLevel(method, (generator, sink) => new AdaptationContext
+                {
+                    Task = task, Features = inputs.Features, TextEncoder = session.TextEncoder, Tokenizer = session.Tokenizer,
+                    Generator = generator, Metrics = sink, Cancellation = cancel, Oracle = inputs.Oracle,
+                })
+                : (point, generator, sink) =>
+                {
+                    var instance = method.Descriptor.CreateEncoder!(GridFit.Configuration(point));
+                    try
+                    {
+                        var classifier = instance.Fit(new EncoderAdaptationContext
+                        {
+                            Task = task, Clip = session.Clip, Tokenizer = session.Tokenizer, Train = encoder.Train, Validation = encoder.Validation,
+                            Generator = generator, Metrics = sink, Cancellation = cancel,
+                        });
+                        if (EncoderCellData.PretrainedFingerprint(session.Model) != frozenWeights)
+                        {
+                            classifier.Dispose();
+                            throw new InvalidOperationException($"method {method.Name} changed pretrained weights of the towers; they must stay " +
+                                "bit-identical (an encoder-level method trains only the deltas of its TowerAdaptation). The model of this " +
+                                "invocation is no longer the checkpoint: rerun to continue with the remaining cells.");
+                        }
+                        return classifier;
+                    }
+                    finally
+                    {
+                        (instance as IDisposable)?.Dispose();
+                    }
+                };
             ConsoleProgress? epochs = null;
             GridFit fit;
             try
             {
-                fit = GridFit.Run(method, CellSeed.For(spec.Name, cell.Dataset, cell.Shots, cell.Seed, cell.Method),
-                    (generator, sink) => new AdaptationContext
-                    {
-                        Task = task, Features = inputs.Features, TextEncoder = session.TextEncoder, Tokenizer = session.Tokenizer,
-                        Generator = generator, Metrics = sink, Cancellation = cancel, Oracle = inputs.Oracle,
-                    },
-                    inputs.Features, task.NumClasses, step => (epochs ??= new ConsoleProgress($"fit {cell.Method}", null, "epochs", Log, Interactive)).Report(step),
+                fit = GridFit.Run(method, CellSeed.For(spec.Name, cell.Dataset, cell.Shots, cell.Seed, cell.Method), fitPoint,
+                    ValOf, features.ValLabels, task.NumClasses,
+                    step => (epochs ??= new ConsoleProgress($"fit {cell.Method}", null, "epochs", Log, Interactive)).Report(step),
                     cancel, spec.Ablation.Contains(cell.Method) && method.IsGrid
-                        ? c => ClassifierEvaluation.Evaluate(c, features.TestFeatures(), features.TestLabels, task.NumClasses) : null);
+                        ? c => ClassifierEvaluation.Evaluate(c, TestOf(c), features.TestLabels, task.NumClasses) : null);
             }
             finally
             {
@@ -359,7 +406,9 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             using (fit)
             {
                 var clock = Stopwatch.StartNew();
-                var test = ClassifierEvaluation.Evaluate(fit.Classifier, features.TestFeatures(), features.TestLabels, task.NumClasses);
+                var test = ClassifierEvaluation.Evaluate(fit.Classifier, TestOf(fit.Classifier), features.TestLabels, task.NumClasses);
+                foreach (var (_, val, testFeatures) in adapted) { val?.Dispose(); testFeatures?.Dispose(); }
+                if (frozenWeights is not null) inputs = inputs with { FrozenWeights = frozenWeights };
                 double evalSeconds = fit.EvalSeconds + clock.Elapsed.TotalSeconds;
                 double peakMb = PeakMemory.PeakMb();
                 var result = new CellResult(cell.Dataset, cell.Shots, cell.Seed, cell.Method, test.Top1 * 100, test.MeanPerClass * 100,

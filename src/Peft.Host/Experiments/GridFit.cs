@@ -25,11 +25,14 @@ public sealed class GridFit : IDisposable
     public required double FitSeconds { get; init; }
     public required double EvalSeconds { get; init; }
 
-    /// <param name="context">Builds a point's context from its generator and metric sink.</param>
+    /// <param name="fit">Fits one point's method from its generator and metric sink (<see cref="FeatureLevel"/>, or the
+    /// encoder tier's fit).</param>
+    /// <param name="valFeatures">The validation features a point's classifier is scored on: the shared cached ones, or,
+    /// for an encoder-level method, those of its adapted towers.</param>
     /// <param name="ablationTest">The ablation view only: evaluates each point's classifier on test after its validation
     /// score is recorded. Selection reads validation only, so the chosen point is the same with or without it.</param>
-    public static GridFit Run(MethodSpec method, ulong seed, Func<Generator, IMetricSink, AdaptationContext> context,
-        ITaskFeatures features, int numClasses, Action<int>? stepReported, CancellationToken cancel,
+    public static GridFit Run(MethodSpec method, ulong seed, Func<GridPoint, Generator, IMetricSink, IFeatureClassifier> fit,
+        Func<IFeatureClassifier, Tensor> valFeatures, Tensor valLabels, int numClasses, Action<int>? stepReported, CancellationToken cancel,
         Func<IFeatureClassifier, ClassifierEvaluation>? ablationTest = null)
     {
         IFeatureClassifier? best = null;
@@ -45,24 +48,16 @@ public sealed class GridFit : IDisposable
                 cancel.ThrowIfCancellationRequested();
                 var point = method.Points[i];
                 var sink = new RecordingMetricSink { StepReported = stepReported };
-                var instance = method.Descriptor.Create(new ConfigurationBuilder()
-                    .AddInMemoryCollection(point.Section).Build());
                 var clock = Stopwatch.StartNew();
-                IFeatureClassifier classifier;
-                try
-                {
-                    classifier = instance.Fit(context(new Generator(seed), sink));
-                }
-                finally
-                {
-                    (instance as IDisposable)?.Dispose();
-                }
-                double fit = clock.Elapsed.TotalSeconds;
-                fitSeconds += fit;
+                IFeatureClassifier classifier = fit(point, new Generator(seed), sink);
+                double fitTime = clock.Elapsed.TotalSeconds;
+                fitSeconds += fitTime;
                 clock.Restart();
-                var val = ClassifierEvaluation.Evaluate(classifier, features.ValFeatures(), features.ValLabels, numClasses);
+                ClassifierEvaluation val;
+                try { val = ClassifierEvaluation.Evaluate(classifier, valFeatures(classifier), valLabels, numClasses); }
+                catch { classifier.Dispose(); throw; }
                 evalSeconds += clock.Elapsed.TotalSeconds;
-                points.Add((point, val, fit, ablationTest?.Invoke(classifier)));
+                points.Add((point, val, fitTime, ablationTest?.Invoke(classifier)));
                 if (best is null || val.Top1 > bestVal!.Top1)
                 {
                     best?.Dispose();
@@ -82,6 +77,18 @@ public sealed class GridFit : IDisposable
             MethodMetrics = bestMetrics, Points = points, FitSeconds = fitSeconds, EvalSeconds = evalSeconds,
         };
     }
+
+    /// <summary>A feature-level method's fit: builds the point's method from its options section and fits it on <paramref name="context"/>.</summary>
+    public static Func<GridPoint, Generator, IMetricSink, IFeatureClassifier> FeatureLevel(MethodSpec method,
+        Func<Generator, IMetricSink, AdaptationContext> context) => (point, generator, sink) =>
+    {
+        var instance = method.Descriptor.Create(Configuration(point));
+        try { return instance.Fit(context(generator, sink)); }
+        finally { (instance as IDisposable)?.Dispose(); }
+    };
+
+    /// <summary>The point's options as the configuration its method is built from.</summary>
+    public static IConfiguration Configuration(GridPoint point) => new ConfigurationBuilder().AddInMemoryCollection(point.Section).Build();
 
     public void Dispose() => Classifier.Dispose();
 }

@@ -1,0 +1,70 @@
+using System.Security.Cryptography;
+using Peft.Core.Encoders;
+using Peft.Data.Augmentation;
+using Peft.Data.Caching;
+using Peft.Data.Datasets;
+using Peft.Data.Splits;
+using static TorchSharp.torch;
+
+namespace Peft.Host.Methods;
+
+/// <summary>
+/// What the host gives an encoder-level method for one cell, and how it evaluates the result: training images under
+/// the method's transform (view v of an image drawn from the cell seed, as the feature cache's views), validation
+/// images, and the adapted towers' validation and test features, computed per fitted classifier and never cached.
+/// </summary>
+public sealed class EncoderCellData(ImageRenderer renderer, IViewRenderer eval, ImageDataset dataset, SplitManifest split,
+    AugmentationSpec augmentation, IAdaptableClip clip, CancellationToken cancel)
+{
+    readonly AugmentedViewRenderer _train = new(augmentation, split.Seed ?? 0);
+    readonly ImageRenderer _renderer = renderer;
+    readonly IViewRenderer _eval = eval;
+    readonly ImageDataset _dataset = dataset;
+    readonly SplitManifest _split = split;
+
+    public ITrainingImages Train => new TrainingImages(this);
+    public IEvaluationImages Validation => new EvaluationImages(this, _split.Val);
+
+    /// <summary>Features [N, D] of <paramref name="items"/> through the towers with the classifier's adaptation applied.</summary>
+    public Tensor AdaptedFeatures(IEncoderClassifier classifier, IReadOnlyList<DatasetItem> items, Action<int, int>? progress = null)
+    {
+        using var applied = clip.Apply(classifier.Adaptation);
+        return _renderer.Encode(items.Select(_dataset.PathOf).ToList(), _eval, 0, progress, cancel);
+    }
+
+    static Tensor Labels(IReadOnlyList<DatasetItem> items) => tensor(items.Select(i => (long)i.Label).ToArray());
+
+    sealed class TrainingImages(EncoderCellData cell) : ITrainingImages
+    {
+        readonly List<string> _paths = cell._split.Train.Select(cell._dataset.PathOf).ToList();
+        public int Count => _paths.Count;
+        public Tensor Labels { get; } = EncoderCellData.Labels(cell._split.Train);
+        public Tensor Images(IReadOnlyList<long> indices, int view) =>
+            cell._renderer.Pixels(indices.Select(i => _paths[checked((int)i)]).ToList(), cell._train, view);
+    }
+
+    sealed class EvaluationImages(EncoderCellData cell, IReadOnlyList<DatasetItem> items) : IEvaluationImages
+    {
+        readonly List<string> _paths = items.Select(cell._dataset.PathOf).ToList();
+        public int Count => _paths.Count;
+        public Tensor Labels { get; } = EncoderCellData.Labels(items);
+        public Tensor Images(IReadOnlyList<long> indices) =>
+            cell._renderer.Pixels(indices.Select(i => _paths[checked((int)i)]).ToList(), cell._eval, 0);
+    }
+
+    /// <summary>
+    /// SHA-256 over every pretrained tensor of the model (names, shapes, dtypes and bytes): taken before and after a fit,
+    /// it proves the method left the frozen weights bit-identical.
+    /// </summary>
+    public static string PretrainedFingerprint(TorchSharp.torch.nn.Module model)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var (name, t) in model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{name}|{t.dtype}|{string.Join(',', t.shape)}|"));
+            using var contiguous = t.contiguous();
+            hash.AppendData(contiguous.bytes);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+}
