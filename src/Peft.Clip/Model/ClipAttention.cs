@@ -23,6 +23,9 @@ public sealed class ClipAttention : nn.Module<Tensor, Tensor>
     /// <summary>Terms added to the q, k, v and output projections (null: none), set by <see cref="TowerSiteMap"/>.</summary>
     internal ILinearDelta?[] Deltas { get; } = new ILinearDelta?[4];
     internal int Width => (int)out_proj.weight!.shape[0];
+    /// <summary>A copy of the frozen bias of projection q (0), k (1), v (2) or output (3).</summary>
+    internal Tensor FrozenBias(int index) =>
+        (index < 3 ? in_proj_bias.narrow(0, index * Width, Width) : out_proj.bias!).detach().clone();
 
     public ClipAttention(int width, int heads, bool causal) : base(nameof(ClipAttention))
     {

@@ -16,6 +16,8 @@ public sealed class ClipLayerNorm : nn.Module<Tensor, Tensor>
     /// <summary>Shifts of γ and β (null: none), set by <see cref="TowerSiteMap"/>.</summary>
     internal INormDelta? Delta { get; set; }
     internal int Width => (int)_shape[0];
+    /// <summary>Copies of the frozen γ and β.</summary>
+    internal (Tensor Weight, Tensor Bias) Frozen => (weight.detach().clone(), bias.detach().clone());
 
     public ClipLayerNorm(long width, double eps) : base(nameof(ClipLayerNorm))
     {

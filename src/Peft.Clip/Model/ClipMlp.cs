@@ -14,6 +14,8 @@ public sealed class ClipMlp : nn.Module<Tensor, Tensor>
 
     /// <summary>Terms added to <c>c_fc</c> and <c>c_proj</c> (null: none), set by <see cref="TowerSiteMap"/>.</summary>
     internal ILinearDelta?[] Deltas { get; } = new ILinearDelta?[2];
+    /// <summary>A copy of the frozen bias of <c>c_fc</c> (0) or <c>c_proj</c> (1).</summary>
+    internal Tensor FrozenBias(int index) => (index == 0 ? c_fc.bias! : c_proj.bias!).detach().clone();
 
     public ClipMlp(int width, ClipActivation activation) : base(nameof(ClipMlp))
     {

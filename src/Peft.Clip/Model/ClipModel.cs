@@ -52,6 +52,8 @@ public sealed class ClipModel : nn.Module, Peft.Core.IFrozenTextEncoder, IAdapta
     public IReadOnlyList<NormSite> NormSites => _sites.NormSites;
     public IReadOnlyList<TokenSite> TokenSites => _sites.TokenSites;
     public IDisposable Apply(TowerAdaptation adaptation) => _sites.Apply(adaptation);
+    public Tensor FrozenBias(LinearSite site) => _sites.FrozenBias(site);
+    public (Tensor Weight, Tensor Bias) FrozenNorm(NormSite site) => _sites.FrozenNorm(site);
 
     public int EmbedDim => Config.EmbedDim;
     public int ImageResolution => Config.ImageResolution;

@@ -1,4 +1,5 @@
 using Peft.Core.Encoders;
+using static TorchSharp.torch;
 
 namespace Peft.Clip.Model;
 
@@ -10,6 +11,7 @@ namespace Peft.Clip.Model;
 sealed class TowerSiteMap
 {
     readonly Dictionary<LinearSite, (ILinearDelta?[] Slots, int Index)> _linears = [];
+    readonly Dictionary<LinearSite, Func<Tensor>> _biases = [];
     readonly Dictionary<NormSite, ClipLayerNorm> _norms = [];
     readonly Dictionary<TokenSite, Action<ITokenTransform?>> _tokens = [];
     TowerAdaptation? _applied;
@@ -40,18 +42,28 @@ sealed class TowerSiteMap
         {
             var block = transformer.Blocks[b];
             int width = block.Attention.Width;
-            _linears[new LinearSite(tower, b, LinearKind.Query, width, width)] = (block.Attention.Deltas, 0);
-            _linears[new LinearSite(tower, b, LinearKind.Key, width, width)] = (block.Attention.Deltas, 1);
-            _linears[new LinearSite(tower, b, LinearKind.Value, width, width)] = (block.Attention.Deltas, 2);
-            _linears[new LinearSite(tower, b, LinearKind.Output, width, width)] = (block.Attention.Deltas, 3);
-            _linears[new LinearSite(tower, b, LinearKind.MlpIn, width, 4 * width)] = (block.Mlp.Deltas, 0);
-            _linears[new LinearSite(tower, b, LinearKind.MlpOut, 4 * width, width)] = (block.Mlp.Deltas, 1);
+            foreach (var (kind, i) in new[] { (LinearKind.Query, 0), (LinearKind.Key, 1), (LinearKind.Value, 2), (LinearKind.Output, 3) })
+            {
+                var site = new LinearSite(tower, b, kind, width, width);
+                _linears[site] = (block.Attention.Deltas, i);
+                _biases[site] = () => block.Attention.FrozenBias(i);
+            }
+            var up = new LinearSite(tower, b, LinearKind.MlpIn, width, 4 * width);
+            var down = new LinearSite(tower, b, LinearKind.MlpOut, 4 * width, width);
+            (_linears[up], _linears[down]) = ((block.Mlp.Deltas, 0), (block.Mlp.Deltas, 1));
+            (_biases[up], _biases[down]) = (() => block.Mlp.FrozenBias(0), () => block.Mlp.FrozenBias(1));
             _norms[new NormSite(tower, b, NormKind.Attention, width)] = block.AttentionNorm;
             _norms[new NormSite(tower, b, NormKind.Mlp, width)] = block.MlpNorm;
             int index = b;
             _tokens[new TokenSite(tower, b, width)] = t => transformer.BeforeBlock[index] = t;
         }
     }
+
+    public Tensor FrozenBias(LinearSite site) =>
+        _biases.TryGetValue(site, out var bias) ? bias() : throw new ArgumentException($"this model has no site {site}");
+
+    public (Tensor Weight, Tensor Bias) FrozenNorm(NormSite site) =>
+        _norms.TryGetValue(site, out var norm) ? norm.Frozen : throw new ArgumentException($"this model has no site {site}");
 
     public IDisposable Apply(TowerAdaptation adaptation)
     {

@@ -27,6 +27,12 @@ public interface IAdaptableClip : IFrozenTextEncoder
     IReadOnlyList<NormSite> NormSites { get; }
     IReadOnlyList<TokenSite> TokenSites { get; }
 
+    /// <summary>A copy of the frozen bias [Out] of a linear site (every CLIP linear map has one): what a bias shift starts from.</summary>
+    Tensor FrozenBias(LinearSite site);
+
+    /// <summary>Copies of the frozen γ and β [Width] of a LayerNorm site.</summary>
+    (Tensor Weight, Tensor Bias) FrozenNorm(NormSite site);
+
     /// <summary>
     /// Attaches <paramref name="adaptation"/> to the towers until the returned scope is disposed: every encode in between
     /// (<see cref="IFrozenTextEncoder.EncodeText"/>, <see cref="ForwardImage"/>, <see cref="ForwardText"/>, ...) runs the

@@ -14,8 +14,10 @@ namespace Peft.Core.Optimization;
 /// </summary>
 /// <param name="decoupled">torch.optim.AdamW instead: the decay is applied to the parameter, p *= 1 − lr·wd, before the
 /// Adam update of the plain gradient (1.13 <c>_single_tensor_adamw</c>).</param>
+/// <param name="decayAnchor">With <paramref name="decoupled"/>: the parameter is a shift Δ of a frozen tensor b, and the decay
+/// acts on the tensor the official code trains, b + Δ: Δ −= lr·wd·(b + Δ) (so BitFit's bias deltas decay as the biases would).</param>
 public sealed class Adam(Tensor parameter, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0,
-    bool decoupled = false) : IDisposable
+    bool decoupled = false, Tensor? decayAnchor = null) : IDisposable
 {
     readonly Tensor _m = zeros_like(parameter).DetachFromDisposeScope();
     readonly Tensor _v = zeros_like(parameter).DetachFromDisposeScope();
@@ -33,7 +35,15 @@ public sealed class Adam(Tensor parameter, double beta1 = 0.9, double beta2 = 0.
         double bias1 = 1 - Math.Pow(beta1, _step), bias2 = 1 - Math.Pow(beta2, _step);
         using Scalar one = 1.0, decay = weightDecay, b1 = beta1, keep1 = 1 - beta1, b2 = beta2, keep2 = 1 - beta2,
             epsilon = eps, bias2Sqrt = Math.Sqrt(bias2), stepSize = -(lr / bias1), shrink = 1 - lr * weightDecay;
-        if (decoupled && weightDecay != 0) parameter.mul_(shrink);
+        if (decoupled && weightDecay != 0)
+        {
+            if (decayAnchor is null) parameter.mul_(shrink);
+            else
+            {
+                using Scalar rate = -lr * weightDecay;
+                parameter.add_(parameter.add(decayAnchor.to(parameter.dtype)), rate);
+            }
+        }
         var g = weightDecay != 0 && !decoupled ? grad.add(parameter, decay) : grad;
         _m.mul_(b1).add_(g, keep1);
         _v.mul_(b2).addcmul_(g, g, keep2);
