@@ -189,6 +189,19 @@ public sealed class ExperimentConfigurationTests : TempDirectory
     }
 
     [Fact]
+    public void TheShippedEncoderPeftExperimentLacksOnlyTheDownloads()
+    {
+        var path = Path.Combine(Peft.Tests.Cli.PeftProcess.Repository, "experiments", "encoder-peft.json");
+        var reader = new ExperimentReader(MethodCatalog.Load()) { CurrentDirectory = Temp("cwd"), DefaultCacheDir = Temp("cache") };
+        var e = Assert.Throws<ExperimentValidationException>(() => reader.Read(ExperimentConfiguration.Load(path, [], NoEnvironment)));
+        Assert.All(e.Problems, p => Assert.True(p.StartsWith("backbone:model: file not found", StringComparison.Ordinal)
+                                                || p.StartsWith("dataRoot: folder not found", StringComparison.Ordinal), p));
+        var spec = reader.Read(ExperimentConfiguration.Load(path, ["backbone:model=" + Temp("model.safetensors"), "dataRoot=" + Temp("data")], NoEnvironment));
+        Assert.Equal(["bitfit", "clip-lora", "vpt"], spec.Methods.Where(m => m.Descriptor.IsEncoderMethod).Select(m => m.Name));
+        Assert.Equal(7, spec.Methods.Count);
+    }
+
+    [Fact]
     public void ABadVariantIsNamedWithItsPath()
     {
         var path = Write(Valid.Replace("\"zero-shot\": {}", """
