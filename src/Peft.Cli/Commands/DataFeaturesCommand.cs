@@ -2,6 +2,7 @@ using System.CommandLine;
 using Peft.Data.Datasets;
 using Peft.Host;
 using Peft.Host.FeatureExtraction;
+using Peft.Host.Models;
 using Peft.Host.Progress;
 using static TorchSharp.torch;
 
@@ -14,7 +15,7 @@ public static class DataFeaturesCommand
     {
         var dataset = new Argument<string>("dataset") { Description = "Dataset name (oxford_pets, imagefolder, coop_layout, ...)" };
         var root = new Option<string>("--root") { Description = "Dataset folder (or CoOp's $DATA)", Required = true };
-        var model = new Option<string>("--model") { Description = "CLIP checkpoint (any format `peft encode` reads)", Required = true };
+        var model = new Option<string>("--model") { Description = "CLIP checkpoint (any format `peft encode` reads, or a bundled tiny CLIP: tiny-clip, tiny-clip-vit)", Required = true };
         var shots = new Option<int>("--shots") { Description = "Training images per class (K)", Required = true };
         var seed = new Option<int>("--seed") { Description = "Split and augmentation seed", DefaultValueFactory = _ => 1 };
         var views = new Option<int>("--views") { Description = "Augmented training views per image", DefaultValueFactory = _ => 10 };
@@ -33,7 +34,7 @@ public static class DataFeaturesCommand
         {
             var options = new CacheFillOptions
             {
-                Dataset = parse.GetValue(dataset)!, Root = parse.GetValue(root)!, ModelPath = parse.GetValue(model)!,
+                Dataset = parse.GetValue(dataset)!, Root = parse.GetValue(root)!, ModelPath = BundledModels.Resolve(parse.GetValue(model)!),
                 Shots = parse.GetValue(shots), Seed = parse.GetValue(seed), Views = parse.GetValue(views),
                 Augmentation = parse.GetValue(augmentation)!, BatchSize = parse.GetValue(batch),
                 ComputeType = parse.GetValue(dtype) == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32,

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Peft.Clip.Imaging;
 using Peft.Host.FeatureExtraction;
+using Peft.Host.Models;
 using Peft.Host.Progress;
 using static TorchSharp.torch;
 
@@ -11,7 +12,7 @@ public static class EncodeCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "CLIP checkpoint: OpenAI .pt, torch.save state dict, .safetensors, or a Hugging Face folder", Required = true };
+        var model = new Option<string>("--model") { Description = "CLIP checkpoint: OpenAI .pt, torch.save state dict, .safetensors, a Hugging Face folder, or a bundled tiny CLIP (tiny-clip, tiny-clip-vit)", Required = true };
         var images = new Option<string?>("--images") { Description = "Folder of images (searched recursively; rows sorted by relative path)" };
         var texts = new Option<string?>("--texts") { Description = "Text file, one text per line" };
         var output = new Option<string>("--out") { Description = "Output .safetensors file (image_features, text_features)", Required = true };
@@ -31,7 +32,7 @@ public static class EncodeCommand
         {
             var options = new EncodeOptions
             {
-                ModelPath = parse.GetValue(model)!,
+                ModelPath = BundledModels.Resolve(parse.GetValue(model)!),
                 ImagesDir = parse.GetValue(images),
                 TextsFile = parse.GetValue(texts),
                 OutPath = parse.GetValue(output)!,
