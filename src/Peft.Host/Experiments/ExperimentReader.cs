@@ -89,12 +89,6 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         };
     }
 
-    /// <summary>The backbone name of the tiny CLIP shipped next to the program (<see cref="BundledTinyClip"/>).</summary>
-    public const string BundledTinyClipName = "tiny-clip";
-
-    /// <summary><c>&lt;program folder&gt;/models/tiny-clip.safetensors</c>: data/models/tiny-clip.safetensors, copied there by Peft.Cli's build.</summary>
-    public static string BundledTinyClip => Path.Combine(AppContext.BaseDirectory, "models", "tiny-clip.safetensors");
-
     BackboneSpec? ReadBackbone(ExperimentConfiguration config, List<string> problems)
     {
         var section = config.Root.GetSection("backbone");
@@ -104,8 +98,8 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         else
         {
             model = Resolve(config, "backbone:model", m);
-            // "tiny-clip": the quickstart's tiny CLIP that ships with the program (the peft .NET tool has no checkout).
-            if (m == BundledTinyClipName && !File.Exists(model) && File.Exists(BundledTinyClip)) model = BundledTinyClip;
+            // "tiny-clip", "tiny-clip-vit": the tiny CLIPs that ship with the program (the peft .NET tool has no checkout).
+            if (Peft.Host.Models.BundledModels.PathOf(m) is { } bundled && !File.Exists(model) && File.Exists(bundled)) model = bundled;
             if (!File.Exists(model) && !Directory.Exists(model)) problems.Add($"backbone:model: file not found: {model}");
         }
         var dtype = section["dtype"] ?? "fp32";
