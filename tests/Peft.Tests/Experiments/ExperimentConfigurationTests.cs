@@ -197,8 +197,8 @@ public sealed class ExperimentConfigurationTests : TempDirectory
         Assert.All(e.Problems, p => Assert.True(p.StartsWith("backbone:model: file not found", StringComparison.Ordinal)
                                                 || p.StartsWith("dataRoot: folder not found", StringComparison.Ordinal), p));
         var spec = reader.Read(ExperimentConfiguration.Load(path, ["backbone:model=" + Temp("model.safetensors"), "dataRoot=" + Temp("data")], NoEnvironment));
-        Assert.Equal(["bitfit", "clip-lora", "vpt"], spec.Methods.Where(m => m.Descriptor.IsEncoderMethod).Select(m => m.Name));
-        Assert.Equal(7, spec.Methods.Count);
+        Assert.Equal(["bitfit", "clip-lora", "maple", "vpt"], spec.Methods.Where(m => m.Descriptor.IsEncoderMethod).Select(m => m.Name));
+        Assert.Equal(8, spec.Methods.Count);
     }
 
     [Fact]
