@@ -95,7 +95,8 @@ public sealed class MaplePrompts : IDisposable
         long n = _prefix.shape[0];
         var embeddings = cat([_prefix, Ctx.unsqueeze(0).expand(n, -1, -1), _suffix], 1);
         long used = Math.Min(embeddings.shape[1], _eot.max().item<long>() + 1);
-        return clip.EncodeTokenEmbeddings(embeddings.narrow(1, 0, used), _eot).MoveToOuterDisposeScope();
+        // EncodeTokenEmbeddings returns the compute type (bf16 models): the loss and classifier work in fp32.
+        return clip.EncodeTokenEmbeddings(embeddings.narrow(1, 0, used), _eot).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
     public void Dispose()

@@ -30,7 +30,7 @@ static class MethodTimes
             Sample(shots, views), Sample(Math.Min(shots, 4)), arange(classes, dtype: ScalarType.Int64).repeat_interleave(Math.Min(shots, 4)));
         var names = Enumerable.Range(0, classes).Select(i => $"class {i}").ToList();
         Console.WriteLine($"{classes} classes x {shots} shots (N = {n}), D = {d}, {views} cached views; text tower: {clip.Model.Config.Describe()}; {get_num_threads()} threads");
-        foreach (var method in catalog.Methods)
+        foreach (var method in catalog.Methods.Where(m => !m.IsEncoderMethod)) // encoder tier: `encoder-steps`
         {
             var overrides = new Dictionary<string, string?>();
             // Methods whose schedule runs the text tower every step (or is long on features): timed for a few epochs, projected.

@@ -60,7 +60,7 @@ public sealed class ClipModel : nn.Module, Peft.Core.IFrozenTextEncoder, IAdapta
     public int ContextLength => Config.ContextLength;
     public int TextWidth => Config.TextWidth;
     /// <summary>exp(logit_scale): the temperature of CLIP's logits (100 for the released models).</summary>
-    public float LogitScale => logit_scale.exp().item<float>();
+    public float LogitScale => logit_scale.to(ScalarType.Float32).exp().item<float>(); // fp32 even when the weights are bf16
 
     /// <summary>Casts the weights to <paramref name="type"/> (Float32 or BFloat16) for computation.</summary>
     public ClipModel UseComputeType(ScalarType type)

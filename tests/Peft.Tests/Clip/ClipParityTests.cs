@@ -66,5 +66,7 @@ public class ClipParityTests(ITestOutputHelper output)
         double error = RelativeError(image, expected["image_features"]);
         output.WriteLine($"bf16 relative error {error:E2}");
         Assert.InRange(error, 1e-6, 3e-2); // bf16 keeps 8 bits of mantissa: close, but not fp32-exact
+        // The temperature is read in fp32 from bf16 weights (it threw "Single is not compatible with BFloat16").
+        Assert.Equal(50f, loaded.Model.LogitScale, 0.5);
     }
 }
