@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 /// <summary>
 /// Cost of the encoder tier on a random-weight CLIP (ViT-B/16 by default): time and peak memory of one training step
 /// of each encoder-level method at batch 32, in fp32 and bf16, measured as the difference between fits of 2k and k
-/// steps, each the fastest of two (so set-up and the final text encoding cancel, and a busy CPU for a moment does not
+/// steps, each the fastest of `repeats` (so set-up and the final text encoding cancel, and a busy CPU for a moment does not
 /// count); the image forward throughput of the frozen tower (what
 /// filling the feature cache costs the feature-level methods); and the projected cost of the 11-dataset CoOp protocol
 /// (5 shot counts × 3 seeds) per method on this machine: training steps by the published schedules, plus encoding
@@ -29,7 +29,7 @@ static class EncoderSteps
     static readonly int[] Shots = [1, 2, 4, 8, 16];
     const int Seeds = 3, Batch = 32;
 
-    public static int Run(string preset, int k)
+    public static int Run(string preset, int k, int repeats)
     {
         var config = preset switch
         {
@@ -48,7 +48,7 @@ static class EncoderSteps
         var catalog = MethodCatalog.Load(includeBuiltIn: true);
         var methods = catalog.Methods.Where(m => m.IsEncoderMethod).ToList();
         Console.WriteLine($"{preset}: {config.Describe()}, random weights, batch {Batch}, {get_num_threads()} threads; " +
-                          $"per step = (fit of {2 * k} steps − fit of {k}) / {k}");
+                          $"per step = (fit of {2 * k} steps − fit of {k}) / {k}, fastest of {repeats}");
         var rows = new List<(string Method, string Dtype, double StepSeconds, double PeakMb)>();
         double imagesPerSecond = 0;
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
@@ -81,10 +81,10 @@ static class EncoderSteps
                     using var classifier = built.Fit(context);
                     return sw.Elapsed.TotalSeconds;
                 }
-                Fit(1); // warm-up: first-use costs (kernel selection, allocator growth) out of the difference
+                if (repeats > 1) Fit(1); // warm-up: first-use costs (kernel selection, allocator growth) out of the difference
                 PeakMemory.Reset();
-                // The fastest of two fits each: robust to other processes taking the CPU for a while.
-                double once = Math.Min(Fit(k), Fit(k)), twice = Math.Min(Fit(2 * k), Fit(2 * k));
+                // The fastest of `repeats` fits each: robust to other processes taking the CPU for a while.
+                double once = Enumerable.Range(0, repeats).Min(_ => Fit(k)), twice = Enumerable.Range(0, repeats).Min(_ => Fit(2 * k));
                 rows.Add((method.Name, dtype == ScalarType.Float32 ? "fp32" : "bf16", Math.Max(0, twice - once) / k, PeakMemory.PeakMb()));
                 Console.WriteLine($"  {method.Name,-10} {rows[^1].Dtype}  {rows[^1].StepSeconds,7:F2} s/step  peak {rows[^1].PeakMb,7:F0} MB");
             }
