@@ -24,34 +24,13 @@ public sealed class BitFitMethod(BitFitOptions options) : IEncoderAdaptationMeth
                     TrainImageTower = options.Towers != "text", TrainTextTower = options.Towers != "vision",
                 },
                 decayAnchors: shifts.Parameters.Select(p => (Tensor?)p.Frozen).ToList());
-            return new BitFitClassifier(shifts, weights, scale);
+            // Logits = scale · normalised adapted image features · the adapted text tower's normalised prompts.
+            return new CosineClassifier(shifts.Adaptation, weights, scale, shifts.Parameters.ToDictionary(p => p.Name, p => (Tensor)p.Parameter), shifts);
         }
         catch
         {
             shifts.Dispose();
             throw;
         }
-    }
-}
-
-/// <summary>Logits = scale · normalised adapted image features · the adapted text tower's normalised prompts; weights = the shifts.</summary>
-sealed class BitFitClassifier(BitFitShifts shifts, Tensor classWeights, float scale) : IEncoderClassifier
-{
-    public TowerAdaptation Adaptation => shifts.Adaptation;
-
-    public Tensor Logits(Tensor imageFeatures)
-    {
-        using var s = NewDisposeScope();
-        var f = imageFeatures.to(ScalarType.Float32);
-        return f.div(f.norm(1, true)).matmul(classWeights.t()).mul(scale).MoveToOuterDisposeScope();
-    }
-
-    public long TrainableParameters => shifts.Parameters.Sum(p => p.Parameter.numel());
-    public IReadOnlyDictionary<string, Tensor> Weights => shifts.Parameters.ToDictionary(p => p.Name, p => (Tensor)p.Parameter);
-
-    public void Dispose()
-    {
-        shifts.Dispose();
-        classWeights.Dispose();
     }
 }

@@ -22,7 +22,9 @@ public sealed class ClipLoraMethod(ClipLoraOptions options) : IEncoderAdaptation
                     TrainImageTower = options.Encoder != "text", TrainTextTower = options.Encoder != "vision",
                 },
                 training => layers.Training = training);
-            return new ClipLoraClassifier(layers, classWeights, (float)options.LogitScale);
+            // lora.py evaluate_lora: logits = 100 · normalised adapted image features · the adapted text tower's normalised prompts.
+            return new CosineClassifier(layers.Adaptation, classWeights, (float)options.LogitScale,
+                layers.Parameters().ToDictionary(p => p.Name, p => (TorchSharp.torch.Tensor)p.Parameter), layers);
         }
         catch
         {

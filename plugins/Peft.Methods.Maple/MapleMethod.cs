@@ -1,6 +1,5 @@
 using Peft.Core;
 using Peft.Core.Encoders;
-using Peft.Core.Prompting;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -36,70 +35,24 @@ public sealed class MapleMethod(MapleOptions options) : IEncoderAdaptationMethod
         {
             float scale = clip.LogitScale;
             using Scalar logitScale = scale;
-            using var sgd = new Sgd(learner.Parameters().Select(p => (Tensor)p.Parameter).ToList(), options.Momentum, options.WeightDecay);
-            using var labels = context.Train.Labels.to(ScalarType.Int64);
-            int n = context.Train.Count;
-            if (n == 0) throw new ArgumentException("maple: the cell has no training images");
-            int batches = DasslSchedule.BatchesPerEpoch(n, options.BatchSize);
             Tensor classWeights;
             using (clip.Apply(learner.Adaptation))
             {
-                for (int epoch = 0; epoch < options.Epochs; epoch++)
-                {
-                    double lr = DasslSchedule.LearningRate(epoch, options.Epochs, options.Lr, options.WarmupEpochs, options.WarmupLr);
-                    using var order = randperm(n, generator: context.Generator);
-                    var indices = order.data<long>().ToArray();
-                    double lossSum = 0;
-                    for (int b = 0; b < batches; b++)
-                    {
-                        context.Cancellation.ThrowIfCancellationRequested();
-                        using var scope = NewDisposeScope();
-                        var batch = indices[(b * options.BatchSize)..Math.Min(n, (b + 1) * options.BatchSize)];
-                        var text = learner.TextFeatures(clip);
-                        var image = clip.ForwardImage(context.Train.Images(batch, epoch));
-                        var logits = image.div(image.norm(1, true)).matmul(text.div(text.norm(1, true)).t()).mul(logitScale);
-                        var loss = nn.functional.cross_entropy(logits, labels.index(tensor(batch)));
-                        loss.backward();
-                        sgd.Step(lr); // zeroes the gradients after the step
-                        lossSum += loss.item<float>();
-                    }
-                    context.Metrics.Log("train/loss", lossSum / batches, epoch + 1);
-                    context.Metrics.Log("train/lr", lr, epoch + 1);
-                }
+                DasslTraining.Run(context, learner.Parameters().Select(p => (Tensor)p.Parameter).ToList(),
+                    new(options.Epochs, options.BatchSize, options.Lr, options.Momentum, options.WeightDecay, options.WarmupEpochs, options.WarmupLr),
+                    (batch, epoch) => CosineClassifier.Normalize(clip.ForwardImage(context.Train.Images(batch, epoch)))
+                        .matmul(CosineClassifier.Normalize(learner.TextFeatures(clip)).t()).mul(logitScale));
                 using (no_grad())
-                {
-                    var text = learner.TextFeatures(clip);
-                    classWeights = text.div(text.norm(1, true)).DetachFromDisposeScope();
-                }
+                    classWeights = CosineClassifier.Normalize(learner.TextFeatures(clip)).DetachFromDisposeScope();
             }
-            return new MapleClassifier(learner, classWeights, scale);
+            // Logits = logit_scale.exp() · normalised prompted image features · the prompted text tower's normalised class prompts.
+            return new CosineClassifier(learner.Adaptation, classWeights, scale,
+                learner.Parameters().ToDictionary(p => $"prompt_learner.{p.Name}", p => (Tensor)p.Parameter), learner);
         }
         catch
         {
             learner.Dispose();
             throw;
         }
-    }
-}
-
-/// <summary>Logits = logit_scale.exp() · normalised prompted image features · the prompted text tower's normalised class prompts.</summary>
-sealed class MapleClassifier(MaplePrompts learner, Tensor classWeights, float scale) : IEncoderClassifier
-{
-    public TowerAdaptation Adaptation => learner.Adaptation;
-
-    public Tensor Logits(Tensor imageFeatures)
-    {
-        using var s = NewDisposeScope();
-        var f = imageFeatures.to(ScalarType.Float32);
-        return f.div(f.norm(1, true)).matmul(classWeights.t()).mul(scale).MoveToOuterDisposeScope();
-    }
-
-    public long TrainableParameters => learner.Parameters().Sum(p => p.Parameter.numel());
-    public IReadOnlyDictionary<string, Tensor> Weights => learner.Parameters().ToDictionary(p => $"prompt_learner.{p.Name}", p => (Tensor)p.Parameter);
-
-    public void Dispose()
-    {
-        learner.Dispose();
-        classWeights.Dispose();
     }
 }

@@ -109,5 +109,5 @@ public static class ContrastiveTuning
         return context.Tokenizer.TokenizeToTensor(prompts, context.Clip.ContextLength, truncate: true);
     }
 
-    static Tensor Normalize(Tensor x) => x.div(x.norm(1, true));
+    static Tensor Normalize(Tensor x) => CosineClassifier.Normalize(x);
 }
