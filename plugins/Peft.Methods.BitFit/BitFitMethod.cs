@@ -15,6 +15,7 @@ public sealed class BitFitMethod(BitFitOptions options) : IEncoderAdaptationMeth
         var shifts = new BitFitShifts(context.Clip, options);
         try
         {
+            shifts.Adaptation.Checkpointing = options.GradientCheckpointing ? new BlockCheckpointing(context.Generator) : null;
             float scale = context.Clip.LogitScale; // 2SFS: clip_model.logit_scale.exp()
             var weights = ContrastiveTuning.Run(context, shifts.Adaptation, shifts.Parameters.Select(p => (Tensor)p.Parameter).ToList(),
                 new ContrastiveTuningSettings
@@ -25,7 +26,8 @@ public sealed class BitFitMethod(BitFitOptions options) : IEncoderAdaptationMeth
                 },
                 decayAnchors: shifts.Parameters.Select(p => (Tensor?)p.Frozen).ToList());
             // Logits = scale · normalised adapted image features · the adapted text tower's normalised prompts.
-            return new CosineClassifier(shifts.Adaptation, weights, scale, shifts.Parameters.ToDictionary(p => p.Name, p => (Tensor)p.Parameter), shifts);
+            return new CosineClassifier(shifts.Adaptation, weights, scale, shifts.Parameters.ToDictionary(p => p.Name, p => (Tensor)p.Parameter), shifts,
+                ContrastiveTuning.ClassWeightsFor(context.Clip, context.Tokenizer, shifts.Adaptation));
         }
         catch
         {

@@ -14,6 +14,7 @@ public sealed class ClipLoraMethod(ClipLoraOptions options) : IEncoderAdaptation
         var layers = new ClipLoraLayers(context.Clip, options, context.Generator);
         try
         {
+            layers.Adaptation.Checkpointing = options.GradientCheckpointing ? new BlockCheckpointing(context.Generator) : null;
             var classWeights = ContrastiveTuning.Run(context, layers.Adaptation, layers.Parameters().Select(p => (TorchSharp.torch.Tensor)p.Parameter).ToList(),
                 new ContrastiveTuningSettings
                 {
@@ -24,7 +25,8 @@ public sealed class ClipLoraMethod(ClipLoraOptions options) : IEncoderAdaptation
                 training => layers.Training = training);
             // lora.py evaluate_lora: logits = 100 · normalised adapted image features · the adapted text tower's normalised prompts.
             return new CosineClassifier(layers.Adaptation, classWeights, (float)options.LogitScale,
-                layers.Parameters().ToDictionary(p => p.Name, p => (TorchSharp.torch.Tensor)p.Parameter), layers);
+                layers.Parameters().ToDictionary(p => p.Name, p => (TorchSharp.torch.Tensor)p.Parameter), layers,
+                ContrastiveTuning.ClassWeightsFor(context.Clip, context.Tokenizer, layers.Adaptation));
         }
         catch
         {

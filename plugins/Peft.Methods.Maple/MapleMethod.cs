@@ -20,8 +20,9 @@ public sealed class MapleMethod(MapleOptions options) : IEncoderAdaptationMethod
         var task = context.Task;
         bool fromPhrase = options.CtxInit.Length > 0 && options.NCtx <= 4;
         string prefix = fromPhrase ? options.CtxInit.Replace('_', ' ') : string.Join(' ', Enumerable.Repeat("X", options.NCtx));
-        var prompts = task.ClassNames.Select(c => $"{prefix} {c.Replace('_', ' ')}.").ToList();
-        using var tokens = context.Tokenizer.TokenizeToTensor(prompts, clip.ContextLength, truncate: true);
+        Tensor Tokens(IEnumerable<string> classNames) =>
+            context.Tokenizer.TokenizeToTensor(classNames.Select(c => $"{prefix} {c.Replace('_', ' ')}.").ToList(), clip.ContextLength, truncate: true);
+        using var tokens = Tokens(task.ClassNames);
         Tensor? ctxInit = null;
         if (fromPhrase)
         {
@@ -33,6 +34,7 @@ public sealed class MapleMethod(MapleOptions options) : IEncoderAdaptationMethod
         ctxInit?.Dispose();
         try
         {
+            learner.Adaptation.Checkpointing = options.GradientCheckpointing ? new BlockCheckpointing(context.Generator) : null;
             float scale = clip.LogitScale;
             using Scalar logitScale = scale;
             Tensor classWeights;
@@ -47,7 +49,13 @@ public sealed class MapleMethod(MapleOptions options) : IEncoderAdaptationMethod
             }
             // Logits = logit_scale.exp() · normalised prompted image features · the prompted text tower's normalised class prompts.
             return new CosineClassifier(learner.Adaptation, classWeights, scale,
-                learner.Parameters().ToDictionary(p => $"prompt_learner.{p.Name}", p => (Tensor)p.Parameter), learner);
+                learner.Parameters().ToDictionary(p => $"prompt_learner.{p.Name}", p => (Tensor)p.Parameter), learner,
+                classes =>
+                {
+                    using var other = Tokens(classes.ClassNames);
+                    using var applied = clip.Apply(learner.Adaptation);
+                    return CosineClassifier.Normalize(learner.TextFeaturesOf(clip, other));
+                });
         }
         catch
         {

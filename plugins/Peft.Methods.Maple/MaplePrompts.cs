@@ -89,14 +89,26 @@ public sealed class MaplePrompts : IDisposable
 
     /// <summary>The class prompts' text features [C, D] (unnormalised) through the text tower; call with <see cref="Adaptation"/>
     /// applied, so the deep text prompts act. Truncated after the last end-of-text token (exact under the causal mask).</summary>
-    public Tensor TextFeatures(IAdaptableClip clip)
+    public Tensor TextFeatures(IAdaptableClip clip) => TextFeatures(clip, _prefix, _suffix, _eot);
+
+    /// <summary>The same for other class prompts (token ids [C', L], positions 1..n the context's), as the official code
+    /// builds a prompt learner for new classes and loads the trained context into it (base-to-new, transfer).</summary>
+    public Tensor TextFeaturesOf(IAdaptableClip clip, Tensor classTokens)
     {
         using var scope = NewDisposeScope();
-        long n = _prefix.shape[0];
-        var embeddings = cat([_prefix, Ctx.unsqueeze(0).expand(n, -1, -1), _suffix], 1);
-        long used = Math.Min(embeddings.shape[1], _eot.max().item<long>() + 1);
+        var embedded = clip.EmbedTokens(classTokens).to(ScalarType.Float32);
+        return TextFeatures(clip, embedded.narrow(1, 0, 1), embedded.narrow(1, 1 + _nCtx, embedded.shape[1] - 1 - _nCtx), classTokens.argmax(-1))
+            .MoveToOuterDisposeScope();
+    }
+
+    Tensor TextFeatures(IAdaptableClip clip, Tensor prefix, Tensor suffix, Tensor eot)
+    {
+        using var scope = NewDisposeScope();
+        long n = prefix.shape[0];
+        var embeddings = cat([prefix, Ctx.unsqueeze(0).expand(n, -1, -1), suffix], 1);
+        long used = Math.Min(embeddings.shape[1], eot.max().item<long>() + 1);
         // EncodeTokenEmbeddings returns the compute type (bf16 models): the loss and classifier work in fp32.
-        return clip.EncodeTokenEmbeddings(embeddings.narrow(1, 0, used), _eot).to(ScalarType.Float32).MoveToOuterDisposeScope();
+        return clip.EncodeTokenEmbeddings(embeddings.narrow(1, 0, used), eot).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
     public void Dispose()

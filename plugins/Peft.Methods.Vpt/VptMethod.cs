@@ -21,6 +21,7 @@ public sealed class VptMethod(VptOptions options) : IEncoderAdaptationMethod
         Tensor? classWeights = null;
         try
         {
+            prompts.Adaptation.Checkpointing = options.GradientCheckpointing ? new BlockCheckpointing(context.Generator) : null;
             using (var tokens = ContrastiveTuning.ClassPrompts(context, options.PromptPrefix + " {}."))
             using (var text = clip.EncodeText(tokens))
                 classWeights = CosineClassifier.Normalize(text).DetachFromDisposeScope();
@@ -32,7 +33,8 @@ public sealed class VptMethod(VptOptions options) : IEncoderAdaptationMethod
                     (batch, epoch) => CosineClassifier.Normalize(clip.ForwardImage(context.Train.Images(batch, epoch))).matmul(classWeights.t()).mul(logitScale));
             // Logits = logit_scale.exp() · normalised prompted image features · the fixed normalised class prompts.
             return new CosineClassifier(prompts.Adaptation, classWeights, scale,
-                prompts.Sets.ToDictionary(p => $"vpt.{p.Name}", p => (Tensor)p.Prompts), prompts);
+                prompts.Sets.ToDictionary(p => $"vpt.{p.Name}", p => (Tensor)p.Prompts), prompts,
+                ContrastiveTuning.ClassWeightsFor(clip, context.Tokenizer, prompts.Adaptation, options.PromptPrefix + " {}."));
         }
         catch
         {

@@ -29,7 +29,8 @@ static class EncoderSteps
     static readonly int[] Shots = [1, 2, 4, 8, 16];
     const int Seeds = 3, Batch = 32;
 
-    public static int Run(string preset, int k, int repeats)
+    /// <param name="modes">Comma-separated: fp32, bf16, fp32-checkpoint, bf16-checkpoint (gradient checkpointing per block).</param>
+    public static int Run(string preset, int k, int repeats, string modes = "fp32,bf16")
     {
         var config = preset switch
         {
@@ -51,14 +52,17 @@ static class EncoderSteps
                           $"per step = (fit of {2 * k} steps − fit of {k}) / {k}, fastest of {repeats}");
         var rows = new List<(string Method, string Dtype, double StepSeconds, double PeakMb)>();
         double imagesPerSecond = 0;
-        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        foreach (var mode in modes.Split(','))
         {
+            var dtype = mode.StartsWith("bf16") ? ScalarType.BFloat16 : mode.StartsWith("fp32") ? ScalarType.Float32
+                : throw new ArgumentException($"mode '{mode}': fp32, bf16, fp32-checkpoint or bf16-checkpoint");
+            bool checkpoint = mode.EndsWith("-checkpoint");
             using var model = new ClipModel(config);
             var g = new Generator(0);
             using (no_grad()) foreach (var (_, p) in model.named_parameters()) p.normal_(0, 0.02, g);
             model.UseComputeType(dtype);
             var images = randn([Batch, 3, config.ImageResolution, config.ImageResolution], generator: g);
-            if (dtype == ScalarType.Float32)
+            if (dtype == ScalarType.Float32 && imagesPerSecond == 0)
             {
                 model.EncodeImage(images).Dispose(); // warm-up and the convolution check
                 var sw = Stopwatch.StartNew();
@@ -76,7 +80,9 @@ static class EncoderSteps
                         Task = task, Clip = model, Tokenizer = ClipTokenizer.Default, Train = new RandomImages(images, classes),
                         Validation = new RandomImages(images, classes).AsEvaluation(), Generator = new Generator(1),
                     };
-                    var built = method.CreateEncoder!(new ConfigurationBuilder().AddInMemoryCollection(options(steps)).Build());
+                    var values = options(steps);
+                    if (checkpoint) values["gradientCheckpointing"] = "true";
+                    var built = method.CreateEncoder!(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
                     var sw = Stopwatch.StartNew();
                     using var classifier = built.Fit(context);
                     return sw.Elapsed.TotalSeconds;
@@ -85,7 +91,7 @@ static class EncoderSteps
                 PeakMemory.Reset();
                 // The fastest of `repeats` fits each: robust to other processes taking the CPU for a while.
                 double once = Enumerable.Range(0, repeats).Min(_ => Fit(k)), twice = Enumerable.Range(0, repeats).Min(_ => Fit(2 * k));
-                rows.Add((method.Name, dtype == ScalarType.Float32 ? "fp32" : "bf16", Math.Max(0, twice - once) / k, PeakMemory.PeakMb()));
+                rows.Add((method.Name, mode, Math.Max(0, twice - once) / k, PeakMemory.PeakMb()));
                 Console.WriteLine($"  {method.Name,-10} {rows[^1].Dtype}  {rows[^1].StepSeconds,7:F2} s/step  peak {rows[^1].PeakMb,7:F0} MB");
             }
         }
@@ -120,7 +126,7 @@ static class EncoderSteps
         Console.WriteLine($"Projected cost of the 11-dataset protocol (shots {string.Join('/', Shots)}, {Seeds} seeds = {Datasets.Length * Shots.Length * Seeds} cells per method) on this machine:");
         long allTest = Datasets.Sum(d => (long)d.Test);
         double evalPerCellSet = allTest * Shots.Length * Seeds / imagesPerSecond; // every cell re-encodes its test split
-        foreach (var dtype in new[] { "fp32", "bf16" })
+        foreach (var dtype in rows.Select(r => r.Dtype).Distinct())
             foreach (var row in rows.Where(r => r.Dtype == dtype))
             {
                 double train = Datasets.Sum(d => Shots.Sum(s => CellSteps(row.Method, d.Classes, s))) * Seeds * row.StepSeconds;

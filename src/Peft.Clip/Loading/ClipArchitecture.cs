@@ -25,4 +25,26 @@ public static class ClipArchitecture
             return null; // the loader reports a damaged file with its own message
         }
     }
+
+    /// <summary>
+    /// Transformer blocks of the (text, image) towers of a safetensors checkpoint, OpenAI or Hugging Face key names (image
+    /// 0 for a ModifiedResNet); null when the file cannot tell without loading (TorchScript, pickle, folders, damage).
+    /// </summary>
+    public static (int Text, int Image)? Blocks(string path)
+    {
+        if (!File.Exists(path) || !path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) return null;
+        try
+        {
+            var names = SafeTensorsFile.ReadHeader(path).entries.Select(e => e.Name).ToList();
+            int Count(string prefix) => names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
+                .Select(n => n[prefix.Length..].Split('.')[0]).Distinct().Count();
+            int text = Count("transformer.resblocks.") + Count("text_model.encoder.layers.");
+            int image = Count("visual.transformer.resblocks.") + Count("vision_model.encoder.layers.");
+            return text == 0 ? null : (text, image);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or Model.ClipCheckpointException)
+        {
+            return null;
+        }
+    }
 }

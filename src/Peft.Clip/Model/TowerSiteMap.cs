@@ -36,8 +36,11 @@ sealed class TowerSiteMap
     public IReadOnlyList<NormSite> NormSites { get; }
     public IReadOnlyList<TokenSite> TokenSites { get; }
 
+    readonly List<ClipTransformer> _transformers = [];
+
     void Add(Tower tower, ClipTransformer transformer)
     {
+        _transformers.Add(transformer);
         for (int b = 0; b < transformer.Blocks.Count; b++)
         {
             var block = transformer.Blocks[b];
@@ -81,6 +84,11 @@ sealed class TowerSiteMap
         foreach (var (site, delta) in adaptation.Linears) { var (slots, i) = _linears[site]; slots[i] = delta; }
         foreach (var (site, delta) in adaptation.Norms) _norms[site].Delta = delta;
         foreach (var (site, transform) in adaptation.Tokens) _tokens[site](transform);
+        foreach (var t in _transformers)
+        {
+            t.Checkpointing = adaptation.Checkpointing;
+            t.Reattach = adaptation.Checkpointing is null ? null : () => ReferenceEquals(_applied, adaptation) ? null : Apply(adaptation);
+        }
         return new Scope(this, adaptation);
     }
 
@@ -89,6 +97,7 @@ sealed class TowerSiteMap
         foreach (var site in adaptation.Linears.Keys) { var (slots, i) = _linears[site]; slots[i] = null; }
         foreach (var site in adaptation.Norms.Keys) _norms[site].Delta = null;
         foreach (var site in adaptation.Tokens.Keys) _tokens[site](null);
+        foreach (var t in _transformers) (t.Checkpointing, t.Reattach) = (null, null);
         lock (this) _applied = null;
     }
 

@@ -109,5 +109,20 @@ public static class ContrastiveTuning
         return context.Tokenizer.TokenizeToTensor(prompts, context.Clip.ContextLength, truncate: true);
     }
 
+    /// <summary>
+    /// The classifier weights of other classes after training (base-to-new, transfer): one prompt per class from
+    /// <paramref name="template"/> (default: that task's first template, as lora.py builds them for every dataset) through
+    /// the text tower with <paramref name="adaptation"/> applied, normalised [C, D].
+    /// </summary>
+    public static Func<FewShotTask, Tensor> ClassWeightsFor(IAdaptableClip clip, ITextTokenizer tokenizer, TowerAdaptation adaptation,
+        string? template = null) => classes =>
+    {
+        var prompts = classes.ClassNames.Select(c => PromptTemplates.Fill(template ?? classes.Templates[0], c.Replace('_', ' '))).ToList();
+        using var tokens = tokenizer.TokenizeToTensor(prompts, clip.ContextLength, truncate: true);
+        using var applied = clip.Apply(adaptation);
+        using var text = clip.EncodeText(tokens);
+        return Normalize(text.to(ScalarType.Float32));
+    };
+
     static Tensor Normalize(Tensor x) => CosineClassifier.Normalize(x);
 }

@@ -26,6 +26,10 @@ public interface IEncoderMethodOptions : IMethodOptions
     /// <summary>True when these options adapt the image tower's transformer blocks, which a ModifiedResNet (RN50, ...)
     /// does not have: the host refuses such a method on such a backbone, naming both.</summary>
     bool AdaptsImageTransformer { get; }
+
+    /// <summary>Transformer blocks each adapted tower must have at least (e.g. MaPLe's prompt depth); 0: any. The host
+    /// checks it against the checkpoint at plan time where its key names tell the depth, else when the model is loaded.</summary>
+    int BlocksNeeded => 0;
 }
 
 /// <summary>Images of one split of the cell in the evaluation transform (CLIP's resize and centre crop).</summary>

@@ -344,21 +344,22 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             // The encoder tier: the method trains inside the towers on image batches, and its classifiers are scored on
             // the features of their own adapted towers (per cell, never cached), computed here by the host.
             var encoder = method.Descriptor.IsEncoderMethod
-                ? new EncoderCellData(session.Images, session.Eval, group.Dataset, split, inputs.AugmentationSpec, session.Clip, cancel) : null;
-            var adapted = new List<(IFeatureClassifier Classifier, Tensor Val, Tensor? Test)>();
+                ? new EncoderCellData(session.Images, session.Eval, group.Dataset, split, (features as ClassSubsetFeatures)?.Subset,
+                    inputs.AugmentationSpec, session.Clip, cancel)
+                : null;
+            // Per fitted classifier and image set (val, test, new classes, each target): its adapted towers' features.
+            var adapted = new Dictionary<(IFeatureClassifier Classifier, string Set), Tensor>();
             string? frozenWeights = encoder is null ? null : EncoderCellData.PretrainedFingerprint(session.Model);
-            Tensor AdaptedOf(IFeatureClassifier c, bool test)
+            Tensor AdaptedOf(IFeatureClassifier c, string set, Func<IReadOnlyList<string>> paths)
             {
-                int at = adapted.FindIndex(a => ReferenceEquals(a.Classifier, c));
-                if (at >= 0 && (test ? adapted[at].Test : adapted[at].Val) is { } known) return known;
-                using var bar = new ConsoleProgress($"encode {(test ? "test" : "val")} (adapted towers)", null, "images", Log, Interactive);
-                var computed = encoder!.AdaptedFeatures((IEncoderClassifier)c, test ? split.Test : split.Val, (done, total) => { bar.Total = total; bar.Report(done); });
-                if (at < 0) adapted.Add((c, test ? null! : computed, test ? computed : null));
-                else adapted[at] = test ? adapted[at] with { Test = computed } : adapted[at] with { Val = computed };
-                return computed;
+                if (adapted.TryGetValue((c, set), out var known)) return known;
+                using var bar = new ConsoleProgress($"encode {set} (adapted towers)", null, "images", Log, Interactive);
+                return adapted[(c, set)] = encoder!.AdaptedFeatures((IEncoderClassifier)c, paths(), (done, total) => { bar.Total = total; bar.Report(done); });
             }
-            Tensor ValOf(IFeatureClassifier c) => encoder is null ? features.ValFeatures() : AdaptedOf(c, test: false);
-            Tensor TestOf(IFeatureClassifier c) => encoder is null ? features.TestFeatures() : AdaptedOf(c, test: true);
+            Tensor ValOf(IFeatureClassifier c) => encoder is null ? features.ValFeatures() : AdaptedOf(c, "val", () => encoder.ValPaths);
+            Tensor TestOf(IFeatureClassifier c) => encoder is null ? features.TestFeatures() : AdaptedOf(c, "test", () => encoder.TestPaths);
+            Func<string, IReadOnlyList<string>, Tensor>? AdaptedFor(IFeatureClassifier c) =>
+                encoder is null ? null : (set, paths) => AdaptedOf(c, set, () => paths);
             var fitPoint = encoder is null
                 ? GridFit.FeatureLevel(method, (generator, sink) => new AdaptationContext
                 {
@@ -407,7 +408,6 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             {
                 var clock = Stopwatch.StartNew();
                 var test = ClassifierEvaluation.Evaluate(fit.Classifier, TestOf(fit.Classifier), features.TestLabels, task.NumClasses);
-                foreach (var (_, val, testFeatures) in adapted) { val?.Dispose(); testFeatures?.Dispose(); }
                 if (frozenWeights is not null) inputs = inputs with { FrozenWeights = frozenWeights };
                 double evalSeconds = fit.EvalSeconds + clock.Elapsed.TotalSeconds;
                 double peakMb = PeakMemory.PeakMb();
@@ -416,12 +416,16 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                     {
                         Oracle = inputs.OracleUsed, Threads = TorchSharp.torch.get_num_threads(), LoadAverage = PeakMemory.LoadAverage(),
                         MemoryIncreaseMb = perCell && double.IsFinite(startMb) ? Math.Max(0, peakMb - startMb) : null,
-                        Shift = ShiftOf(cell, fit.Classifier, session, cancel),
+                        Shift = ShiftOf(cell, fit.Classifier, session, AdaptedFor(fit.Classifier), cancel),
                         New = group.New is { } n
-                            ? UnseenClassEvaluation.Evaluate(fit.Classifier, task with { ClassNames = group.NewClassNames! }, n.TestFeatures(), n.TestLabels)
+                            ? UnseenClassEvaluation.Evaluate(fit.Classifier, task with { ClassNames = group.NewClassNames! },
+                                encoder is null ? n.TestFeatures()
+                                    : AdaptedOf(fit.Classifier, "new-class test", () => EncoderCellData.TestPathsOf(group.Dataset, split, n.Subset)),
+                                n.TestLabels)
                             : null,
-                        Transfer = TransferOf(cell, fit.Classifier, session, cancel),
+                        Transfer = TransferOf(cell, fit.Classifier, session, AdaptedFor(fit.Classifier), cancel),
                     };
+                foreach (var t in adapted.Values) t.Dispose();
                 LogCell(runId, cell, fit, test, result, evalSeconds, perCell, group, inputs);
                 var ablation = AblationOf(cell, fit);
                 if (ablation is not null) LogAblation(experimentId, runId, cell, ablation);
@@ -479,26 +483,33 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
     }
 
     /// <summary>The fitted classifier on each shift target of the cell's dataset (null when it has none); the host evaluates, the method never sees them.</summary>
-    Dictionary<string, ShiftAccuracy>? ShiftOf(ExperimentCell cell, IFeatureClassifier classifier, BackboneSession session, CancellationToken cancel)
+    /// <param name="adapted">For encoder-tier cells: features of (set name, image paths) through the classifier's adapted
+    /// towers, used instead of the shared cache.</param>
+    Dictionary<string, ShiftAccuracy>? ShiftOf(ExperimentCell cell, IFeatureClassifier classifier, BackboneSession session,
+        Func<string, IReadOnlyList<string>, Tensor>? adapted, CancellationToken cancel)
     {
         var targets = spec.Dataset(cell.Dataset).Targets;
         if (targets.Count == 0) return null;
         return targets.ToDictionary(t => t.Name, t =>
         {
-            var e = _targets[(cell.Dataset, t.Name)].Evaluate(classifier, session.Cache, session.Eval, cancel);
+            var target = _targets[(cell.Dataset, t.Name)];
+            var e = adapted is null ? target.Evaluate(classifier, session.Cache, session.Eval, cancel)
+                : target.Evaluate(classifier, adapted($"shift {t.Name} test", target.TestPaths));
             return new ShiftAccuracy(e.Top1 * 100, e.MeanPerClass * 100);
         }, StringComparer.Ordinal);
     }
 
     /// <summary>The fitted classifier on each transfer target of the cell's dataset, through its target's class names (null when there are none).</summary>
-    Dictionary<string, UnseenClassAccuracy>? TransferOf(ExperimentCell cell, IFeatureClassifier classifier, BackboneSession session, CancellationToken cancel)
+    Dictionary<string, UnseenClassAccuracy>? TransferOf(ExperimentCell cell, IFeatureClassifier classifier, BackboneSession session,
+        Func<string, IReadOnlyList<string>, Tensor>? adapted, CancellationToken cancel)
     {
         var targets = spec.Dataset(cell.Dataset).Transfer;
         if (targets.Count == 0) return null;
         return targets.ToDictionary(t => t.Name, t =>
         {
             var target = _transfer[(cell.Dataset, t.Name)];
-            return UnseenClassEvaluation.Evaluate(classifier, target.Task(cell.Shots, cell.Seed), target.Features(session.Cache, session.Eval, cancel), target.Labels);
+            var testFeatures = adapted is null ? target.Features(session.Cache, session.Eval, cancel) : adapted($"transfer {t.Name} test", target.TestPaths);
+            return UnseenClassEvaluation.Evaluate(classifier, target.Task(cell.Shots, cell.Seed), testFeatures, target.Labels);
         }, StringComparer.Ordinal);
     }
 

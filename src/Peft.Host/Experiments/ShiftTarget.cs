@@ -70,6 +70,10 @@ public sealed class ShiftTarget : IDisposable
         return new ShiftTarget(name, target, target.ClassNames.Select(c => bySource[Key(c)]).ToList());
     }
 
+    /// <summary>Image paths of the target's test split, in label order of <see cref="Labels"/> (for encoder-tier cells, which
+    /// encode them through their own adapted towers).</summary>
+    public IReadOnlyList<string> TestPaths => _dataset.Test.Select(_dataset.PathOf).ToList();
+
     /// <summary>The target's test features (evaluation transform), read from or added to the feature cache on first use.</summary>
     public Tensor Features(FeatureCache cache, IViewRenderer eval, CancellationToken cancel) =>
         _features ??= cache.Features(_dataset.Test.Select(_dataset.PathOf).ToList(), eval, cancel: cancel).DetachFromDisposeScope();

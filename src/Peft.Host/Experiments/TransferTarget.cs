@@ -22,6 +22,9 @@ public sealed class TransferTarget(string name, ImageDataset dataset) : IDisposa
     /// <summary>The target's classes as a task (its class names and templates; shots and seed of the source cell).</summary>
     public FewShotTask Task(int shots, int seed) => new(name, dataset.ClassNames, dataset.Templates, shots, seed);
 
+    /// <summary>Image paths of the target's test split (for encoder-tier cells, which encode them through their adapted towers).</summary>
+    public IReadOnlyList<string> TestPaths => dataset.Test.Select(dataset.PathOf).ToList();
+
     public Tensor Features(FeatureCache cache, IViewRenderer eval, CancellationToken cancel) =>
         _features ??= cache.Features(dataset.Test.Select(dataset.PathOf).ToList(), eval, cancel: cancel).DetachFromDisposeScope();
 

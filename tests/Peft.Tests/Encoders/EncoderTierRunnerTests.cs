@@ -19,7 +19,8 @@ namespace Peft.Tests.Encoders;
 /// The encoder tier through the host's runner, on the runner tests' synthetic world and random small ViT: CLIP-LoRA
 /// cells train on image batches inside both towers, are scored on the features of their own adapted towers, leave the
 /// pretrained weights bit-identical (checked and tagged), save their LoRA matrices, and rerun bit for bit; plan
-/// refuses what the tier cannot do yet, naming it.
+/// refuses what the tier cannot do, naming it; base-to-new, shift and transfer
+/// targets are scored on the adapted towers too.
 /// </summary>
 public sealed class EncoderTierRunnerTests(RunnerWorld world) : TempDirectory("peft-encoder-tier-"), IClassFixture<RunnerWorld>
 {
@@ -68,6 +69,21 @@ public sealed class EncoderTierRunnerTests(RunnerWorld world) : TempDirectory("p
             Assert.Equal(first.Metrics.Single(m => m.Key == "test_top1").Value, second.Metrics.Single(m => m.Key == "test_top1").Value);
             Assert.Equal(first.Artifacts["weights.safetensors"], second.Artifacts["weights.safetensors"]);
         }
+
+        // Gradient checkpointing per block (dropout 0.25 replayed in the recomputation): the same training, so the same
+        // accuracy and the same LoRA matrices up to float rounding.
+        var checkpointed = new InMemoryTracker();
+        Assert.Equal(8, Run(Read("ck", Lora.Replace("\"batchSize\": 8", "\"batchSize\": 8, \"gradientCheckpointing\": true")), checkpointed).Ran);
+        foreach (var key in new[] { "shapes/2/1/clip-lora", "fine/1/1/clip-lora" })
+        {
+            var (plain, ck) = (tracker.CellRuns(key).Single(), checkpointed.CellRuns(key).Single());
+            Assert.Equal(plain.Metrics.Single(m => m.Key == "test_top1").Value, ck.Metrics.Single(m => m.Key == "test_top1").Value);
+            Assert.Equal("true", ck.Params[TrackingNames.MethodOptionPrefix + "gradientCheckpointing"], StringComparer.OrdinalIgnoreCase);
+            using var scope = NewDisposeScope();
+            var (a, b) = (ReadWeights(plain.Artifacts["weights.safetensors"]), ReadWeights(ck.Artifacts["weights.safetensors"]));
+            foreach (var (name, t) in a)
+                Assert.True(t.allclose(b[name], 1e-4, 1e-6), $"{key} {name}: max |Δ| {t.sub(b[name]).abs().max().item<float>():E2}");
+        }
     }
 
     [Fact]
@@ -105,7 +121,7 @@ public sealed class EncoderTierRunnerTests(RunnerWorld world) : TempDirectory("p
     }
 
     [Fact]
-    public void PlanRefusesImageTowerMethodsOnAResNetBackboneAndWhatTheTierCannotDoYetNamingThem()
+    public void PlanRefusesImageTowerMethodsOnAResNetBackboneAndFeaturesFileTargetsNamingThem()
     {
         var resnet = RandomClip.Save(Temp("rn.safetensors"), new ClipConfig
         {
@@ -118,11 +134,67 @@ public sealed class EncoderTierRunnerTests(RunnerWorld world) : TempDirectory("p
         var textOnly = Read("rn-text", """{ "clip-lora": { "encoder": "text" } }""", "", $"backbone:model={resnet}");
         Assert.Single(textOnly.Methods);
 
-        var b2n = Assert.Throws<ExperimentValidationException>(() => Read("b2n", Lora, "", "classes=base-to-new"));
-        Assert.Contains(b2n.Problems, p => p.StartsWith("methods:clip-lora:") && p.Contains("base-to-new"));
-        var shift = Assert.Throws<ExperimentValidationException>(() => Read("shift", Lora, "",
-            "datasets:0:targets:0:name=t", "datasets:0:targets:0:type=coop_layout", $"datasets:0:targets:0:root={Path.Combine(world.Dir, "world", "synth_shapes")}"));
-        Assert.Contains(shift.Problems, p => p.StartsWith("methods:clip-lora:") && p.Contains("shift or transfer targets"));
+        var features = Assert.Throws<ExperimentValidationException>(() => Read("feat", Lora, "",
+            "datasets:0:transfer:0:name=t", "datasets:0:transfer:0:type=features", $"datasets:0:transfer:0:root={Temp("f.safetensors")}"));
+        Assert.Contains(features.Problems, p => p.StartsWith("methods:clip-lora:") && p.Contains("dataset t is a features file"));
+    }
+
+    [Fact]
+    public void UnderEveryProtocolEncoderCellsAreScoredOnTheirOwnAdaptedTowers()
+    {
+        string shapes = Path.Combine(world.Dir, "world", "synth_shapes");
+        // synth_shapes as its own shift and transfer target: the same test images and classes, so both accuracies must
+        // equal the cell's test accuracy exactly; anything cached or unadapted would differ.
+        var spec = Read("targets", """{ "clip-lora": { "itersPerShot": 3, "batchSize": 8 } }""", "",
+            "datasets:0:targets:0:name=same", "datasets:0:targets:0:type=coop_layout", $"datasets:0:targets:0:root={shapes}",
+            "datasets:0:transfer:0:name=copy", "datasets:0:transfer:0:type=coop_layout", $"datasets:0:transfer:0:root={shapes}");
+        var tracker = new InMemoryTracker();
+        Assert.Equal(0, Run(spec, tracker).ExitCode);
+        var run = tracker.CellRuns("shapes/1/1/clip-lora").Single();
+        double Metric(InMemoryTracker.Run r, string key) => r.Metrics.Single(m => m.Key == key).Value;
+        double testTop1 = Metric(run, "test_top1");
+        Assert.Equal(testTop1, Metric(run, TrackingNames.ShiftMetric("same", "test_top1")), 9);
+        Assert.Equal(testTop1, Metric(run, TrackingNames.TransferMetric("copy", "test_top1")), 9);
+        Assert.Equal("encoder", run.Tags[CellInputs.TierTag]);
+
+        // Base-to-new: trained on the base half; the new half's accuracy is the trained LoRA applied by hand to the new
+        // classes' test images and prompts.
+        var b2n = Read("b2n", """{ "clip-lora": { "itersPerShot": 3, "batchSize": 8 } }""", "", "classes=base-to-new");
+        var b2nTracker = new InMemoryTracker();
+        Assert.Equal(0, Run(b2n, b2nTracker).ExitCode);
+        var cell = b2nTracker.CellRuns("shapes/1/1/clip-lora").Single();
+        var dataset = new Peft.Data.Datasets.CoopLayoutReader().Read(shapes);
+        var split = Peft.Data.Splits.SplitManifest.Parse(System.Text.Encoding.UTF8.GetString(cell.Artifacts[TrackingNames.SplitArtifact]), "split");
+        var (baseHalf, newHalf) = Peft.Data.Splits.ClassSubsample.Split(split.Train.Select(i => i.Label));
+        Assert.Equal(ByHand(cell, dataset, baseHalf.Apply(split.Test), baseHalf.ClassNames(dataset.ClassNames)), Metric(cell, "test_top1"), 9);
+        Assert.Equal(ByHand(cell, dataset, newHalf.Apply(split.Test), newHalf.ClassNames(dataset.ClassNames)),
+            Metric(cell, TrackingNames.NewClassesMetricPrefix + "test_top1"), 9);
+    }
+
+    /// <summary>Top-1 (%) of a CLIP-LoRA run's saved weights applied by hand: adapted image features of <paramref name="items"/>
+    /// against the adapted text tower's prompts of <paramref name="classNames"/> (the dataset's first template).</summary>
+    double ByHand(InMemoryTracker.Run run, Peft.Data.Datasets.ImageDataset dataset, IReadOnlyList<Peft.Data.Datasets.DatasetItem> items, IReadOnlyList<string> classNames)
+    {
+        using var scope = NewDisposeScope();
+        using var loaded = ClipLoader.Load(world.Model);
+        var weights = Path.Combine(Dir, $"w-{Guid.NewGuid():N}.safetensors");
+        File.WriteAllBytes(weights, run.Artifacts["weights.safetensors"]);
+        using var trained = SafeTensorsFile.Read(weights);
+        using var layers = new ClipLoraLayers(loaded.Model, new ClipLoraOptions(), null);
+        using (no_grad())
+            foreach (var (name, p) in layers.Parameters()) p.copy_(trained[name]);
+        var renderer = new Peft.Data.Caching.EvalViewRenderer(new Peft.Clip.Imaging.ClipPreprocessor(loaded.Model.ImageResolution));
+        var pixels = stack(items.Select(i => tensor(renderer.Render(Peft.Clip.Imaging.ImageDecoder.Decode(dataset.PathOf(i)), "", 0), [3, 32, 32])).ToList());
+        var prompts = classNames.Select(c => PromptTemplates.Fill(dataset.Templates[0], c.Replace('_', ' '))).ToList();
+        Tensor image, text;
+        using (loaded.Model.Apply(layers.Adaptation))
+        {
+            image = loaded.Model.EncodeImage(pixels);
+            text = loaded.Model.EncodeText(Peft.Clip.Text.ClipTokenizer.Default.TokenizeToTensor(prompts, 77, truncate: true));
+        }
+        var predicted = image.div(image.norm(1, true)).matmul(text.div(text.norm(1, true)).t()).argmax(1);
+        var labels = tensor(items.Select(i => (long)i.Label).ToArray());
+        return predicted.eq(labels).to(ScalarType.Float64).mean().item<double>() * 100;
     }
 
     [Fact]
@@ -135,6 +207,18 @@ public sealed class EncoderTierRunnerTests(RunnerWorld world) : TempDirectory("p
         var failed = tracker.CellRuns("shapes/1/1/weight-writer").Single();
         Assert.Equal(RunStatus.Failed, failed.Status);
         Assert.Contains("changed pretrained weights", failed.Tags["peft.error"]);
+    }
+
+    static Dictionary<string, Tensor> ReadWeights(byte[] safetensors)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"peft-weights-{Guid.NewGuid():N}.safetensors");
+        File.WriteAllBytes(path, safetensors);
+        try
+        {
+            using var file = SafeTensorsFile.Read(path);
+            return file.Keys.ToDictionary(k => k, k => file[k].clone());
+        }
+        finally { File.Delete(path); }
     }
 
     static List<string> WeightNames(byte[] safetensors)

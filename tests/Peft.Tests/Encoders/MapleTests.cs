@@ -55,23 +55,27 @@ public sealed class MapleTests(RunnerWorld world) : TempDirectory("peft-maple-")
     }
 
     [Fact]
-    public void AMapleCellRunsThroughTheHostAndADepthBeyondTheTowersIsRefused()
+    public void AMapleCellRunsThroughTheHostAndPlanRefusesADepthBeyondTheTowers()
     {
         var spec = new ExperimentReader(MethodCatalog.From(new MaplePlugin())) { CurrentDirectory = Dir }
-            .Read(ExperimentConfiguration.Load(world.Experiment(Temp("x"), """{ "maple": { "epochs": 2, "depth": 1 } }"""), [], new Dictionary<string, string>()));
+            .Read(ExperimentConfiguration.Load(world.Experiment(Temp("x"), """{ "maple": { "epochs": 2, "depth": 1 } }"""),
+                // synth_shapes as its own transfer target: the prompt learner rebuilt for the same class names must give
+                // the test accuracy exactly.
+                ["datasets:0:transfer:0:name=copy", "datasets:0:transfer:0:type=coop_layout",
+                 $"datasets:0:transfer:0:root={Path.Combine(world.Dir, "world", "synth_shapes")}"], new Dictionary<string, string>()));
         var tracker = new InMemoryTracker();
         var summary = new ExperimentRunner(spec, tracker) { Log = TextWriter.Null }.Run();
         Assert.Equal((4, 0), (summary.Ran, summary.Failures.Count));
         var run = tracker.CellRuns("shapes/1/1/maple").Single();
         Assert.Equal("encoder", run.Tags[CellInputs.TierTag]);
+        Assert.Equal(run.Metrics.Single(m => m.Key == "test_top1").Value, run.Metrics.Single(m => m.Key == "transfer/copy/test_top1").Value, 9);
         // Depth 1: the context (2 × 64) and its projection to the image width (64 × 64 + 64).
         Assert.Equal(2 * 64 + 64 * 64 + 64, run.Metrics.Single(m => m.Key == "trainable_parameters").Value);
 
-        // The runner world's towers have one block each: depth 2 cannot be built, and the cell says why.
-        var deep = new ExperimentReader(MethodCatalog.From(new MaplePlugin())) { CurrentDirectory = Dir }
-            .Read(ExperimentConfiguration.Load(world.Experiment(Temp("y"), """{ "maple": { "epochs": 1, "depth": 2 } }"""), [], new Dictionary<string, string>()));
-        var deepTracker = new InMemoryTracker();
-        Assert.Equal(1, new ExperimentRunner(deep, deepTracker) { Log = TextWriter.Null }.Run().ExitCode);
-        Assert.Contains("depth 2 exceeds the towers' blocks", deepTracker.CellRuns("shapes/1/1/maple").Single().Tags["peft.error"]);
+        // The runner world's towers have one block each: plan refuses depth 2 (read from the checkpoint's key names),
+        // naming the method, what it needs and what the backbone has.
+        var deep = Assert.Throws<ExperimentValidationException>(() => new ExperimentReader(MethodCatalog.From(new MaplePlugin())) { CurrentDirectory = Dir }
+            .Read(ExperimentConfiguration.Load(world.Experiment(Temp("y"), """{ "maple": { "epochs": 1, "depth": [1, 2] } }"""), [], new Dictionary<string, string>())));
+        Assert.Contains(deep.Problems, p => p.StartsWith("methods:maple:") && p.Contains("needs 2 transformer blocks") && p.Contains("1 (text) and 1 (image)"));
     }
 }

@@ -26,5 +26,7 @@ public sealed class QuickstartEncoderTests() : TempDirectory("peft-quickstart-en
         // MaPLe 12.0, CLIP-Adapter 14.8 (500 test images: one image is 0.2 points).
         foreach (var method in new[] { "clip-lora", "bitfit", "vpt", "maple" })
             Assert.True(Acc(method) > zeroShot && Acc(method) > 11, $"{method}: {Acc(method)}% vs zero-shot {zeroShot}% (chance 10%)");
+        // Every cell, feature- or encoder-level, is also scored on the shift target.
+        Assert.All(results, r => Assert.InRange(r.Shift!["synth_shift"].TestTop1, 0, 100));
     }
 }

@@ -75,7 +75,8 @@ public sealed class VptTests(RunnerWorld world) : TempDirectory("peft-vpt-"), IC
     public void AVptCellRunsThroughTheHost()
     {
         var spec = new ExperimentReader(MethodCatalog.From(new VptPlugin())) { CurrentDirectory = Dir }
-            .Read(ExperimentConfiguration.Load(world.Experiment(Temp("x"), """{ "vpt": { "epochs": 2, "nCtx": 2 } }"""), [], new Dictionary<string, string>()));
+            .Read(ExperimentConfiguration.Load(world.Experiment(Temp("x"), """{ "vpt": { "epochs": 2, "nCtx": 2 } }"""), ["classes=base-to-new"],
+                new Dictionary<string, string>()));
         var tracker = new InMemoryTracker();
         var summary = new ExperimentRunner(spec, tracker) { Log = TextWriter.Null }.Run();
         Assert.Equal((4, 0), (summary.Ran, summary.Failures.Count));
@@ -83,5 +84,8 @@ public sealed class VptTests(RunnerWorld world) : TempDirectory("peft-vpt-"), IC
         Assert.Equal("encoder", run.Tags[CellInputs.TierTag]);
         Assert.Equal(2 * 64, run.Metrics.Single(m => m.Key == "trainable_parameters").Value); // one block: the input's 2 prompts
         Assert.Equal(2, run.Metrics.Count(m => m.Key == "train/loss"));
+        // Base-to-new: the new half is scored through the prompted image tower and the frozen text prompts of its classes.
+        Assert.InRange(run.Metrics.Single(m => m.Key == "new/test_top1").Value, 0, 100);
+        Assert.DoesNotContain("peft.not_applicable", run.Tags.Keys);
     }
 }
