@@ -34,17 +34,19 @@ public sealed class LoraDelta : ILinearDelta, IDisposable
         B = new Parameter(zeros(outFeatures, rank), requires_grad: true);
     }
 
+    /// <summary>The branch in the input's dtype: A and B (fp32 master weights) are cast to it, as under the official
+    /// code's autocast, so bf16 towers run it in bf16 instead of casting every activation to fp32 and back.</summary>
     public Tensor Delta(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = input.to(A.dtype);
+        var x = input;
         if (Training && Dropout > 0)
         {
             // nn.Dropout: zero with probability p, scale the kept by 1/(1-p).
             var keep = empty_like(x).bernoulli_(1 - Dropout, _generator);
             x = x.mul(keep).div(1 - Dropout);
         }
-        return x.matmul(A.t()).matmul(B.t()).mul(Scaling).MoveToOuterDisposeScope();
+        return x.matmul(A.to(x.dtype).t()).matmul(B.to(x.dtype).t()).mul(Scaling).MoveToOuterDisposeScope();
     }
 
     public void Dispose()

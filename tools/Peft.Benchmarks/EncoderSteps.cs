@@ -30,7 +30,8 @@ static class EncoderSteps
     const int Seeds = 3, Batch = 32;
 
     /// <param name="modes">Comma-separated: fp32, bf16, fp32-checkpoint, bf16-checkpoint (gradient checkpointing per block).</param>
-    public static int Run(string preset, int k, int repeats, string modes = "fp32,bf16")
+    /// <param name="only">Comma-separated method names to time (null: every encoder-tier method).</param>
+    public static int Run(string preset, int k, int repeats, string modes = "fp32,bf16", string? only = null)
     {
         var config = preset switch
         {
@@ -47,7 +48,7 @@ static class EncoderSteps
             _ => throw new ArgumentException($"preset '{preset}': vit-b16 or tiny-vit"),
         };
         var catalog = MethodCatalog.Load(includeBuiltIn: true);
-        var methods = catalog.Methods.Where(m => m.IsEncoderMethod).ToList();
+        var methods = catalog.Methods.Where(m => m.IsEncoderMethod && (only is null || only.Split(',').Contains(m.Name))).ToList();
         Console.WriteLine($"{preset}: {config.Describe()}, random weights, batch {Batch}, {get_num_threads()} threads; " +
                           $"per step = (fit of {2 * k} steps − fit of {k}) / {k}, fastest of {repeats}");
         var rows = new List<(string Method, string Dtype, double StepSeconds, double PeakMb)>();

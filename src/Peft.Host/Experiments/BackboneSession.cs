@@ -17,6 +17,10 @@ namespace Peft.Host.Experiments;
 public sealed class BackboneSession : IDisposable
 {
     readonly LoadedClip _clip;
+    readonly ExperimentSpec _spec;
+    readonly int _batchSize;
+    LoadedClip? _encoderClip;
+    ImageRenderer? _encoderImages;
 
     public FeatureCache Cache { get; }
     public EvalViewRenderer Eval { get; }
@@ -36,8 +40,22 @@ public sealed class BackboneSession : IDisposable
     /// <summary>Called with (images done, images to encode) while the cache encodes missing entries.</summary>
     public Action<int, int>? EncodeProgress { get; set; }
 
+    /// <summary>The towers encoder-tier methods train and are evaluated in: the model itself, or under
+    /// <see cref="BackboneSpec.EncoderDtype"/> a copy in that dtype (loaded on first use).</summary>
+    public Peft.Clip.Model.ClipModel EncoderModel =>
+        _spec.Backbone.EncoderComputeType == _spec.Backbone.ComputeType ? _clip.Model
+            : (_encoderClip ??= ClipLoader.Load(_spec.Backbone.Model, new ClipLoadOptions { ComputeType = _spec.Backbone.EncoderComputeType })).Model;
+
+    /// <summary>Pixels and uncached features through <see cref="EncoderModel"/>.</summary>
+    public ImageRenderer EncoderImages => ReferenceEquals(EncoderModel, _clip.Model) ? Images : _encoderImages ??= new ImageRenderer(Cache, EncoderModel, _batchSize);
+
+    /// <summary>"fp32" or "bf16": the dtype of <see cref="EncoderModel"/>.</summary>
+    public string EncoderDtype => _spec.Backbone.EncoderDtype ?? _spec.Backbone.Dtype;
+
     public BackboneSession(ExperimentSpec spec, int batchSize = 32)
     {
+        _spec = spec;
+        _batchSize = batchSize;
         _clip = ClipLoader.Load(spec.Backbone.Model, new ClipLoadOptions { ComputeType = spec.Backbone.ComputeType });
         int size = _clip.Model.ImageResolution;
         Cache = new FeatureCache(Path.Combine(spec.CacheDir, "features"), _clip.Model, batchSize)
@@ -65,5 +83,9 @@ public sealed class BackboneSession : IDisposable
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
     }
 
-    public void Dispose() => _clip.Dispose();
+    public void Dispose()
+    {
+        _encoderClip?.Dispose();
+        _clip.Dispose();
+    }
 }

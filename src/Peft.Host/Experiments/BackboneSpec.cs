@@ -10,5 +10,14 @@ public sealed record BackboneSpec(string Model, string Dtype, string Preprocess)
     public static readonly IReadOnlyList<string> Preprocessings = ["clip", "coop"];
 
     public ScalarType ComputeType => Dtype == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
+
+    /// <summary>
+    /// Compute dtype of the towers encoder-tier methods train and are evaluated in (null: <see cref="Dtype"/>). "bf16"
+    /// with dtype "fp32" is mixed precision for them alone: a bf16 copy of the towers, their trainable deltas in fp32,
+    /// while the feature-level methods keep fp32 features.
+    /// </summary>
+    public string? EncoderDtype { get; init; }
+
+    public ScalarType EncoderComputeType => (EncoderDtype ?? Dtype) == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
     public ClipResizeMode ResizeMode => Preprocess == "coop" ? ClipResizeMode.Squash : ClipResizeMode.ResizeShortSideAndCenterCrop;
 }

@@ -20,6 +20,8 @@ public sealed record CellInputs
     public required string Protocol { get; init; }
     /// <summary>Encoder tier only: SHA-256 of the pretrained weights, equal before and after every fit of the cell.</summary>
     public string? FrozenWeights { get; init; }
+    /// <summary>Encoder tier only: the dtype its towers computed in (the backbone's, or <c>backbone.encoderDtype</c>).</summary>
+    public string? EncoderDtype { get; init; }
 
     /// <summary>Whether the method read test or full-validation data (only possible under the as-published protocol).</summary>
     public bool OracleUsed => Oracle?.Used == true;
@@ -58,6 +60,7 @@ public sealed record CellInputs
         {
             tags[TierTag] = "encoder";
             tags[FrozenWeightsTag] = FrozenWeights;
+            if (EncoderDtype is not null) tags[EncoderDtypeTag] = EncoderDtype;
         }
         return tags;
     }
@@ -69,4 +72,6 @@ public sealed record CellInputs
     public const string TierTag = "peft.tier";
     /// <summary>SHA-256 of the pretrained weights, checked bit-identical after the method's fit.</summary>
     public const string FrozenWeightsTag = "peft.pretrained_sha256";
+    /// <summary>fp32 or bf16: the compute dtype of an encoder-tier cell's towers.</summary>
+    public const string EncoderDtypeTag = "peft.encoder_dtype";
 }

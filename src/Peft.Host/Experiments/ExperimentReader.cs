@@ -92,7 +92,7 @@ public sealed class ExperimentReader(MethodCatalog catalog)
     BackboneSpec? ReadBackbone(ExperimentConfiguration config, List<string> problems)
     {
         var section = config.Root.GetSection("backbone");
-        CheckKeys(section, ["model", "dtype", "preprocess"], problems);
+        CheckKeys(section, ["model", "dtype", "encoderDtype", "preprocess"], problems);
         string? model = null;
         if (section["model"] is not { Length: > 0 } m) problems.Add("backbone:model: missing; give a CLIP checkpoint path (e.g. the output of ./peft models pull ViT-B/16)");
         else
@@ -104,10 +104,13 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         }
         var dtype = section["dtype"] ?? "fp32";
         if (!BackboneSpec.Dtypes.Contains(dtype)) problems.Add($"backbone:dtype: '{dtype}' is not one of: {string.Join(", ", BackboneSpec.Dtypes)}");
+        var encoderDtype = section["encoderDtype"];
+        if (encoderDtype is not null && !BackboneSpec.Dtypes.Contains(encoderDtype))
+            problems.Add($"backbone:encoderDtype: '{encoderDtype}' is not one of: {string.Join(", ", BackboneSpec.Dtypes)}");
         var preprocess = section["preprocess"] ?? "clip";
         if (!BackboneSpec.Preprocessings.Contains(preprocess))
             problems.Add($"backbone:preprocess: '{preprocess}' is not one of: {string.Join(", ", BackboneSpec.Preprocessings)}");
-        return model is null ? null : new BackboneSpec(model, dtype, preprocess);
+        return model is null ? null : new BackboneSpec(model, dtype, preprocess) { EncoderDtype = encoderDtype };
     }
 
     List<DatasetSpec> ReadDatasets(ExperimentConfiguration config, string dataRoot, List<string> problems)

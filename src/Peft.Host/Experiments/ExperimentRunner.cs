@@ -344,12 +344,12 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             // The encoder tier: the method trains inside the towers on image batches, and its classifiers are scored on
             // the features of their own adapted towers (per cell, never cached), computed here by the host.
             var encoder = method.Descriptor.IsEncoderMethod
-                ? new EncoderCellData(session.Images, session.Eval, group.Dataset, split, (features as ClassSubsetFeatures)?.Subset,
-                    inputs.AugmentationSpec, session.Clip, cancel)
+                ? new EncoderCellData(session.EncoderImages, session.Eval, group.Dataset, split, (features as ClassSubsetFeatures)?.Subset,
+                    inputs.AugmentationSpec, session.EncoderModel, cancel)
                 : null;
             // Per fitted classifier and image set (val, test, new classes, each target): its adapted towers' features.
             var adapted = new Dictionary<(IFeatureClassifier Classifier, string Set), Tensor>();
-            string? frozenWeights = encoder is null ? null : EncoderCellData.PretrainedFingerprint(session.Model);
+            string? frozenWeights = encoder is null ? null : EncoderCellData.PretrainedFingerprint(session.EncoderModel);
             Tensor AdaptedOf(IFeatureClassifier c, string set, Func<IReadOnlyList<string>> paths)
             {
                 if (adapted.TryGetValue((c, set), out var known)) return known;
@@ -373,10 +373,10 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                     {
                         var classifier = instance.Fit(new EncoderAdaptationContext
                         {
-                            Task = task, Clip = session.Clip, Tokenizer = session.Tokenizer, Train = encoder.Train, Validation = encoder.Validation,
+                            Task = task, Clip = session.EncoderModel, Tokenizer = session.Tokenizer, Train = encoder.Train, Validation = encoder.Validation,
                             Generator = generator, Metrics = sink, Cancellation = cancel,
                         });
-                        if (EncoderCellData.PretrainedFingerprint(session.Model) != frozenWeights)
+                        if (EncoderCellData.PretrainedFingerprint(session.EncoderModel) != frozenWeights)
                         {
                             classifier.Dispose();
                             throw new InvalidOperationException($"method {method.Name} changed pretrained weights of the towers; they must stay " +
@@ -408,7 +408,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             {
                 var clock = Stopwatch.StartNew();
                 var test = ClassifierEvaluation.Evaluate(fit.Classifier, TestOf(fit.Classifier), features.TestLabels, task.NumClasses);
-                if (frozenWeights is not null) inputs = inputs with { FrozenWeights = frozenWeights };
+                if (frozenWeights is not null) inputs = inputs with { FrozenWeights = frozenWeights, EncoderDtype = session.EncoderDtype };
                 double evalSeconds = fit.EvalSeconds + clock.Elapsed.TotalSeconds;
                 double peakMb = PeakMemory.PeakMb();
                 var result = new CellResult(cell.Dataset, cell.Shots, cell.Seed, cell.Method, test.Top1 * 100, test.MeanPerClass * 100,

@@ -23,6 +23,7 @@ public static class ResolvedExperiment
             w.WriteStartObject("backbone");
             w.WriteString("model", spec.Backbone.Model);
             w.WriteString("dtype", spec.Backbone.Dtype);
+            if (spec.Backbone.EncoderDtype is { } encoderDtype) w.WriteString("encoderDtype", encoderDtype);
             w.WriteString("preprocess", spec.Backbone.Preprocess);
             w.WriteEndObject();
             w.WriteStartArray("datasets");

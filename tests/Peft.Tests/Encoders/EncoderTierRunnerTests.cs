@@ -87,6 +87,32 @@ public sealed class EncoderTierRunnerTests(RunnerWorld world) : TempDirectory("p
     }
 
     [Fact]
+    public void EncoderDtypeBf16TrainsTheEncoderTierInBf16TowersWhileFeatureLevelMethodsKeepFp32()
+    {
+        const string methods = """{ "zero-shot": {}, "clip-lora": { "itersPerShot": 2, "batchSize": 8 } }""";
+        var (mixed, allBf16, allFp32) = (new InMemoryTracker(), new InMemoryTracker(), new InMemoryTracker());
+        Assert.Equal(0, Run(Read("mixed", methods, "", "backbone:encoderDtype=bf16"), mixed).ExitCode);
+        Assert.Equal(0, Run(Read("bf16", methods, "", "backbone:dtype=bf16"), allBf16).ExitCode);
+        Assert.Equal(0, Run(Read("fp32", methods), allFp32).ExitCode);
+        double Top1(InMemoryTracker t, string key) => t.CellRuns(key).Single().Metrics.Single(m => m.Key == "test_top1").Value;
+        foreach (var (dataset, shots) in new[] { ("shapes", 1), ("fine", 2) })
+        {
+            string lora = $"{dataset}/{shots}/1/clip-lora", zeroShot = $"{dataset}/{shots}/1/zero-shot";
+            // The encoder tier computed in bf16 towers: the same training as an all-bf16 experiment, byte for byte.
+            var (m, b) = (mixed.CellRuns(lora).Single(), allBf16.CellRuns(lora).Single());
+            Assert.Equal("bf16", m.Tags[CellInputs.EncoderDtypeTag]);
+            Assert.Equal(b.Tags[CellInputs.FrozenWeightsTag], m.Tags[CellInputs.FrozenWeightsTag]); // the bf16 copy's weights
+            Assert.Equal(Top1(allBf16, lora), Top1(mixed, lora));
+            Assert.Equal(b.Artifacts["weights.safetensors"], m.Artifacts["weights.safetensors"]);
+            Assert.Equal("fp32", allFp32.CellRuns(lora).Single().Tags[CellInputs.EncoderDtypeTag]);
+            // The feature-level method kept the fp32 features.
+            Assert.Equal(Top1(allFp32, zeroShot), Top1(mixed, zeroShot));
+        }
+        var bad = Assert.Throws<ExperimentValidationException>(() => Read("bad", methods, "", "backbone:encoderDtype=fp16"));
+        Assert.Contains(bad.Problems, p => p.StartsWith("backbone:encoderDtype: 'fp16'"));
+    }
+
+    [Fact]
     public void AScoreOnAdaptedFeaturesEqualsTheClassifierAppliedToTheTowersByHand()
     {
         // The host's test accuracy of a fitted CLIP-LoRA classifier is what its adaptation and logits give when applied
