@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Peft.Host;
 using Peft.Host.Experiments;
 using Peft.Clip.Native;
 using Peft.Host.Plugins;
@@ -33,12 +34,12 @@ sealed class ExperimentArguments
     }
 
     /// <summary>
-    /// <c>./peft &lt;verb&gt;</c> on the same experiment with the same <c>--set</c> and <c>--plugins</c> (what a hint should
+    /// <c>peft &lt;verb&gt;</c> (as the user invokes it: <see cref="PeftCommand"/>) on the same experiment with the same <c>--set</c> and <c>--plugins</c> (what a hint should
     /// print: the bare file would name other results after <c>--set output=…</c>), quoted for a POSIX shell.
     /// </summary>
     public string CommandLine(string verb, string file, ParseResult parse)
     {
-        var words = new List<string> { "./peft", verb, file };
+        var words = new List<string> { PeftCommand.Name, verb, file };
         foreach (var set in parse.GetValue(Set) ?? []) words.AddRange(["--set", set]);
         foreach (var folder in parse.GetValue(Plugins) ?? []) words.AddRange(["--plugins", folder]);
         return string.Join(' ', words.Select(Quote));

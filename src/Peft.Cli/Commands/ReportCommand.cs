@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Peft.Host;
 using Peft.Host.Experiments;
 using Peft.Host.Reporting;
 
@@ -65,7 +66,7 @@ public static class ReportCommand
                 (name, results, defaultOut, ablation) = (loaded.ExperimentName, loaded.Results, Path.GetFullPath($"report-{loaded.ExperimentName}"), loaded.Ablation);
             }
             else throw new FileNotFoundException($"{path}: no such experiment file or folder");
-            if (results.Count == 0) throw new ReportException($"{path}: no finished cells yet (run the experiment first: ./peft run <experiment>)");
+            if (results.Count == 0) throw new ReportException($"{path}: no finished cells yet (run the experiment first: {PeftCommand.Name} run <experiment>)");
 
             ExperimentReport.Write(name, results, parse.GetValue(output) ?? defaultOut, parse.GetValue(baseline), order, ablation);
             return 0;

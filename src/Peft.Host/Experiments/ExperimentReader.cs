@@ -94,7 +94,7 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         var section = config.Root.GetSection("backbone");
         CheckKeys(section, ["model", "dtype", "encoderDtype", "preprocess"], problems);
         string? model = null;
-        if (section["model"] is not { Length: > 0 } m) problems.Add("backbone:model: missing; give a CLIP checkpoint path (e.g. the output of ./peft models pull ViT-B/16)");
+        if (section["model"] is not { Length: > 0 } m) problems.Add($"backbone:model: missing; give a CLIP checkpoint path (e.g. the output of {PeftCommand.Name} models pull ViT-B/16)");
         else
         {
             model = Resolve(config, "backbone:model", m);

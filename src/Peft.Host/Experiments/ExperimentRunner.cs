@@ -118,6 +118,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
             {
                 Parent();
                 using var session = new BackboneSession(spec);
+                var run = new InvocationState(plan.Cells.Count, session, experimentId, parentId!, invocation, store, overall, failures);
                 EncoderTier.CheckLoaded(spec, session.Clip);
                 session.Cache.Warn = overall.Message;
                 var datasets = new Dictionary<string, ImageDataset>();
@@ -178,7 +179,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                                 cancel.ThrowIfCancellationRequested();
                                 states.EndStaleRuns(cell);
                                 var clock = Stopwatch.StartNew();
-                                if (RunCell(cell, plan.Cells.Count, session, cellGroup, experimentId, parentId!, invocation, store, overall, failures, cancel)) ran++;
+                                if (RunCell(cell, cellGroup, run, cancel)) ran++;
                                 lock (eta) eta.ObserveCell(cell.Method, cell.Shots, clock.Elapsed.TotalSeconds);
                                 Gone(cell);
                                 lease.Dispose();
@@ -307,10 +308,16 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
         }
     }
 
-    /// <summary>Runs and logs one cell; false when it failed (recorded in <paramref name="failures"/>). Cancellation propagates.</summary>
-    bool RunCell(ExperimentCell cell, int totalCells, BackboneSession session, CellGroup group, string experimentId, string parentId, string invocation, LocalResultStore store, ConsoleProgress overall,
-        Dictionary<string, string> failures, CancellationToken cancel)
+    /// <summary>What every cell of one invocation shares: the grid's size, the loaded backbone, where results go (MLflow
+    /// experiment and parent run, local store), the overall progress and the failures so far.</summary>
+    sealed record InvocationState(int TotalCells, BackboneSession Session, string ExperimentId, string ParentId, string Invocation,
+        LocalResultStore Store, ConsoleProgress Overall, Dictionary<string, string> Failures);
+
+    /// <summary>Runs and logs one cell of <paramref name="group"/>; false when it failed (recorded in the invocation's
+    /// failures). Cancellation propagates.</summary>
+    bool RunCell(ExperimentCell cell, CellGroup group, InvocationState run, CancellationToken cancel)
     {
+        var (totalCells, session, experimentId, parentId, invocation, store, overall, failures) = run;
         var split = group.Split;
         var features = group.Features;
         var inputs = CellInputs.For(spec, session, cell, features);

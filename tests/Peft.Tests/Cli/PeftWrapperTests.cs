@@ -28,4 +28,19 @@ public sealed class PeftWrapperTests
         Assert.NotEqual(0, code);
         Assert.DoesNotContain("died from signal", stderr);
     }
+
+    [Fact]
+    public void Hints_name_the_command_as_the_wrapper_was_called()
+    {
+        var wrapper = Path.Combine(PeftProcess.Repository, "peft");
+        var experiment = Path.Combine(Path.GetTempPath(), $"peft-wrapper-{Guid.NewGuid():N}.json");
+        File.WriteAllText(experiment, """{ "name": "x", "datasets": [ { "type": "synth_shapes" } ], "methods": { "zero-shot": {} } }""");
+        try
+        {
+            var (code, _, stderr) = PeftProcess.Exec("/bin/bash", [wrapper, "plan", experiment], TimeSpan.FromMinutes(5));
+            Assert.NotEqual(0, code);
+            Assert.Contains($"(e.g. the output of {wrapper} models pull ViT-B/16)", stderr);
+        }
+        finally { File.Delete(experiment); }
+    }
 }

@@ -101,7 +101,8 @@ public sealed class ExternalPluginTests() : Peft.Tests.Experiments.TinyWorldDire
             """);
         (code, _, stderr) = PeftProcess.Run("run", Temp("exp.json"), "--no-report", "--set", "output=out 2");
         Assert.True(code == 0, stderr);
-        Assert.Contains($"report:   ./peft report {Temp("exp.json")} --set 'output=out 2'", stderr);
+        // Run as `dotnet peft.dll`, as the .NET tool runs: the hint names `peft` (the checkout's wrapper sets PEFT_COMMAND=./peft).
+        Assert.Contains($"report:   peft report {Temp("exp.json")} --set 'output=out 2'", stderr);
         // The report needs the results, not the plugin: without the "plugins" entry it still reports nearest-mean.
         File.WriteAllText(Temp("exp.json"), File.ReadAllText(Temp("exp.json")).Replace("\"plugins\": [\"nearest-mean/out\"],", ""));
         (code, stdout, stderr) = PeftProcess.Run("report", Temp("exp.json"), "--set", "output=out 2");
