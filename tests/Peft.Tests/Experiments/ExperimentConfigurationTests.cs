@@ -188,17 +188,20 @@ public sealed class ExperimentConfigurationTests : TempDirectory
         Assert.Equal(13, spec.Methods.Count);
     }
 
-    [Fact]
-    public void TheShippedEncoderPeftExperimentLacksOnlyTheDownloads()
+    [Theory]
+    [InlineData("encoder-peft.json", 8, "all")]
+    [InlineData("encoder-base-to-new.json", 7, "base-to-new")]
+    public void TheShippedEncoderExperimentsLackOnlyTheDownloads(string file, int methods, string classes)
     {
-        var path = Path.Combine(Peft.Tests.Cli.PeftProcess.Repository, "experiments", "encoder-peft.json");
+        var path = Path.Combine(Peft.Tests.Cli.PeftProcess.Repository, "experiments", file);
         var reader = new ExperimentReader(MethodCatalog.Load()) { CurrentDirectory = Temp("cwd"), DefaultCacheDir = Temp("cache") };
         var e = Assert.Throws<ExperimentValidationException>(() => reader.Read(ExperimentConfiguration.Load(path, [], NoEnvironment)));
         Assert.All(e.Problems, p => Assert.True(p.StartsWith("backbone:model: file not found", StringComparison.Ordinal)
                                                 || p.StartsWith("dataRoot: folder not found", StringComparison.Ordinal), p));
         var spec = reader.Read(ExperimentConfiguration.Load(path, ["backbone:model=" + Temp("model.safetensors"), "dataRoot=" + Temp("data")], NoEnvironment));
         Assert.Equal(["bitfit", "clip-lora", "maple", "vpt"], spec.Methods.Where(m => m.Descriptor.IsEncoderMethod).Select(m => m.Name));
-        Assert.Equal(8, spec.Methods.Count);
+        Assert.Equal(methods, spec.Methods.Count);
+        Assert.Equal(classes, spec.Classes);
     }
 
     [Fact]
