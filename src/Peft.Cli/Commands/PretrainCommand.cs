@@ -1,5 +1,6 @@
 using System.CommandLine;
-using Peft.Host.Pretraining;
+using Peft.Pretraining;
+using Peft.Host.Progress;
 
 namespace Peft.Cli.Commands;
 
@@ -30,7 +31,10 @@ public static class PretrainCommand
             if (parse.GetValue(batch) is int b) r = r with { BatchSize = b };
             if (parse.GetValue(maxImages) is int m) r = r with { Data = r.Data with { MaxImages = m } };
             r.Validate("command line");
-            var trainer = new ClipPretrainer(r) { Log = Console.Out, ShowProgress = true };
+            var trainer = new ClipPretrainer(r)
+            {
+                Log = Console.Out, Progress = (label, total, unit) => new BarStage(new ConsoleProgress(label, total, unit)),
+            };
             var result = trainer.Run(parse.GetValue(data)!, parse.GetValue(output));
             Console.WriteLine($"done: {result.Epochs.Count} epochs, final loss {result.Epochs[^1].MeanLoss:F4}, " +
                               $"data {result.DataTime.TotalSeconds:F1} s, training {result.TrainTime.TotalSeconds:F1} s " +
@@ -41,4 +45,11 @@ public static class PretrainCommand
         });
         return command;
     }
+}
+
+/// <summary>A console bar as a pretraining stage's progress.</summary>
+sealed class BarStage(ConsoleProgress bar) : IStageProgress
+{
+    public void Report(long done) => bar.Report(done);
+    public void Dispose() => bar.Dispose();
 }

@@ -1,6 +1,6 @@
 using Peft.Clip.Model;
 using Peft.Clip.Native;
-using Peft.Host.Pretraining;
+using Peft.Pretraining;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -163,7 +163,7 @@ public sealed class ConvolutionTrainingGuardTests : IDisposable
         using var images = randn([16, 3, 32, 32], generator: g);
         images.narrow(0, 8, 8).fill_(double.NaN); // a corrupt half: the first batch (checked by the guard) is fine
         using var tokens = randint(1, 100, [16, 16], generator: g);
-        var e = Assert.Throws<InvalidOperationException>(() => new ClipPretrainer(recipe) { ShowProgress = false }.Train(model, images, tokens, g));
+        var e = Assert.Throws<InvalidOperationException>(() => new ClipPretrainer(recipe).Train(model, images, tokens, g));
         Assert.Contains("the loss became NaN at epoch 1, step", e.Message);
         Assert.Contains("no checkpoint is written", e.Message);
     }

@@ -3,7 +3,7 @@ using Peft.Clip.Loading;
 using Peft.Clip.Model;
 using Peft.Clip.Text;
 using Peft.Data.Synthetic;
-using Peft.Host.Pretraining;
+using Peft.Pretraining;
 using static TorchSharp.torch;
 
 namespace Peft.Tests.Pretraining;

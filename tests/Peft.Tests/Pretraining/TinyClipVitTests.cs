@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Peft.Clip.Loading;
 using Peft.Host.Models;
-using Peft.Host.Pretraining;
+using Peft.Pretraining;
 using Peft.Tests.Cli;
 
 namespace Peft.Tests.Pretraining;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Peft.Host.Pretraining;
+namespace Peft.Pretraining;
 
 /// <summary>A recipe file or override is invalid; <see cref="Key"/> names the offending JSON key (dotted path).</summary>
 public sealed class PretrainRecipeException(string source, string key, string reason)

@@ -7,12 +7,11 @@ using Peft.Clip.Model;
 using Peft.Clip.Text;
 using Peft.Core;
 using Peft.Data.Datasets;
-using Peft.Host.Progress;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Peft.Host.Pretraining;
+namespace Peft.Pretraining;
 
 /// <summary>One captioned pretraining image (a line of <c>pretrain/captions.jsonl</c>).</summary>
 public sealed record CaptionedImage(string ImagePath, string Caption, string ShapeCaption);
@@ -38,8 +37,9 @@ public sealed class ClipPretrainer
 {
     public PretrainRecipe Recipe { get; }
     public TextWriter Log { get; init; } = TextWriter.Null;
-    /// <summary>Show a progress bar (stderr) per epoch.</summary>
-    public bool ShowProgress { get; init; }
+    /// <summary>Progress of each stage (decoding, every epoch): called with (label, total, unit) at its start, reported to
+    /// with the count done, disposed at its end; null: none. The command line draws bars with it.</summary>
+    public Func<string, long, string, IStageProgress>? Progress { get; init; }
 
     public ClipPretrainer(PretrainRecipe recipe)
     {
@@ -160,7 +160,7 @@ public sealed class ClipPretrainer
         Tensor images;
         {
             var chunks = new List<Tensor>();
-            using var bar = ShowProgress ? new ConsoleProgress("decode", items.Count, "images") : null;
+            using var bar = Progress?.Invoke("decode", items.Count, "images");
             for (int start = 0; start < items.Count; start += 1000)
             {
                 var paths = items.Skip(start).Take(1000).Select(i => i.ImagePath).ToList();
@@ -236,7 +236,7 @@ public sealed class ClipPretrainer
             var clock = Stopwatch.StartNew();
             using var order = randperm(n, generator: g);
             double sum = 0, last = 0;
-            using (var bar = ShowProgress ? new ConsoleProgress($"epoch {epoch}/{r.Epochs}", steps, "steps") : null)
+            using (var bar = Progress?.Invoke($"epoch {epoch}/{r.Epochs}", steps, "steps"))
             {
                 for (long s = 0; s < steps; s++, step++)
                 {
@@ -343,4 +343,10 @@ public sealed class ClipPretrainer
         }
         return new ZeroShotResult(dataset.Name, dataset.ClassNames.Count, test.Count, test.Count == 0 ? 0 : (double)correct / test.Count);
     }
+}
+
+/// <summary>One stage's progress (see <see cref="ClipPretrainer.Progress"/>).</summary>
+public interface IStageProgress : IDisposable
+{
+    void Report(long done);
 }
