@@ -102,11 +102,13 @@ public static class ContrastiveTuning
 
     /// <summary>One prompt per class: <paramref name="template"/> (default: the dataset's first) with the class name ('_' as
     /// spaces), as lora.py builds them.</summary>
-    public static Tensor ClassPrompts(EncoderAdaptationContext context, string? template = null)
+    public static Tensor ClassPrompts(EncoderAdaptationContext context, string? template = null) =>
+        ClassPrompts(context.Task, context.Tokenizer, context.Clip.ContextLength, template);
+
+    static Tensor ClassPrompts(FewShotTask task, ITextTokenizer tokenizer, int contextLength, string? template)
     {
-        var task = context.Task;
         var prompts = task.ClassNames.Select(c => PromptTemplates.Fill(template ?? task.Templates[0], c.Replace('_', ' '))).ToList();
-        return context.Tokenizer.TokenizeToTensor(prompts, context.Clip.ContextLength, truncate: true);
+        return tokenizer.TokenizeToTensor(prompts, contextLength, truncate: true);
     }
 
     /// <summary>
@@ -117,8 +119,7 @@ public static class ContrastiveTuning
     public static Func<FewShotTask, Tensor> ClassWeightsFor(IAdaptableClip clip, ITextTokenizer tokenizer, TowerAdaptation adaptation,
         string? template = null) => classes =>
     {
-        var prompts = classes.ClassNames.Select(c => PromptTemplates.Fill(template ?? classes.Templates[0], c.Replace('_', ' '))).ToList();
-        using var tokens = tokenizer.TokenizeToTensor(prompts, clip.ContextLength, truncate: true);
+        using var tokens = ClassPrompts(classes, tokenizer, clip.ContextLength, template);
         using var applied = clip.Apply(adaptation);
         using var text = clip.EncodeText(tokens);
         return Normalize(text.to(ScalarType.Float32));

@@ -15,7 +15,10 @@ public sealed class CosineClassifier(TowerAdaptation adaptation, Tensor classWei
 {
     public TowerAdaptation Adaptation => adaptation;
 
-    public Tensor Logits(Tensor imageFeatures)
+    public Tensor Logits(Tensor imageFeatures) => Logits(imageFeatures, classWeights, scale);
+
+    /// <summary>scale · normalised fp32 image features · class weights [C, D]ᵀ.</summary>
+    static Tensor Logits(Tensor imageFeatures, Tensor classWeights, float scale)
     {
         using var s = NewDisposeScope();
         return Normalize(imageFeatures.to(ScalarType.Float32)).matmul(classWeights.t()).mul(scale).MoveToOuterDisposeScope();
@@ -45,11 +48,7 @@ public sealed class CosineClassifier(TowerAdaptation adaptation, Tensor classWei
 
     sealed class OtherClasses(Tensor classWeights, float scale) : IFeatureClassifier
     {
-        public Tensor Logits(Tensor imageFeatures)
-        {
-            using var s = NewDisposeScope();
-            return Normalize(imageFeatures.to(ScalarType.Float32)).matmul(classWeights.t()).mul(scale).MoveToOuterDisposeScope();
-        }
+        public Tensor Logits(Tensor imageFeatures) => CosineClassifier.Logits(imageFeatures, classWeights, scale);
 
         public long TrainableParameters => 0;
         public IReadOnlyDictionary<string, Tensor> Weights { get; } = new Dictionary<string, Tensor>();

@@ -9,7 +9,7 @@ public sealed record BackboneSpec(string Model, string Dtype, string Preprocess)
     public static readonly IReadOnlyList<string> Dtypes = ["fp32", "bf16"];
     public static readonly IReadOnlyList<string> Preprocessings = ["clip", "coop"];
 
-    public ScalarType ComputeType => Dtype == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
+    public ScalarType ComputeType => TypeOf(Dtype);
 
     /// <summary>
     /// Compute dtype of the towers encoder-tier methods train and are evaluated in (null: <see cref="Dtype"/>). "bf16"
@@ -18,6 +18,8 @@ public sealed record BackboneSpec(string Model, string Dtype, string Preprocess)
     /// </summary>
     public string? EncoderDtype { get; init; }
 
-    public ScalarType EncoderComputeType => (EncoderDtype ?? Dtype) == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
+    public ScalarType EncoderComputeType => TypeOf(EncoderDtype ?? Dtype);
+
+    static ScalarType TypeOf(string dtype) => dtype == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
     public ClipResizeMode ResizeMode => Preprocess == "coop" ? ClipResizeMode.Squash : ClipResizeMode.ResizeShortSideAndCenterCrop;
 }

@@ -427,7 +427,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                         New = group.New is { } n
                             ? UnseenClassEvaluation.Evaluate(fit.Classifier, task with { ClassNames = group.NewClassNames! },
                                 encoder is null ? n.TestFeatures()
-                                    : AdaptedOf(fit.Classifier, "new-class test", () => EncoderCellData.TestPathsOf(group.Dataset, split, n.Subset)),
+                                    : AdaptedOf(fit.Classifier, "new-class test", () => encoder.TestPathsOf(n.Subset)),
                                 n.TestLabels)
                             : null,
                         Transfer = TransferOf(cell, fit.Classifier, session, AdaptedFor(fit.Classifier), cancel),

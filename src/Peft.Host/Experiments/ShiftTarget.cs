@@ -76,7 +76,7 @@ public sealed class ShiftTarget : IDisposable
 
     /// <summary>The target's test features (evaluation transform), read from or added to the feature cache on first use.</summary>
     public Tensor Features(FeatureCache cache, IViewRenderer eval, CancellationToken cancel) =>
-        _features ??= cache.Features(_dataset.Test.Select(_dataset.PathOf).ToList(), eval, cancel: cancel).DetachFromDisposeScope();
+        _features ??= cache.Features(TestPaths, eval, cancel: cancel).DetachFromDisposeScope();
 
     /// <summary>Top-1 and mean per-class accuracy of <paramref name="classifier"/> (over the source classes) on the target's test split.</summary>
     public ClassifierEvaluation Evaluate(IFeatureClassifier classifier, FeatureCache cache, IViewRenderer eval, CancellationToken cancel) =>

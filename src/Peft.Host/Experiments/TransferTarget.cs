@@ -26,7 +26,7 @@ public sealed class TransferTarget(string name, ImageDataset dataset) : IDisposa
     public IReadOnlyList<string> TestPaths => dataset.Test.Select(dataset.PathOf).ToList();
 
     public Tensor Features(FeatureCache cache, IViewRenderer eval, CancellationToken cancel) =>
-        _features ??= cache.Features(dataset.Test.Select(dataset.PathOf).ToList(), eval, cancel: cancel).DetachFromDisposeScope();
+        _features ??= cache.Features(TestPaths, eval, cancel: cancel).DetachFromDisposeScope();
 
     public static TransferTarget Create(string name, ImageDataset dataset) =>
         dataset.Test.Count == 0

@@ -33,11 +33,10 @@ public sealed class EncoderCellData(ImageRenderer renderer, IViewRenderer eval, 
     public IReadOnlyList<string> ValPaths => _valItems.Select(_dataset.PathOf).ToList();
 
     /// <summary>Image paths of the cell's test split (of the trained classes).</summary>
-    public IReadOnlyList<string> TestPaths => (classes?.Apply(split.Test) ?? split.Test).Select(_dataset.PathOf).ToList();
+    public IReadOnlyList<string> TestPaths => TestPathsOf(classes);
 
-    /// <summary>Image paths of the test split of the other half of the classes (base-to-new's new classes).</summary>
-    public static IReadOnlyList<string> TestPathsOf(ImageDataset dataset, SplitManifest split, ClassSubsample subset) =>
-        subset.Apply(split.Test).Select(dataset.PathOf).ToList();
+    /// <summary>Image paths of the test split of one half of the classes (<paramref name="half"/>; null: all), in its order.</summary>
+    public IReadOnlyList<string> TestPathsOf(ClassSubsample? half) => (half?.Apply(split.Test) ?? split.Test).Select(_dataset.PathOf).ToList();
 
     /// <summary>Features [N, D] of the images at <paramref name="paths"/> (evaluation transform) through the towers with the
     /// classifier's adaptation applied.</summary>

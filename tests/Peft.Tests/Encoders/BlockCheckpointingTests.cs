@@ -15,6 +15,9 @@ namespace Peft.Tests.Encoders;
 /// </summary>
 public class BlockCheckpointingTests
 {
+    /// <summary>The CLIP-LoRA fixture's images, tokens and labels (one batch through both towers).</summary>
+    static string Fixture => Path.Combine(AppContext.BaseDirectory, "Fixtures", "encoder", "clip_lora.safetensors");
+
     static double RelativeError(Tensor a, Tensor b) =>
         a.sub(b).abs().max().item<float>() / Math.Max(b.abs().max().item<float>(), 1e-30f);
 
@@ -36,7 +39,7 @@ public class BlockCheckpointingTests
         using var scope = NewDisposeScope();
         using var loaded = ClipLoader.Load(FixturePaths.Clip("vit_state_dict.pt"));
         IAdaptableClip clip = loaded.Model;
-        using var fixture = SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "Fixtures", "encoder", "clip_lora.safetensors"));
+        using var fixture = SafeTensorsFile.Read(Fixture);
         var generator = new Generator(7);
         using var layers = new ClipLoraLayers(clip, new ClipLoraOptions { Params = ["q", "k", "v", "o"], Dropout = 0.25 }, generator);
         using (no_grad())
@@ -75,7 +78,7 @@ public class BlockCheckpointingTests
         using var scope = NewDisposeScope();
         using var loaded = ClipLoader.Load(FixturePaths.Clip("vit_state_dict.pt"));
         IAdaptableClip clip = loaded.Model;
-        using var fixture = SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "Fixtures", "encoder", "clip_lora.safetensors"));
+        using var fixture = SafeTensorsFile.Read(Fixture);
         using var prompts = new VisualPrompts(clip, new VptOptions { NCtx = 4, Depth = 2 }, new Generator(1));
         var plain = Loss(clip, prompts.Adaptation, fixture);
         plain.backward();
