@@ -26,5 +26,5 @@ static class CliErrors
 
     static bool IsUserError(Exception e) => e is ClipCheckpointException or ImageDecodeException or ArgumentException
         or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or UnauthorizedAccessException
-        or IOException or HttpRequestException or InvalidOperationException or Peft.Core.Tracking.TrackingException or Peft.Host.Reporting.ReportException;
+        or IOException or HttpRequestException or InvalidOperationException or Peft.Core.Tracking.TrackingException or Peft.Reporting.ReportException;
 }

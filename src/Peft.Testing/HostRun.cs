@@ -6,6 +6,7 @@ using Peft.Host.Experiments;
 using Peft.Host.Plugins;
 using Peft.Methods.ZeroShot;
 using Peft.Tracking.Mlruns;
+using Peft.IO;
 
 namespace Peft.Testing;
 

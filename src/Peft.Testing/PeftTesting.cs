@@ -1,6 +1,7 @@
 using System.Reflection;
 using Peft.Clip.Native;
 using Peft.Host;
+using Peft.IO;
 
 namespace Peft.Testing;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Peft.Data.Datasets;
-using Peft.Host.Progress;
+using Peft.Terminal;
 
 namespace Peft.Cli.Commands;
 

@@ -2,9 +2,10 @@ using System.CommandLine;
 using Peft.Data.Datasets;
 using Peft.Host;
 using Peft.Host.FeatureExtraction;
-using Peft.Host.Models;
-using Peft.Host.Progress;
+using Peft.Models;
+using Peft.Terminal;
 using static TorchSharp.torch;
+using Peft.IO;
 
 namespace Peft.Cli.Commands;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Peft.Host.Progress;
+using Peft.Terminal;
 using Peft.Data.Synthetic;
 
 namespace Peft.Cli.Commands;

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Peft.Clip.Imaging;
 using Peft.Host.FeatureExtraction;
-using Peft.Host.Models;
-using Peft.Host.Progress;
+using Peft.Models;
+using Peft.Terminal;
 using static TorchSharp.torch;
 
 namespace Peft.Cli.Commands;

@@ -1,5 +1,6 @@
 using Peft.Host.Experiments;
-using Peft.Host.Reporting;
+using Peft.Reporting;
+using Peft.Results;
 
 namespace Peft.Cli.Commands;
 

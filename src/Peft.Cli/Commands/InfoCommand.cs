@@ -3,9 +3,10 @@ using Peft.Clip.Model;
 using Peft.Clip.Native;
 using System.Reflection;
 using Peft.Host;
-using Peft.Host.Models;
+using Peft.Models;
 using Peft.Host.Plugins;
 using TorchSharp;
+using Peft.IO;
 
 namespace Peft.Cli.Commands;
 

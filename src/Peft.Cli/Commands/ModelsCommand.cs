@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Peft.Host.Models;
-using Peft.Host.Progress;
+using Peft.Models;
+using Peft.Terminal;
 
 namespace Peft.Cli.Commands;
 

@@ -3,6 +3,7 @@ using Peft.Clip.Native;
 using Peft.Data.Datasets;
 using Peft.Data.Synthetic;
 using Peft.Host.Experiments;
+using Peft.Results;
 
 namespace Peft.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Peft.Pretraining;
-using Peft.Host.Progress;
+using Peft.Terminal;
 
 namespace Peft.Cli.Commands;
 

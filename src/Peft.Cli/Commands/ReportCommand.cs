@@ -1,7 +1,8 @@
 using System.CommandLine;
 using Peft.Host;
 using Peft.Host.Experiments;
-using Peft.Host.Reporting;
+using Peft.Reporting;
+using Peft.Results;
 
 namespace Peft.Cli.Commands;
 

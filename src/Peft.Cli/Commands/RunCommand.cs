@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Peft.Clip.Native;
 using Peft.Host.Experiments;
-using Peft.Host.Reporting;
+using Peft.Reporting;
 using Peft.Tracking;
 
 namespace Peft.Cli.Commands;

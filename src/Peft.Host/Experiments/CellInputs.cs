@@ -1,5 +1,6 @@
 using Peft.Data.Augmentation;
 using Peft.Host.Methods;
+using Peft.Results;
 
 namespace Peft.Host.Experiments;
 

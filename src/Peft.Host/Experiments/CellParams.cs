@@ -1,4 +1,5 @@
 using System.Globalization;
+using Peft.Results;
 
 namespace Peft.Host.Experiments;
 

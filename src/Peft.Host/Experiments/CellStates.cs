@@ -1,4 +1,5 @@
 using Peft.Core.Tracking;
+using Peft.Results;
 
 namespace Peft.Host.Experiments;
 

@@ -1,3 +1,4 @@
+using Peft.Results;
 namespace Peft.Host.Experiments;
 
 /// <summary>One cell of the grid: a method on one (dataset, shots, seed) split. <see cref="Index"/> is its place in the plan.</summary>

@@ -3,6 +3,8 @@ using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Peft.Data.Datasets;
 using Peft.Host.Plugins;
+using Peft.Results;
+using Peft.IO;
 
 namespace Peft.Host.Experiments;
 
@@ -99,7 +101,7 @@ public sealed class ExperimentReader(MethodCatalog catalog)
         {
             model = Resolve(config, "backbone:model", m);
             // "tiny-clip", "tiny-clip-vit": the tiny CLIPs that ship with the program (the peft .NET tool has no checkout).
-            if (Peft.Host.Models.BundledModels.PathOf(m) is { } bundled && !File.Exists(model) && File.Exists(bundled)) model = bundled;
+            if (Peft.Models.BundledModels.PathOf(m) is { } bundled && !File.Exists(model) && File.Exists(bundled)) model = bundled;
             if (!File.Exists(model) && !Directory.Exists(model)) problems.Add($"backbone:model: file not found: {model}");
         }
         var dtype = section["dtype"] ?? "fp32";

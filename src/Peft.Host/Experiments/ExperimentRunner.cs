@@ -8,8 +8,9 @@ using Peft.Data.Datasets;
 using Peft.Data.Splits;
 using Peft.Data.Synthetic;
 using Peft.Host.Methods;
-using Peft.Host.Progress;
+using Peft.Terminal;
 using Tensor = TorchSharp.torch.Tensor;
+using Peft.Results;
 
 namespace Peft.Host.Experiments;
 

@@ -1,3 +1,4 @@
+using Peft.Results;
 namespace Peft.Host.Experiments;
 
 /// <summary>

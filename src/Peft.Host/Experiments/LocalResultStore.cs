@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Peft.IO;
+using Peft.Results;
 
 namespace Peft.Host.Experiments;
 

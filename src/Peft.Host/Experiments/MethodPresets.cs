@@ -1,4 +1,5 @@
 using Peft.Core;
+using Peft.Results;
 
 namespace Peft.Host.Experiments;
 

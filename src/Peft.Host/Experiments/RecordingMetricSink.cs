@@ -1,5 +1,6 @@
 using Peft.Core;
 using Peft.Core.Tracking;
+using Peft.Results;
 
 namespace Peft.Host.Experiments;
 

@@ -1,4 +1,5 @@
 using Peft.Data.Splits;
+using Peft.Results;
 
 namespace Peft.Host.Experiments;
 

@@ -3,6 +3,7 @@ using Peft.Data.Caching;
 using Peft.Data.Datasets;
 using Peft.Host.Methods;
 using static TorchSharp.torch;
+using Peft.Results;
 
 namespace Peft.Host.Experiments;
 

@@ -1,5 +1,6 @@
 using Peft.Clip.Imaging;
 using static TorchSharp.torch;
+using Peft.IO;
 
 namespace Peft.Host.FeatureExtraction;
 

@@ -12,6 +12,7 @@ using Peft.Methods.ZeroShot;
 using Peft.Tests.Experiments;
 using Peft.Tests.Host;
 using static TorchSharp.torch;
+using Peft.Results;
 
 namespace Peft.Tests.Encoders;
 

@@ -2,6 +2,7 @@ using Peft.Core.Tracking;
 using Peft.Host.Experiments;
 using Peft.Host.Plugins;
 using Peft.Methods.ZeroShot;
+using Peft.Results;
 
 namespace Peft.Tests.Experiments;
 

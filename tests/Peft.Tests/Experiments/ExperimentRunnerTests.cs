@@ -3,6 +3,7 @@ using Peft.Core.Tracking;
 using Peft.Host.Experiments;
 using Peft.Host.Plugins;
 using Peft.Methods.ZeroShot;
+using Peft.Results;
 
 namespace Peft.Tests.Experiments;
 
@@ -126,7 +127,7 @@ public sealed class ExperimentRunnerTests(RunnerWorld world) : TempDirectory("pe
         Assert.True(cell[0].TestTop1 < cell[1].TestTop1); // the fake method is right on fewer classes at point 0
 
         // MLflow: one nested run per point under its cell's run, read back by reports; cells unaffected.
-        var loaded = Peft.Host.Reporting.MlrunsResults.Read(mlruns, null);
+        var loaded = Peft.Reporting.MlrunsResults.Read(mlruns, null);
         Assert.Equal(check.Results.Count, loaded.Results.Count);
         Assert.Equal(check.Ablation.Select(p => (p.CellKeyOf(), p.Index, p.TestTop1, p.Selected)).Order(),
             loaded.Ablation.Select(p => (p.CellKeyOf(), p.Index, p.TestTop1, p.Selected)).Order());
@@ -166,10 +167,10 @@ public sealed class ExperimentRunnerTests(RunnerWorld world) : TempDirectory("pe
             Assert.Equal(onTarget.Single(m => m.Key == "test_mean_per_class").Value, zeroShot.Shift!["pencil"].TestMeanPerClass, 9);
         }
         // Logged as shift/<target>/… metrics and read back from mlruns; the report gets the papers' table.
-        var loaded = Peft.Host.Reporting.MlrunsResults.Read(mlruns, null);
+        var loaded = Peft.Reporting.MlrunsResults.Read(mlruns, null);
         Assert.Equal(shapes.Select(r => (r.CellKey, r.Shift!["pencil"])).Order(),
             loaded.Results.Where(r => r.Dataset == "shapes").Select(r => (r.CellKey, r.Shift!["pencil"])).Order());
-        var files = Peft.Host.Reporting.ReportWriter.Write(results, new Peft.Host.Reporting.ReportOptions(Temp("report")) { Title = "shift" });
+        var files = Peft.Reporting.ReportWriter.Write(results, new Peft.Reporting.ReportOptions(Temp("report")) { Title = "shift" });
         var md = File.ReadAllText(files.Markdown);
         Assert.Contains("## Distribution shift", md);
         Assert.Contains("| Method | shapes (source) | pencil | target average |", md);

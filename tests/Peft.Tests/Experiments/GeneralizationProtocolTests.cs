@@ -3,8 +3,9 @@ using Peft.Core.Tracking;
 using Peft.Data.Datasets;
 using Peft.Host.Experiments;
 using Peft.Host.Plugins;
-using Peft.Host.Reporting;
+using Peft.Reporting;
 using Peft.Methods.ZeroShot;
+using Peft.Results;
 
 namespace Peft.Tests.Experiments;
 
@@ -131,8 +132,8 @@ public sealed class GeneralizationProtocolTests(RunnerWorld world) : TempDirecto
     [Fact]
     public void Harmonic_mean_is_of_the_mean_accuracies()
     {
-        Assert.Equal(75.83, Peft.Host.Reporting.Tables.GeneralizationTables.HarmonicMean(80.47, 71.69), 2); // CoCoOp, table 1 average
-        Assert.Equal(0, Peft.Host.Reporting.Tables.GeneralizationTables.HarmonicMean(0, 0));
+        Assert.Equal(75.83, Peft.Reporting.Tables.GeneralizationTables.HarmonicMean(80.47, 71.69), 2); // CoCoOp, table 1 average
+        Assert.Equal(0, Peft.Reporting.Tables.GeneralizationTables.HarmonicMean(0, 0));
     }
 
     [Fact]

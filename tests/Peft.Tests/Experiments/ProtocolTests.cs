@@ -1,11 +1,12 @@
 using Peft.Core.Tracking;
 using Peft.Host.Experiments;
 using Peft.Host.Plugins;
-using Peft.Host.Reporting;
+using Peft.Reporting;
 using Peft.Methods.ClipAdapter;
 using Peft.Methods.CoOp;
 using Peft.Methods.TipAdapter;
 using Peft.Methods.ZeroShot;
+using Peft.Results;
 
 namespace Peft.Tests.Experiments;
 

@@ -2,6 +2,7 @@ using Peft.Core.Tracking;
 using Peft.Host.Experiments;
 using Peft.Tests.Cli;
 using Peft.Tracking.Mlruns;
+using Peft.Results;
 
 namespace Peft.Tests.Experiments;
 

@@ -1,5 +1,5 @@
 using Peft.Host.Experiments;
-using Peft.Host.Progress;
+using Peft.Terminal;
 
 namespace Peft.Tests.Experiments;
 

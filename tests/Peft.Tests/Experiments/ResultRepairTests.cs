@@ -3,6 +3,7 @@ using Peft.Host.Experiments;
 using Peft.Host.Plugins;
 using Peft.Methods.ZeroShot;
 using Peft.Tracking.Mlruns;
+using Peft.Results;
 
 namespace Peft.Tests.Experiments;
 

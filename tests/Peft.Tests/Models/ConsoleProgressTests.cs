@@ -1,4 +1,4 @@
-using Peft.Host.Progress;
+using Peft.Terminal;
 
 namespace Peft.Tests.Models;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Peft.Host.Models;
+using Peft.Models;
 
 namespace Peft.Tests.Models;
 

@@ -1,4 +1,4 @@
-using Peft.Host.Models;
+using Peft.Models;
 
 namespace Peft.Tests.Models;
 

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Peft.Host.Models;
+using Peft.Models;
 
 namespace Peft.Tests.Models;
 

@@ -1,4 +1,4 @@
-using Peft.Host.Models;
+using Peft.Models;
 
 namespace Peft.Tests.Models;
 
@@ -261,7 +261,7 @@ public sealed class ResumableDownloadTests : ModelTestBase
         Assert.Null(Assert.Single(cdn.Requests).Header("Authorization"));
     }
 
-    private sealed class RecordingProgress : Peft.Host.Progress.IProgressReporter
+    private sealed class RecordingProgress : Peft.Terminal.IProgressReporter
     {
         public long? Total { get; set; }
         public List<long> Reports { get; } = [];

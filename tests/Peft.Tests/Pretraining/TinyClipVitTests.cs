@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using Peft.Clip.Loading;
-using Peft.Host.Models;
+using Peft.Models;
 using Peft.Pretraining;
 using Peft.Tests.Cli;
 

@@ -1,6 +1,7 @@
 using Peft.Host.Experiments;
-using Peft.Host.Reporting;
+using Peft.Reporting;
 using SkiaSharp;
+using Peft.Results;
 
 namespace Peft.Tests.Reporting;
 

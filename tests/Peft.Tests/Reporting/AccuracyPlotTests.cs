@@ -1,13 +1,14 @@
-using Peft.Host.Reporting;
-using Peft.Host.Reporting.Plots;
+using Peft.Reporting;
+using Peft.Reporting.Plots;
 using SkiaSharp;
 using static Peft.Tests.Reporting.ReportCells;
+using Peft.Results;
 
 namespace Peft.Tests.Reporting;
 
 public class AccuracyPlotTests
 {
-    static ExperimentSummary Summary(List<Peft.Host.Experiments.CellResult>? cells = null) =>
+    static ExperimentSummary Summary(List<Peft.Results.CellResult>? cells = null) =>
         ExperimentSummary.Build(cells ?? Standard(), new ReportOptions("unused") { Title = "Demo" });
 
     static int CountExact(SKBitmap bitmap, SKColor color, SKRectI? region = null)

@@ -1,11 +1,12 @@
-using Peft.Host.Reporting;
+using Peft.Reporting;
 using static Peft.Tests.Reporting.ReportCells;
+using Peft.Results;
 
 namespace Peft.Tests.Reporting;
 
 public class AggregationTests
 {
-    static ExperimentSummary Summary(List<Peft.Host.Experiments.CellResult> cells, string? baseline = null) =>
+    static ExperimentSummary Summary(List<Peft.Results.CellResult> cells, string? baseline = null) =>
         ExperimentSummary.Build(cells, new ReportOptions("unused") { BaselineMethod = baseline });
 
     [Fact]
@@ -81,7 +82,7 @@ public class AggregationTests
         Assert.Equal((6, 5, 1, 0), (at1.Pairs, at1.Wins, at1.Ties, at1.Losses));
         Assert.Equal(2.5, at1.MeanDifference, 12);
         Assert.Equal(2.0 / 32, at1.SignTestPValue, 15);
-        Assert.Equal(Peft.Host.Reporting.Statistics.WilcoxonPValueMethod.Permutation, at1.Wilcoxon.Method);
+        Assert.Equal(Peft.Reporting.Statistics.WilcoxonPValueMethod.Permutation, at1.Wilcoxon.Method);
         Assert.Equal(2.0 / 32, at1.Wilcoxon.PValue, 15); // all five non-zero differences positive
         var all = s.Comparisons.Single(c => c.Method == "adapter" && c.Shots is null);
         Assert.Equal(12, all.Pairs);
@@ -94,14 +95,14 @@ public class AggregationTests
     {
         // 10.3 - 10.1 and 10.5 - 10.3 differ in their last bits; rounded, they are one tie group.
         Assert.NotEqual(10.3 - 10.1, 10.5 - 10.3);
-        var cells = new List<Peft.Host.Experiments.CellResult>
+        var cells = new List<Peft.Results.CellResult>
         {
             Cell("A", 1, 1, "base", 10.1), Cell("A", 1, 1, "m", 10.3),
             Cell("B", 1, 1, "base", 10.3), Cell("B", 1, 1, "m", 10.5),
             Cell("C", 1, 1, "base", 1.0), Cell("C", 1, 1, "m", 2.0),
         };
         var c = Summary(cells, "base").Comparisons.First(x => x.Shots == 1);
-        Assert.Equal(Peft.Host.Reporting.Statistics.WilcoxonPValueMethod.Permutation, c.Wilcoxon.Method);
+        Assert.Equal(Peft.Reporting.Statistics.WilcoxonPValueMethod.Permutation, c.Wilcoxon.Method);
     }
 
     [Fact]

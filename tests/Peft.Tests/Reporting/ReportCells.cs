@@ -1,4 +1,5 @@
 using Peft.Host.Experiments;
+using Peft.Results;
 
 namespace Peft.Tests.Reporting;
 

@@ -1,4 +1,4 @@
-using Peft.Host.Reporting;
+using Peft.Reporting;
 using static Peft.Tests.Reporting.ReportCells;
 
 namespace Peft.Tests.Reporting;

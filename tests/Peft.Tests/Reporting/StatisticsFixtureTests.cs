@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Peft.Host.Reporting.Statistics;
+using Peft.Reporting.Statistics;
 using Xunit.Abstractions;
 
 namespace Peft.Tests.Reporting;

@@ -1,13 +1,14 @@
-using Peft.Host.Reporting;
-using Peft.Host.Reporting.Writers;
+using Peft.Reporting;
+using Peft.Reporting.Writers;
 using static Peft.Tests.Reporting.ReportCells;
+using Peft.Results;
 
 namespace Peft.Tests.Reporting;
 
 /// <summary>Markdown, HTML, CSV and terminal renderings of the hand-checkable cells.</summary>
 public class TextWriterTests
 {
-    static ExperimentSummary Summary(List<Peft.Host.Experiments.CellResult>? cells = null, string title = "Demo") =>
+    static ExperimentSummary Summary(List<Peft.Results.CellResult>? cells = null, string title = "Demo") =>
         ExperimentSummary.Build(cells ?? Standard(), new ReportOptions("unused") { Title = title });
 
     static readonly ReportPlot[] Plots = [new("Average plot", "plots/accuracy-average.png", [1, 2, 3], null), new("A plot", "plots/accuracy-A.png", [4], "A")];
@@ -101,7 +102,7 @@ public class TextWriterTests
     [Fact]
     public void A_wide_terminal_table_drops_the_std_then_shortens_names()
     {
-        var cells = new List<Peft.Host.Experiments.CellResult>();
+        var cells = new List<Peft.Results.CellResult>();
         foreach (int shots in new[] { 1, 2, 4, 8, 16, 32, 64, 128 })
         foreach (int seed in new[] { 1, 2 })
         {
@@ -120,10 +121,10 @@ public class TextWriterTests
         string md = MarkdownReport.Render(Summary(), Plots);
         Assert.True(md.IndexOf("## Verdict", StringComparison.Ordinal) < md.IndexOf("## Results averaged", StringComparison.Ordinal));
         // 1 shot: differences A 1, 2, 3 and B 0, 2, 7 → mean 2.5; sign test 5 wins / 0 losses p = 0.0625.
-        var (low1, high1) = Peft.Host.Reporting.Statistics.StudentT.MeanInterval([1.0, 2, 3, 0, 2, 7]);
+        var (low1, high1) = Peft.Reporting.Statistics.StudentT.MeanInterval([1.0, 2, 3, 0, 2, 7]);
         Assert.Contains($"| 1 shot | adapter | 57.50 | +2.50 \\[{Signed(low1)}, {Signed(high1)}\\] | 6 | no (sign p = 0.0625, Wilcoxon p = 0.0625) |", md);
         // 16 shots: A 10, 12, 14 and B 10, 10, 10 → +11.00; both tests p = 0.0313.
-        var (low16, high16) = Peft.Host.Reporting.Statistics.StudentT.MeanInterval([10.0, 12, 14, 10, 10, 10]);
+        var (low16, high16) = Peft.Reporting.Statistics.StudentT.MeanInterval([10.0, 12, 14, 10, 10, 10]);
         Assert.Contains($"| 16 shots | adapter | 66.00 | +11.00 \\[{Signed(low16)}, {Signed(high16)}\\] | 6 | yes (sign p = 0.0313, Wilcoxon p = 0.0313) |", md);
         // The baseline best: said so.
         var cells = Standard().Where(c => !(c.Method == "adapter" && c.Shots == 1)).ToList();

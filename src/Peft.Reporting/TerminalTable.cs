@@ -1,0 +1,82 @@
+using System.Text;
+using Peft.Results;
+using Peft.Reporting.Tables;
+
+namespace Peft.Reporting;
+
+/// <summary>
+/// The dataset-averaged accuracy table as plain text for the command line: aligned columns, the best value of each
+/// column starred, notes below. Fits <c>maxWidth</c> columns (default 120) by dropping the ± std, then shortening
+/// method names, if it has to.
+/// </summary>
+public static class TerminalTable
+{
+    public const int DefaultWidth = 120;
+    const string Gap = "  ";
+
+    public static string Render(IReadOnlyList<CellResult> results, ReportOptions? options = null,
+        AccuracyMetric metric = AccuracyMetric.Top1, int maxWidth = DefaultWidth) =>
+        Render(ExperimentSummary.Build(results, options ?? new ReportOptions(".")), metric, maxWidth);
+
+    public static string Render(ExperimentSummary summary, AccuracyMetric metric = AccuracyMetric.Top1, int maxWidth = DefaultWidth)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        var table = ReportTables.Accuracy(summary, metric);
+        var lines = Layout(table, int.MaxValue);
+        if (lines.Max(l => l.Length) > maxWidth)
+        {
+            table = ReportTables.Accuracy(summary, metric, withStd: false);
+            lines = Layout(table, int.MaxValue);
+        }
+        if (lines.Max(l => l.Length) > maxWidth)
+        {
+            int over = lines.Max(l => l.Length) - maxWidth;
+            int nameWidth = Math.Max(8, table.Rows.Max(r => r[0].Text.Length) - over);
+            lines = Layout(table, nameWidth);
+        }
+        var text = new StringBuilder();
+        text.Append(summary.Title).Append(" — ").Append(table.Caption).Append('\n');
+        foreach (var line in lines) text.Append(line).Append('\n');
+        if (summary.Grid.Methods.Count > 1) text.Append("* best in column\n");
+        for (int i = 0; i < table.Notes.Count; i++) text.Append($"[{i + 1}] {table.Notes[i]}\n");
+        if (summary.Grid.HasOracle) text.Append(ExperimentProtocol.OracleNote).Append('\n');
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// The protocols' summary tables, when the results have them: distribution shift (per source and shots), base-to-new
+    /// (the average over datasets, or the one dataset, per shots) and cross-dataset transfer; empty otherwise.
+    /// </summary>
+    public static string RenderProtocols(ExperimentSummary summary, int maxWidth = DefaultWidth)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        var tables = ShiftTables.Of(summary.Grid)
+            .Concat(GeneralizationTables.BaseToNew(summary.Grid, overviewOnly: true))
+            .Concat(GeneralizationTables.Transfer(summary.Grid));
+        var text = new StringBuilder();
+        foreach (var table in tables)
+        {
+            var lines = Layout(table, int.MaxValue);
+            if (lines.Max(l => l.Length) > maxWidth)
+                lines = Layout(table, Math.Max(8, table.Rows.Max(r => r[0].Text.Length) - (lines.Max(l => l.Length) - maxWidth)));
+            text.Append('\n').Append(table.Caption).Append('\n');
+            foreach (var line in lines) text.Append(line).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Header, rule and rows; method names cut to <paramref name="nameWidth"/> characters (with "…").</summary>
+    static List<string> Layout(ReportTable table, int nameWidth)
+    {
+        string Name(string s) => s.Length <= nameWidth ? s : s[..(nameWidth - 1)] + "…";
+        string Value(ReportCell c) => c.Text + (c.IsBest ? " *" : "  ");
+        var header = table.Header.Select((h, i) => i == 0 ? h : h + "  ").ToArray();
+        var rows = table.Rows.Select(r => r.Select((c, i) => i == 0 ? Name(c.Text) : Value(c)).ToArray()).ToArray();
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Length == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+
+        string Line(string[] cells) => string.Join(Gap, cells.Select((c, i) => i == 0 ? c.PadRight(widths[i]) : c.PadLeft(widths[i]))).TrimEnd();
+        var lines = new List<string> { Line(header), new string('─', widths.Sum() + Gap.Length * (widths.Length - 1)) };
+        lines.AddRange(rows.Select(Line));
+        return lines;
+    }
+}
