@@ -1,18 +1,18 @@
 using System.Text;
 using Peft.Results;
 using Peft.Reporting.Tables;
+using Spectre.Console;
 
 namespace Peft.Reporting;
 
 /// <summary>
-/// The dataset-averaged accuracy table as plain text for the command line: aligned columns, the best value of each
-/// column starred, notes below. Fits <c>maxWidth</c> columns (default 120) by dropping the ± std, then shortening
-/// method names, if it has to.
+/// The dataset-averaged accuracy table as plain text for the command line, laid out by Spectre.Console: aligned
+/// columns, the best value of each column starred, notes below. Fits <c>maxWidth</c> columns (default 120) by dropping
+/// the ± std, then shortening method names, if it has to.
 /// </summary>
 public static class TerminalTable
 {
     public const int DefaultWidth = 120;
-    const string Gap = "  ";
 
     public static string Render(IReadOnlyList<CellResult> results, ReportOptions? options = null,
         AccuracyMetric metric = AccuracyMetric.Top1, int maxWidth = DefaultWidth) =>
@@ -65,18 +65,31 @@ public static class TerminalTable
         return text.ToString();
     }
 
-    /// <summary>Header, rule and rows; method names cut to <paramref name="nameWidth"/> characters (with "…").</summary>
+    /// <summary>The table's lines (header, rule, rows); method names cut to <paramref name="nameWidth"/> characters (with "…").</summary>
     static List<string> Layout(ReportTable table, int nameWidth)
     {
         string Name(string s) => s.Length <= nameWidth ? s : s[..(nameWidth - 1)] + "…";
         string Value(ReportCell c) => c.Text + (c.IsBest ? " *" : "  ");
-        var header = table.Header.Select((h, i) => i == 0 ? h : h + "  ").ToArray();
-        var rows = table.Rows.Select(r => r.Select((c, i) => i == 0 ? Name(c.Text) : Value(c)).ToArray()).ToArray();
-        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Length == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+        var grid = new Table().Border(TableBorder.Simple).HideRowSeparators();
+        for (int i = 0; i < table.Header.Count; i++)
+        {
+            var column = new TableColumn(Markup.Escape(i == 0 ? table.Header[i] : table.Header[i] + "  ")) { NoWrap = true };
+            grid.AddColumn(i == 0 ? column.LeftAligned() : column.RightAligned());
+        }
+        foreach (var row in table.Rows)
+            grid.AddRow(row.Select((c, i) => Markup.Escape(i == 0 ? Name(c.Text) : Value(c))).ToArray());
 
-        string Line(string[] cells) => string.Join(Gap, cells.Select((c, i) => i == 0 ? c.PadRight(widths[i]) : c.PadLeft(widths[i]))).TrimEnd();
-        var lines = new List<string> { Line(header), new string('─', widths.Sum() + Gap.Length * (widths.Length - 1)) };
-        lines.AddRange(rows.Select(Line));
-        return lines;
+        // Laid out at its natural width; the caller decides what to drop when that is too wide.
+        var text = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(text),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 4096;
+        console.Write(grid);
+        return text.ToString().Split('\n').Select(l => l.TrimEnd('\r').TrimEnd()).Where(l => l.Length > 0).ToList();
     }
 }

@@ -1,30 +1,22 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Spectre.Console;
 
 namespace Peft.Terminal;
 
-/// <summary>Something that is told how far a piece of work has got (bytes downloaded, images encoded, ...).</summary>
-public interface IProgressReporter : IDisposable
-{
-    /// <summary>The amount of work in all, when known (it may become known after the bar was created).</summary>
-    long? Total { get; set; }
-
-    /// <summary>Reports the amount done so far (absolute, not a delta).</summary>
-    void Report(long done);
-}
-
 /// <summary>
-/// A progress bar on a text stream (stderr by default). On a terminal it redraws one line in place
-/// (<c>label  42% [#####.....] 123.4/890.1 MB  12.3 MB/s  ETA 01:02</c>); when the stream is redirected
-/// (a log file, CI) it writes a plain line every <see cref="LineInterval"/> and one at the end instead.
+/// A progress bar on a text stream (stderr by default). On a terminal it is a live Spectre.Console bar
+/// (<c>label ━━━━━╸──── 42%  123.4/890.1 MB  12.3 MB/s  ETA 01:02</c>); bars alive at the same time stack in one display
+/// (<see cref="LiveBars"/>), and a finished bar leaves its final line. When the stream is redirected (a log file, CI) it
+/// writes a plain line every <see cref="LineInterval"/> and one at the end instead.
 /// <code>using var bar = new ConsoleProgress("ViT-B-16.pt", total, "B"); bar.Report(done);</code>
 /// Unit <c>"B"</c> shows bytes as MB; any other unit is shown as a count (<c>1200/5000 images</c>).
 /// Thread-safe: <see cref="Report"/> may be called from any thread.
 /// </summary>
 public sealed class ConsoleProgress : IProgressReporter
 {
-    private static readonly TimeSpan RedrawInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan RedrawInterval = TimeSpan.FromMilliseconds(100); // of the live bar's text
     private static readonly TimeSpan SpeedWindow = TimeSpan.FromSeconds(5);
 
     private readonly object _gate = new();
@@ -36,8 +28,10 @@ public sealed class ConsoleProgress : IProgressReporter
     private long _done;
     private bool _started;
     private TimeSpan _lastWrite = TimeSpan.MinValue;
-    private int _lastWidth;
     private bool _disposed;
+    private readonly LiveBars? _live;
+    private ProgressTask? _task;
+    private volatile string _details = "";
 
     /// <param name="label">What is being done (a file name, "encode").</param>
     /// <param name="total">The amount of work in all, or null when unknown.</param>
@@ -62,6 +56,7 @@ public sealed class ConsoleProgress : IProgressReporter
             clock = () => sw.Elapsed;
         }
         _clock = clock;
+        if (_interactive) _live = LiveBars.For(_output);
     }
 
     public string Label { get; }
@@ -78,7 +73,11 @@ public sealed class ConsoleProgress : IProgressReporter
     public long? Total
     {
         get { lock (_gate) return _total; }
-        set { lock (_gate) _total = value; }
+        set
+        {
+            lock (_gate) _total = value;
+            if (_task is { } task) Show(task, value, Done);
+        }
     }
 
     public long Done
@@ -88,6 +87,7 @@ public sealed class ConsoleProgress : IProgressReporter
 
     public void Report(long done)
     {
+        long? total;
         lock (_gate)
         {
             if (_disposed) return;
@@ -103,26 +103,30 @@ public sealed class ConsoleProgress : IProgressReporter
             if (first && !_interactive) { _lastWrite = now; return; }
             if (_lastWrite != TimeSpan.MinValue && now - _lastWrite < interval) return;
             _lastWrite = now;
-            Write(Render(now, final: false));
+            if (!_interactive)
+            {
+                _output.WriteLine(Render(now, final: false));
+                _output.Flush();
+                return;
+            }
+            _details = DetailsAt(now);
+            total = _total;
         }
+        // Outside the lock: Spectre's render thread reads the bar (see LiveBars).
+        Show(_task ??= _live!.Add(this), total, done);
     }
 
-    /// <summary>Writes a message on a line of its own (on a terminal: above the bar, which is then redrawn).</summary>
+    /// <summary>Writes a message on a line of its own (on a terminal: above the live bars).</summary>
     public void Message(string text)
     {
+        if (_live is not null)
+        {
+            _live.WriteLine(text);
+            return;
+        }
         lock (_gate)
         {
-            if (_interactive && _lastWidth > 0)
-            {
-                _output.Write("\r" + new string(' ', _lastWidth) + "\r");
-                _output.WriteLine(text);
-                _lastWidth = 0;
-                if (!_disposed && _started) Write(Render(_clock(), final: false));
-            }
-            else
-            {
-                _output.WriteLine(text);
-            }
+            _output.WriteLine(text);
             _output.Flush();
         }
     }
@@ -133,34 +137,44 @@ public sealed class ConsoleProgress : IProgressReporter
         lock (_gate) Report(_done + delta);
     }
 
-    /// <summary>Writes the final state and ends the line. Further reports are ignored.</summary>
+    /// <summary>Writes the final state (on a terminal: removes the live bar and leaves its final line). Further reports are ignored.</summary>
     public void Dispose()
     {
+        string final;
         lock (_gate)
         {
             if (_disposed) return;
             _disposed = true;
             if (!_started) return;
-            Write(Render(_clock(), final: true));
-            if (_interactive) _output.WriteLine();
-            _output.Flush();
+            final = Render(_clock(), final: true);
+            if (!_interactive)
+            {
+                _output.WriteLine(final);
+                _output.Flush();
+                return;
+            }
+        }
+        if (_task is { } task) _live!.Remove(task, final);
+        else _live!.WriteLine(final);
+    }
+
+    private static void Show(ProgressTask task, long? total, long done)
+    {
+        task.IsIndeterminate = total is not > 0;
+        if (total is long t && t > 0)
+        {
+            task.MaxValue = t;
+            task.Value = Math.Min(done, t);
         }
     }
 
-    private void Write(string text)
+    /// <summary>The live bar's text after the bar: percentage, amount, speed, ETA (what <see cref="Render()"/> shows after the label).</summary>
+    internal string Details => _details;
+
+    private string DetailsAt(TimeSpan now)
     {
-        if (_interactive)
-        {
-            int width = text.Length;
-            var pad = _lastWidth > width ? new string(' ', _lastWidth - width) : "";
-            _lastWidth = width;
-            _output.Write("\r" + text + pad);
-        }
-        else
-        {
-            _output.WriteLine(text);
-        }
-        _output.Flush();
+        var line = Render(now, final: false);
+        return line[(Label.Length + 2)..];
     }
 
     /// <summary>The status line for the current state (no carriage return, no newline).</summary>
@@ -175,12 +189,6 @@ public sealed class ConsoleProgress : IProgressReporter
         {
             double fraction = Math.Clamp((double)_done / total, 0, 1);
             sb.Append(string.Create(CultureInfo.InvariantCulture, $"{fraction * 100,3:0}%"));
-            if (_interactive)
-            {
-                const int barWidth = 24;
-                int filled = (int)Math.Round(fraction * barWidth);
-                sb.Append(" [").Append('#', filled).Append('.', barWidth - filled).Append(']');
-            }
             sb.Append("  ").Append(FormatAmount(_done, total)).Append(' ').Append(UnitLabel);
         }
         else

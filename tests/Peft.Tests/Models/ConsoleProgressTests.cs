@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Peft.Terminal;
 
 namespace Peft.Tests.Models;
@@ -35,42 +36,69 @@ public sealed class ConsoleProgressTests
         Assert.EndsWith("(incomplete)", lines[2]);
     }
 
+    // The lines a terminal is given, without the ANSI control sequences that place the live display (a line written
+    // above the display starts after a carriage return and a cursor-up).
+    private static string Visible(string text) => Regex.Replace(text, "\u001b\\[[0-9;?]*[A-Za-z]|\u001b\\][^\u0007]*\u0007", "");
+
     [Fact]
-    public void Terminal_output_redraws_one_line_in_place()
+    public void Terminal_output_is_a_live_bar_that_leaves_its_final_line()
     {
         var clock = new FakeClock();
-        var output = new StringWriter();
+        var output = new StringWriter { NewLine = "\n" };
+        string frame;
         using (var bar = new ConsoleProgress("encode", 200, "images", output, interactive: true, clock: clock.Get))
         {
             bar.Report(0);
             clock.Now = TimeSpan.FromSeconds(1);
             bar.Report(50);
-            clock.Now = TimeSpan.FromSeconds(1.05); // within the redraw interval: not drawn
+            clock.Now = TimeSpan.FromSeconds(1.05); // within the redraw interval: the text is not recomputed
             bar.Report(60);
+            Assert.Equal(" 25%  50/200 images  50.0 images/s  ETA 00:03", bar.Details);
+            LiveBars.For(output).Refresh();
+            frame = output.ToString();
             clock.Now = TimeSpan.FromSeconds(2);
             bar.Report(200);
         }
 
-        var text = output.ToString();
-        Assert.Equal(4, text.Count(c => c == '\r')); // 0, 50, 200 and the final redraw (60 skipped)
-        Assert.Contains(" 25% [######..................]  50/200 images  50.0 images/s  ETA 00:03", text);
-        Assert.Contains("100% [########################]  200/200 images", text);
-        Assert.EndsWith(Environment.NewLine, text);
+        Assert.Contains("\u001b[", frame); // drawn in place with control sequences, not as a new line per update
+        Assert.Contains("encode", Visible(frame));
+        Assert.Contains(" 25%  50/200 images  50.0 images/s  ETA 00:03", Visible(frame));
+        var lines = Visible(output.ToString()).Split('\n', '\r').Select(l => l.TrimEnd()).ToList();
+        Assert.Contains(lines, l => l.StartsWith("encode  100%  200/200 images", StringComparison.Ordinal)); // the final line stays
     }
 
     [Fact]
-    public void A_message_on_a_terminal_clears_the_bar_line_and_redraws_the_bar_below()
+    public void Bars_alive_at_the_same_time_stack_in_one_display()
     {
         var output = new StringWriter { NewLine = "\n" };
-        var bar = new ConsoleProgress("f", 100, "items", output, interactive: true, clock: () => TimeSpan.Zero);
-        bar.Report(40);
-        int before = output.ToString().Length;
+        using var outer = new ConsoleProgress("cells", 4, "cells", output, interactive: true, clock: () => TimeSpan.Zero);
+        outer.Report(1);
+        string frame;
+        using (var inner = new ConsoleProgress("fit coop", 10, "epochs", output, interactive: true, clock: () => TimeSpan.Zero))
+        {
+            inner.Report(3);
+            int before = output.ToString().Length;
+            LiveBars.For(output).Refresh();
+            frame = Visible(output.ToString()[before..]);
+        }
+        var rows = frame.Split('\n', '\r');
+        Assert.Contains(rows, r => r.Contains("cells") && r.Contains(" 25%  1/4 cells"));
+        Assert.Contains(rows, r => r.Contains("fit coop") && r.Contains(" 30%  3/10 epochs"));
+        Assert.Contains("fit coop   30%  3/10 epochs  (incomplete)", Visible(output.ToString()).Split('\n', '\r').Select(l => l.TrimEnd()));
+    }
 
-        bar.Message("retrying");
-
-        var written = output.ToString()[before..];
-        var drawn = " 40% [##########..............]  40/100 items";
-        Assert.Equal("\r" + new string(' ', ("f  " + drawn).Length) + "\rretrying\n\rf  " + drawn, written);
+    [Fact]
+    public void A_message_on_a_terminal_goes_above_the_live_bars()
+    {
+        var output = new StringWriter { NewLine = "\n" };
+        using (var bar = new ConsoleProgress("f", 100, "items", output, interactive: true, clock: () => TimeSpan.Zero))
+        {
+            bar.Report(40);
+            bar.Message("retrying");
+        }
+        var lines = Visible(output.ToString()).Split('\n', '\r').Select(l => l.TrimEnd()).ToList();
+        int message = lines.IndexOf("retrying"), final = lines.IndexOf("f   40%  40/100 items  (incomplete)");
+        Assert.True(message >= 0 && final > message, Visible(output.ToString()));
     }
 
     [Fact]

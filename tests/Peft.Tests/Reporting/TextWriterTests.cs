@@ -92,9 +92,10 @@ public class TextWriterTests
         string text = TerminalTable.Render(Standard(), new ReportOptions("unused") { Title = "Demo" });
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("Demo — Average over 2 datasets: test top-1 accuracy (%)", lines[0]);
-        Assert.Equal("Method           1 shot        16 shots", lines[1]);
-        Assert.Equal("zero-shot  55.00 ± 0.00    55.00 ± 0.00", lines[3]);
-        Assert.Equal("adapter    57.50 ± 2.29 *  66.00 ± 1.00 *", lines[4]);
+        Assert.Equal("  Method            1 shot         16 shots", lines[1]);
+        Assert.Matches("^─{40,}$", lines[2]);
+        Assert.Equal("  zero-shot   55.00 ± 0.00     55.00 ± 0.00", lines[3]);
+        Assert.Equal("  adapter     57.50 ± 2.29 *   66.00 ± 1.00 *", lines[4]);
         Assert.Equal("* best in column", lines[5]);
         Assert.All(lines, l => Assert.True(l.Length <= 120));
     }
