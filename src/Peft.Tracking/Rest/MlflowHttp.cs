@@ -1,13 +1,14 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Peft.Core.Tracking;
+using Polly;
+using Polly.Retry;
 
 namespace Peft.Tracking.Rest;
 
 /// <summary>
-/// Sends requests to an MLflow server with MLflow's client retry policy (see <see cref="RestTrackerOptions"/>).
-/// POSTs are retried too, as MLflow's client does; the tracking calls we make are safe to repeat.
+/// Sends requests to an MLflow server with MLflow's client retry policy (see <see cref="RestTrackerOptions"/>), run by a
+/// Polly retry pipeline. POSTs are retried too, as MLflow's client does; the tracking calls we make are safe to repeat.
 /// </summary>
 internal sealed class MlflowHttp : IDisposable
 {
@@ -16,6 +17,10 @@ internal sealed class MlflowHttp : IDisposable
 
     private readonly HttpClient _client;
     private readonly RestTrackerOptions _options;
+    private readonly ResiliencePipeline<Attempt> _retries;
+
+    /// <summary>A reply with its Retry-After; <paramref name="FromBeforeRetry"/> marks the one that ends the retries.</summary>
+    private sealed record Attempt(MlflowResponse Reply, TimeSpan? RetryAfter, bool FromBeforeRetry = false);
 
     public MlflowHttp(Uri baseUri, RestTrackerOptions options)
     {
@@ -24,6 +29,25 @@ internal sealed class MlflowHttp : IDisposable
         if (options.InsecureTls) handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
         _client = new HttpClient(handler) { BaseAddress = baseUri, Timeout = options.Timeout };
         _client.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("peft-tracking", "1.0"));
+        _retries = BuildRetries();
+    }
+
+    private ResiliencePipeline<Attempt> BuildRetries()
+    {
+        var builder = new ResiliencePipelineBuilder<Attempt> { TimeProvider = new SleepTimeProvider(_options.Sleep) };
+        if (_options.MaxRetries == 0) return builder.Build(); // Polly's retry needs at least one retry: no strategy, one attempt
+        return builder.AddRetry(new RetryStrategyOptions<Attempt>
+        {
+            MaxRetryAttempts = _options.MaxRetries,
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
+            {
+                { Exception: HttpRequestException or TaskCanceledException } => true, // unreachable, connection lost, timeout
+                { Result: { FromBeforeRetry: false } attempt } => IsRetried(attempt.Reply.Status),
+                _ => false,
+            }),
+            // AttemptNumber is 0 before the first retry, which follows the first error.
+            DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(args.Outcome.Result?.RetryAfter ?? Backoff(args.AttemptNumber + 1)),
+        }).Build();
     }
 
     /// <summary>
@@ -36,43 +60,51 @@ internal sealed class MlflowHttp : IDisposable
     /// </param>
     public MlflowResponse Send(string operation, Func<HttpRequestMessage> makeRequest, Func<MlflowResponse?>? beforeRetry = null)
     {
+        int attempts = 0;
         bool maybeApplied = false;
-        for (int attempt = 0; ; attempt++)
+        try
         {
-            if (maybeApplied && beforeRetry?.Invoke() is { } earlier) return earlier;
-            maybeApplied = true;
-            TimeSpan? retryAfter = null;
-            string failure;
-            try
+            var last = _retries.Execute(() =>
             {
-                using var request = makeRequest();
-                if (_options.Credentials.Header() is { } auth) request.Headers.Authorization = auth;
-                using var response = _client.Send(request, HttpCompletionOption.ResponseContentRead);
-                var body = ReadBody(response);
-                int status = (int)response.StatusCode;
-                if (!IsRetried(status)) return new MlflowResponse(status, body);
-                var reply = new MlflowResponse(status, body);
-                if (attempt >= _options.MaxRetries)
-                    throw new TrackingException($"MLflow {operation} failed after {attempt + 1} attempts: {reply.Describe()}", transient: true);
-                retryAfter = RetryAfter(response);
-                failure = reply.Describe();
-            }
-            catch (HttpRequestException e)
-            {
-                maybeApplied = e.HttpRequestError != HttpRequestError.ConnectionError;
-                failure = $"{_client.BaseAddress} unreachable: {e.Message}";
-                if (attempt >= _options.MaxRetries)
-                    throw new TrackingException($"MLflow {operation} failed after {attempt + 1} attempts: {failure}", true, e);
-            }
-            catch (TaskCanceledException e)
-            {
-                failure = $"no reply from {_client.BaseAddress} within {_options.Timeout.TotalSeconds:0.###} s";
-                if (attempt >= _options.MaxRetries)
-                    throw new TrackingException($"MLflow {operation} failed after {attempt + 1} attempts: {failure}", true, e);
-            }
-            _options.Sleep(retryAfter ?? Backoff(attempt + 1));
+                // Asked here rather than in OnRetry so that it runs after the wait, just before the retry.
+                if (maybeApplied && beforeRetry?.Invoke() is { } earlier) return new Attempt(earlier, null, FromBeforeRetry: true);
+                attempts++;
+                maybeApplied = true;
+                try
+                {
+                    return SendOnce(makeRequest);
+                }
+                catch (HttpRequestException e)
+                {
+                    maybeApplied = e.HttpRequestError != HttpRequestError.ConnectionError; // refused: never reached the server
+                    throw;
+                }
+            });
+            if (last.FromBeforeRetry || !IsRetried(last.Reply.Status)) return last.Reply;
+            throw Exhausted(operation, attempts, last.Reply.Describe());
+        }
+        // Polly rethrows the last attempt's exception once the retries are used up.
+        catch (HttpRequestException e)
+        {
+            throw Exhausted(operation, attempts, $"{_client.BaseAddress} unreachable: {e.Message}", e);
+        }
+        catch (TaskCanceledException e)
+        {
+            throw Exhausted(operation, attempts, $"no reply from {_client.BaseAddress} within {_options.Timeout.TotalSeconds:0.###} s", e);
         }
     }
+
+    private Attempt SendOnce(Func<HttpRequestMessage> makeRequest)
+    {
+        using var request = makeRequest();
+        if (_options.Credentials.Header() is { } auth) request.Headers.Authorization = auth;
+        using var response = _client.Send(request, HttpCompletionOption.ResponseContentRead);
+        var body = ReadBody(response);
+        return new Attempt(new MlflowResponse((int)response.StatusCode, body), RetryAfter(response));
+    }
+
+    private static TrackingException Exhausted(string operation, int attempts, string failure, Exception? inner = null) =>
+        new($"MLflow {operation} failed after {attempts} attempts: {failure}", transient: true, inner);
 
     private static string ReadBody(HttpResponseMessage response)
     {
@@ -102,4 +134,28 @@ internal sealed class MlflowHttp : IDisposable
     }
 
     public void Dispose() => _client.Dispose();
+
+    /// <summary>
+    /// Makes Polly's waits go through <see cref="RestTrackerOptions.Sleep"/> (tests record them instead of sleeping).
+    /// Polly waits with Task.Delay(delay, TimeProvider), which asks for a one-shot timer: this one sleeps, then fires,
+    /// so the wait blocks the calling thread like the synchronous request around it. Polly skips zero waits.
+    /// </summary>
+    private sealed class SleepTimeProvider(Action<TimeSpan> sleep) : TimeProvider
+    {
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            if (period != Timeout.InfiniteTimeSpan || dueTime == Timeout.InfiniteTimeSpan)
+                throw new NotSupportedException("only one-shot timers with a due time (Polly's retry delays)");
+            sleep(dueTime);
+            callback(state);
+            return new FiredTimer();
+        }
+
+        private sealed class FiredTimer : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => false;
+            public void Dispose() { }
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
 }

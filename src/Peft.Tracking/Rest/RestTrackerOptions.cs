@@ -26,7 +26,7 @@ public sealed record RestTrackerOptions
 
     public MlflowCredentials Credentials { get; init; } = MlflowCredentials.None;
 
-    /// <summary>How the client waits between attempts; tests record the waits instead of sleeping.</summary>
+    /// <summary>How the client waits between attempts (not called for a zero wait); tests record the waits instead of sleeping.</summary>
     public Action<TimeSpan> Sleep { get; init; } = Thread.Sleep;
 
     public const double MaxBackoffSeconds = 120;

@@ -170,8 +170,9 @@ public sealed class RestTrackerTests : TempDirectory, IDisposable
         using var tracker = Tracker(maxRetries: 4);
         _server.FailNext(4, 503);
         tracker.GetOrCreateExperiment("e");
-        // urllib3's schedule: no wait before the first retry, then factor·2^(n-1).
-        Assert.Equal([TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)], _sleeps);
+        Assert.Equal(5, _server.RequestsTo("/experiments/get-by-name").Count());
+        // urllib3's schedule: no wait before the first retry (Polly does not sleep for a zero wait), then factor·2^(n-1).
+        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)], _sleeps);
     }
 
     [Fact]
@@ -181,6 +182,46 @@ public sealed class RestTrackerTests : TempDirectory, IDisposable
         _server.FailNext(1, 429, retryAfter: "3");
         tracker.GetOrCreateExperiment("e");
         Assert.Equal([TimeSpan.FromSeconds(3)], _sleeps);
+    }
+
+    [Fact]
+    public void Retry_after_is_capped_and_may_be_a_date()
+    {
+        using var tracker = Tracker();
+        _server.FailNext(1, 503, retryAfter: "1000");
+        tracker.GetOrCreateExperiment("e");
+        Assert.Equal([TimeSpan.FromSeconds(RestTrackerOptions.MaxBackoffSeconds)], _sleeps);
+        _sleeps.Clear();
+        _server.FailNext(1, 503, retryAfter: DateTimeOffset.UtcNow.AddSeconds(30).ToString("R"));
+        tracker.GetOrCreateExperiment("e");
+        var wait = Assert.Single(_sleeps);
+        Assert.InRange(wait, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public void Before_retry_is_asked_only_when_the_failed_attempt_may_have_been_applied_and_its_reply_ends_the_retries()
+    {
+        using var http = new MlflowHttp(new Uri(_server.Uri), new RestTrackerOptions { MaxRetries = 2, BackoffJitter = 0, Sleep = _sleeps.Add });
+        static HttpRequestMessage Get() => new(HttpMethod.Get, "/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default");
+        int asked = 0;
+        MlflowResponse? Ask() { asked++; return null; }
+
+        _server.FailNext(2, 500); // a reply came: asked before each retry; no answer lets the retry go on
+        Assert.Equal(200, http.Send("get", Get, Ask).Status);
+        Assert.Equal(2, asked);
+
+        _server.FailNext(1, 503);
+        var requests = _server.Requests.Count;
+        var earlier = new MlflowResponse(200, "{}");
+        Assert.Same(earlier, http.Send("get", Get, () => earlier));
+        Assert.Equal(requests + 1, _server.Requests.Count);
+
+        _server.Stop(); // connection refused: the server never saw the request, so not asked
+        asked = 0;
+        var e = Assert.Throws<TrackingException>(() => http.Send("get", Get, Ask));
+        Assert.Contains("MLflow get failed after 3 attempts", e.Message);
+        Assert.True(e.Transient);
+        Assert.Equal(0, asked);
     }
 
     [Fact]
@@ -203,8 +244,9 @@ public sealed class RestTrackerTests : TempDirectory, IDisposable
         using var tracker = Tracker(maxRetries: 2);
         var e = Assert.Throws<TrackingException>(() => tracker.GetOrCreateExperiment("e"));
         Assert.True(e.Transient);
+        Assert.Contains("failed after 3 attempts", e.Message);
         Assert.Contains("unreachable", e.Message);
-        Assert.Equal(2, _sleeps.Count);
+        Assert.Equal([TimeSpan.FromSeconds(1)], _sleeps); // none before the first retry
     }
 
     [Fact]
@@ -214,8 +256,8 @@ public sealed class RestTrackerTests : TempDirectory, IDisposable
         _server.Latency = TimeSpan.FromMilliseconds(600);
         var e = Assert.Throws<TrackingException>(() => tracker.GetOrCreateExperiment("e"));
         Assert.True(e.Transient);
-        Assert.Contains("no reply", e.Message);
-        Assert.Single(_sleeps);
+        Assert.Contains("failed after 2 attempts: no reply", e.Message);
+        Assert.Empty(_sleeps); // none before the first retry
     }
 
     [Fact]
