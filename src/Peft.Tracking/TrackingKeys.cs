@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Peft.Core.Tracking;
+using Peft.Core.Diagnostics;
 
 namespace Peft.Tracking;
 
@@ -68,7 +69,7 @@ public static partial class TrackingKeys
         ArgumentNullException.ThrowIfNull(value, $"{kind} '{key}' value");
         int length = CodePoints(value);
         if (length <= limit) return value;
-        Console.Error.WriteLine($"warning: {kind} '{key}' value has {length} characters; truncated to MLflow's limit of {limit}.");
+        PeftLog.Line(typeof(TrackingKeys).FullName!, $"warning: {kind} '{key}' value has {length} characters; truncated to MLflow's limit of {limit}.");
         return Prefix(value, limit);
     }
 

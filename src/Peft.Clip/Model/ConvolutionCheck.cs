@@ -1,5 +1,6 @@
 using System.Globalization;
 using Peft.Clip.Native;
+using Peft.Core.Diagnostics;
 using static TorchSharp.torch;
 
 namespace Peft.Clip.Model;
@@ -23,7 +24,7 @@ public sealed class ConvolutionCheck
     public const string LayoutVariable = "PEFT_CONV_LAYOUT";
 
     /// <summary>Where messages go (once per switch); stderr by default.</summary>
-    public static Action<string> Log { get; set; } = m => Console.Error.WriteLine(m);
+    public static Action<string> Log { get; set; } = m => PeftLog.Line(typeof(ConvolutionCheck).FullName!, m);
 
     /// <summary>Relative error (Frobenius, per convolution) above which a kernel is wrong: ~100x the rounding of the dtype's sums.</summary>
     public static double Tolerance(ScalarType dtype) => dtype switch { ScalarType.Float64 => 1e-9, ScalarType.Float32 => 1e-3, _ => 3e-2 };

@@ -8,6 +8,8 @@ using Peft.Clip.Inference;
 using Peft.Clip.Loading;
 using Peft.Clip.Model;
 using Peft.IO;
+using Microsoft.Extensions.Logging;
+using Peft.Core.Diagnostics;
 using static TorchSharp.torch;
 
 namespace Peft.Data.Caching;
@@ -36,7 +38,7 @@ public sealed class FeatureCache
     /// <summary>Called with (views done, views to encode) while missing entries are encoded.</summary>
     public Action<int, int>? Progress { get; init; }
     /// <summary>Where warnings about damaged or unchecked entries go (one line each; stderr by default).</summary>
-    public Action<string> Warn { get; set; } = Console.Error.WriteLine;
+    public Action<string> Warn { get; set; } = line => PeftLog.Line(typeof(FeatureCache).FullName!, line);
     /// <summary>Metadata key of the payload's SHA-256 (lower-case hex of the little-endian float32 bytes).</summary>
     public const string ChecksumKey = "sha256";
     /// <summary>Damaged entries named one by one per call before the rest are counted in one line.</summary>
@@ -100,6 +102,8 @@ public sealed class FeatureCache
                 else for (int k = 0; k < d; k++) result[v, i, k] = row[k];
             }
         Stats.AddHits(viewIndices.Length * imagePaths.Count - missing.Count);
+        PeftLog.For(typeof(FeatureCache).FullName!).LogDebug("{Dir}: {Hits} of {Entries} entries cached, {Missing} to encode ({Renderer})",
+            rendererDir, viewIndices.Length * imagePaths.Count - missing.Count, viewIndices.Length * imagePaths.Count, missing.Count, renderer.Key);
         Stats.AddRejected(corrupt.Count + unchecked_);
         foreach (var path in corrupt.Take(NamedCorruptEntries))
             Warn($"warning: feature cache entry {path} does not match its checksum (damaged on disk); recomputing it");

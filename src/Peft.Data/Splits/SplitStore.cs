@@ -1,4 +1,5 @@
 using Peft.Data.Datasets;
+using Peft.Core.Diagnostics;
 
 namespace Peft.Data.Splits;
 
@@ -21,7 +22,7 @@ public sealed class SplitStore(string cacheDirectory)
     public string CacheDirectory { get; } = Path.GetFullPath(cacheDirectory);
 
     /// <summary>Told when a damaged manifest is made again (default: a <c>warning:</c> line on stderr).</summary>
-    public Action<string> Warn { get; init; } = message => Console.Error.WriteLine($"warning: {message}");
+    public Action<string> Warn { get; init; } = message => PeftLog.Line(typeof(SplitStore).FullName!, $"warning: {message}");
 
     /// <summary>Where the manifest for these parameters lives.</summary>
     public string PathFor(string dataset, FewShotRequest request)

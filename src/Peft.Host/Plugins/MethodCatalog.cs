@@ -1,6 +1,8 @@
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using Peft.Core;
+using Microsoft.Extensions.Logging;
+using Peft.Core.Diagnostics;
 
 namespace Peft.Host.Plugins;
 
@@ -65,6 +67,8 @@ public sealed class MethodCatalog
             var plugins = LoadableTypes(assembly).Where(t => typeof(IMethodPlugin).IsAssignableFrom(t) && !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) is not null).ToList();
             foreach (var p in plugins) ((IMethodPlugin)Activator.CreateInstance(p)!).Register(services);
             if (plugins.Count > 0) files.Add(dll);
+            PeftLog.For(typeof(MethodCatalog).FullName!).LogDebug("{Dll}: {Count} plugin(s) {Names}{Context}", dll, plugins.Count,
+                string.Join(", ", plugins.Select(t => t.Name)), assembly.GetName().Version is { } v ? $", version {v}" : "");
         }
         return FromServices(services, files);
     }

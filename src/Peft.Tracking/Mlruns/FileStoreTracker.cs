@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Peft.Core.Tracking;
 using Peft.IO;
+using Peft.Core.Diagnostics;
 
 namespace Peft.Tracking.Mlruns;
 
@@ -95,7 +96,7 @@ public sealed class FileStoreTracker : IExperimentTracker
             File.Move(meta, keptAs);
         }
         WriteExperimentMeta(dir, id, name, Directory.GetCreationTimeUtc(dir));
-        Console.Error.WriteLine($"warning: {meta} was {(keptAs is null ? "missing" : $"unreadable (kept as {Path.GetFileName(keptAs)})")}; " +
+        PeftLog.Line(typeof(FileStoreTracker).FullName!, $"warning: {meta} was {(keptAs is null ? "missing" : $"unreadable (kept as {Path.GetFileName(keptAs)})")}; " +
                                 $"wrote it again for experiment '{name}' (id {id}, from the folder name); its runs are kept");
         return MlrunsReader.ReadExperiment(dir)
                ?? throw new TrackingException($"{meta}: written again but still not readable; check the folder's permissions", false);

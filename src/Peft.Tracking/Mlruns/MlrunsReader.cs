@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Peft.Core.Tracking;
 using Peft.IO;
+using Peft.Core.Diagnostics;
 
 namespace Peft.Tracking.Mlruns;
 
@@ -23,7 +24,7 @@ public sealed class MlrunsReader
     public string Root { get; }
 
     /// <summary>Told once per damaged file (default: a <c>warning:</c> line on stderr).</summary>
-    public Action<string> Warn { get; init; } = message => Console.Error.WriteLine($"warning: {message}");
+    public Action<string> Warn { get; init; } = message => PeftLog.Line(typeof(MlrunsReader).FullName!, $"warning: {message}");
 
     private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Peft.Core.Tracking;
 using Peft.IO;
 using Peft.Tracking.Rest;
+using Peft.Core.Diagnostics;
 
 namespace Peft.Tracking.Outbox;
 
@@ -110,7 +111,7 @@ public sealed class OutboxTracker : IExperimentTracker
                     GoOffline(e);
                 }
             }
-            Console.Error.WriteLine($"warning: cannot ask {Uri} which runs exist (server unreachable); assuming none.");
+            PeftLog.Line(typeof(OutboxTracker).FullName!, $"warning: cannot ask {Uri} which runs exist (server unreachable); assuming none.");
             return [];
         }
     }
@@ -155,8 +156,8 @@ public sealed class OutboxTracker : IExperimentTracker
         _retryAt = DateTime.UtcNow + RetryInterval;
         if (_warned) return;
         _warned = true;
-        Console.Error.WriteLine($"warning: {e.Message}");
-        Console.Error.WriteLine($"warning: tracking goes on offline into {_journal.JournalPath}; it is delivered when the server answers or by `peft tracking sync`.");
+        PeftLog.Line(typeof(OutboxTracker).FullName!, $"warning: {e.Message}");
+        PeftLog.Line(typeof(OutboxTracker).FullName!, $"warning: tracking goes on offline into {_journal.JournalPath}; it is delivered when the server answers or by `peft tracking sync`.");
     }
 
     /// <summary>Makes a last delivery attempt; what is left stays in the outbox (message on stderr).</summary>
@@ -174,8 +175,7 @@ public sealed class OutboxTracker : IExperimentTracker
             if (_journal.Pending == 0) _journal.Delete();
             else
             {
-                Console.Error.WriteLine(
-                    $"{_journal.Pending} tracking records for {Uri} are kept in {_journal.JournalPath}; `peft tracking sync` sends them.");
+                PeftLog.Line(typeof(OutboxTracker).FullName!, $"{_journal.Pending} tracking records for {Uri} are kept in {_journal.JournalPath}; `peft tracking sync` sends them.");
                 _journal.Dispose();
             }
             _inner.Dispose();

@@ -1,5 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
+using Microsoft.Extensions.Logging;
+using Peft.Core.Diagnostics;
 using Peft.Core.Tracking;
 using Polly;
 using Polly.Retry;
@@ -18,6 +20,7 @@ internal sealed class MlflowHttp : IDisposable
     private readonly HttpClient _client;
     private readonly RestTrackerOptions _options;
     private readonly ResiliencePipeline<Attempt> _retries;
+    private static ILogger Log => PeftLog.For(typeof(MlflowHttp).FullName!); // the factory in force now (set by the command line)
 
     /// <summary>A reply with its Retry-After; <paramref name="FromBeforeRetry"/> marks the one that ends the retries.</summary>
     private sealed record Attempt(MlflowResponse Reply, TimeSpan? RetryAfter, bool FromBeforeRetry = false);
@@ -47,6 +50,12 @@ internal sealed class MlflowHttp : IDisposable
             }),
             // AttemptNumber is 0 before the first retry, which follows the first error.
             DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(args.Outcome.Result?.RetryAfter ?? Backoff(args.AttemptNumber + 1)),
+            OnRetry = args =>
+            {
+                Log.LogDebug("{Server}: {Failure}; retry {Retry} of {MaxRetries} in {Delay:0.###} s", _client.BaseAddress,
+                    args.Outcome.Exception?.Message ?? args.Outcome.Result?.Reply.Describe(), args.AttemptNumber + 1, _options.MaxRetries, args.RetryDelay.TotalSeconds);
+                return default;
+            },
         }).Build();
     }
 
