@@ -6,6 +6,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Peft.Terminal;
+using Polly;
+using Polly.Retry;
 
 namespace Peft.Models;
 
@@ -23,6 +25,8 @@ public sealed class DownloadOptions
     /// <summary>Longest wait for the next bytes of a body before the connection is considered stalled.</summary>
     public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public int MaxRedirects { get; init; } = 10;
+    /// <summary>The clock the retries wait on; tests pass one whose timers fire at once.</summary>
+    internal TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }
 
 /// <summary>One file to fetch.</summary>
@@ -80,9 +84,9 @@ internal sealed class TransientDownloadException(string message, Exception? inne
 /// Downloads a file over HTTP(S) resumably: bytes go to <c>{file}.partial</c>; an existing partial file is
 /// continued with <c>Range: bytes=N-</c> (206 appends; a server that ignores the range (200) makes it start over;
 /// 416 means the partial file is already complete, or invalid and restarted). Transient failures are retried with
-/// exponential backoff, resuming each time. The SHA-256 of the whole file is checked before the partial file is
-/// renamed (atomically) to its final name, so a final file is never half-written. A final file already present
-/// with the expected checksum is not downloaded again.
+/// exponential backoff (or the server's Retry-After), resuming each time; Polly retry pipelines run the retries.
+/// The SHA-256 of the whole file is checked before the partial file is renamed (atomically) to its final name, so a
+/// final file is never half-written. A final file already present with the expected checksum is not downloaded again.
 /// </summary>
 public sealed class ResumableDownloader
 {
@@ -91,6 +95,11 @@ public sealed class ResumableDownloader
     private readonly DownloadOptions _options;
     private readonly Func<string, long?, IProgressReporter?>? _progress;
     private readonly TextWriter? _log;
+    private readonly ResiliencePipeline<AttemptEnd> _downloadRetries;
+    private readonly ResiliencePipeline _requestRetries;
+
+    /// <summary>Hands a download's <see cref="Transfer"/> to the retry strategy's callbacks.</summary>
+    private static readonly ResiliencePropertyKey<Transfer> TransferKey = new("Peft.Models.Transfer");
 
     /// <param name="http">A client that does not follow redirects itself (see <see cref="CreateHttpClient"/>).</param>
     /// <param name="progress">Makes a progress reporter for a file (label, total bytes when known); it may return
@@ -103,6 +112,8 @@ public sealed class ResumableDownloader
         _options = options ?? new DownloadOptions();
         _progress = progress;
         _log = log;
+        _downloadRetries = BuildDownloadRetries();
+        _requestRetries = BuildRequestRetries();
     }
 
     public DownloadOptions Options => _options;
@@ -165,33 +176,26 @@ public sealed class ResumableDownloader
             t.ResumedFrom = fs.Length;
             if (t.ResumedFrom > 0) Log(t, $"{label}: resuming from {t.ResumedFrom / 1048576.0:0.0} MB ({t.ResumedFrom} bytes) already downloaded.");
 
-            int failures = 0;
-            while (true)
+            var context = ResilienceContextPool.Shared.Get(label, ct);
+            context.Properties.Set(TransferKey, t);
+            try
             {
-                if (request.Size is long size && fs.Length == size && size > 0) break;
-                long before = t.Received;
-                try
-                {
-                    var outcome = await AttemptAsync(t, ct).ConfigureAwait(false);
-                    if (outcome == Outcome.Complete) break;
-                    // Outcome.Restart: the partial file was discarded; go again at once, but not forever.
-                    if (++failures >= _options.MaxAttempts)
-                        throw new ModelDownloadException($"{label}: the server at {request.Url} kept rejecting the partial download.");
-                }
-                catch (TransientDownloadException ex) when (!ct.IsCancellationRequested)
-                {
-                    // An attempt that got bytes is progress, not a failure: only attempts in a row without any count.
-                    if (t.Received > before) failures = 0; else failures++;
-                    if (failures >= _options.MaxAttempts)
-                        throw new ModelDownloadException(
-                            $"{label}: download from {request.Url} failed after {failures} attempts without progress: {ex.Message}. " +
-                            (fs.Length > 0 ? $"{fs.Length} bytes are kept in {partialPath}; run the command again to resume." : ""),
-                            ex) { IsNetworkError = true };
-                    var delay = ex.RetryAfter is TimeSpan ra && ra <= _options.MaxBackoff ? ra : Backoff(Math.Max(1, failures));
-                    Log(t, $"{label}: {ex.Message}; retrying in {delay.TotalSeconds:0.#} s from byte {fs.Length}" +
-                                    (failures > 0 ? $" ({failures} of {_options.MaxAttempts} failures in a row)." : "."));
-                    await Task.Delay(delay, ct).ConfigureAwait(false);
-                }
+                var end = await _downloadRetries.ExecuteAsync(
+                    static (ctx, s) => s.Self.NextAttemptAsync(s.t, ctx.CancellationToken), context, (Self: this, t)).ConfigureAwait(false);
+                if (end == AttemptEnd.Restart)
+                    throw new ModelDownloadException($"{label}: the server at {request.Url} kept rejecting the partial download.");
+            }
+            // Polly rethrows the last failure once ShouldHandle stops retrying.
+            catch (TransientDownloadException ex) when (!ct.IsCancellationRequested)
+            {
+                throw new ModelDownloadException(
+                    $"{label}: download from {request.Url} failed after {t.Failures} attempts without progress: {ex.Message}. " +
+                    (fs.Length > 0 ? $"{fs.Length} bytes are kept in {partialPath}; run the command again to resume." : ""),
+                    ex) { IsNetworkError = true };
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
             }
 
             await fs.FlushAsync(ct).ConfigureAwait(false);
@@ -224,7 +228,58 @@ public sealed class ResumableDownloader
         return new DownloadResult(dest, length, sha256, AlreadyPresent: false, t.ResumedFrom, verified);
     }
 
-    private enum Outcome { Complete, Restart }
+    /// <summary>How an attempt that did not fail ended: the file is complete, or the partial file was discarded and
+    /// the download should start over.</summary>
+    private enum AttemptEnd { Complete, Restart }
+
+    /// <summary>
+    /// The retries of one file's download. Polly's attempt count only grows, but an attempt that received bytes is
+    /// progress and resets ours; so <see cref="ShouldRetry"/> keeps the count of failures in a row on the
+    /// <see cref="Transfer"/> and decides when to give up, and Polly's own limit is unbounded.
+    /// </summary>
+    private ResiliencePipeline<AttemptEnd> BuildDownloadRetries() =>
+        new ResiliencePipelineBuilder<AttemptEnd> { TimeProvider = _options.TimeProvider }
+            .AddRetry(new RetryStrategyOptions<AttemptEnd>
+            {
+                MaxRetryAttempts = int.MaxValue, // unbounded: ShouldRetry gives up
+                ShouldHandle = args => ValueTask.FromResult(ShouldRetry(TransferOf(args.Context), args.Outcome, args.Context.CancellationToken)),
+                // A restart goes again at once (Polly skips a zero wait).
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(args.Outcome.Exception is TransientDownloadException ex
+                    ? DelayAfter(ex, Math.Max(1, TransferOf(args.Context).Failures))
+                    : TimeSpan.Zero),
+                OnRetry = args =>
+                {
+                    if (args.Outcome.Exception is TransientDownloadException ex)
+                    {
+                        var t = TransferOf(args.Context);
+                        Log(t, $"{t.Label}: {ex.Message}; retrying in {args.RetryDelay.TotalSeconds:0.#} s from byte {t.File.Length}" +
+                               (t.Failures > 0 ? $" ({t.Failures} of {_options.MaxAttempts} failures in a row)." : "."));
+                    }
+                    return default;
+                },
+            })
+            .Build();
+
+    private static Transfer TransferOf(ResilienceContext context) => context.Properties.GetValue(TransferKey, null!);
+
+    /// <summary>Counts a failed attempt and says whether to try again: a transient failure, or a restart (not
+    /// forever), until <see cref="DownloadOptions.MaxAttempts"/> attempts in a row have made no progress.</summary>
+    private bool ShouldRetry(Transfer t, Outcome<AttemptEnd> outcome, CancellationToken ct)
+    {
+        if (outcome.Exception is null) return outcome.Result == AttemptEnd.Restart && ++t.Failures < _options.MaxAttempts;
+        if (outcome.Exception is not TransientDownloadException || ct.IsCancellationRequested) return false;
+        // An attempt that got bytes is progress, not a failure: only attempts in a row without any count.
+        t.Failures = t.Received > t.ReceivedBefore ? 0 : t.Failures + 1;
+        return t.Failures < _options.MaxAttempts;
+    }
+
+    /// <summary>One attempt for the retry pipeline; none is needed once the partial file has every byte.</summary>
+    private ValueTask<AttemptEnd> NextAttemptAsync(Transfer t, CancellationToken ct)
+    {
+        if (t.Request.Size is long size && t.File.Length == size && size > 0) return ValueTask.FromResult(AttemptEnd.Complete);
+        t.ReceivedBefore = t.Received;
+        return new ValueTask<AttemptEnd>(AttemptAsync(t, ct));
+    }
 
     /// <summary>A message about a transfer: through its progress bar when it draws one on the same stream, so the
     /// message does not end up glued to the bar's line.</summary>
@@ -249,6 +304,10 @@ public sealed class ResumableDownloader
         public long ResumedFrom { get; set; }
         /// <summary>Bytes received over the network in this run.</summary>
         public long Received { get; set; }
+        /// <summary><see cref="Received"/> when the current attempt began.</summary>
+        public long ReceivedBefore { get; set; }
+        /// <summary>Attempts in a row that made no progress (restarts included).</summary>
+        public int Failures { get; set; }
 
         /// <summary>Discards the partial file's content.</summary>
         public void Restart()
@@ -266,7 +325,7 @@ public sealed class ResumableDownloader
         }
     }
 
-    private async Task<Outcome> AttemptAsync(Transfer t, CancellationToken ct)
+    private async Task<AttemptEnd> AttemptAsync(Transfer t, CancellationToken ct)
     {
         var (request, label, fs) = (t.Request, t.Label, t.File);
         long offset = fs.Length;
@@ -288,7 +347,7 @@ public sealed class ResumableDownloader
                 {
                     Log(t, $"{label}: the server sent bytes {range?.From}- instead of {offset}-; starting over.");
                     t.Restart();
-                    return Outcome.Restart;
+                    return AttemptEnd.Restart;
                 }
                 total = range.Length ?? request.Size;
                 break;
@@ -305,14 +364,14 @@ public sealed class ResumableDownloader
             case 416:
             {
                 long? serverLength = response.Content.Headers.ContentRange?.Length ?? request.Size;
-                if (offset > 0 && serverLength == offset) return Outcome.Complete;
+                if (offset > 0 && serverLength == offset) return AttemptEnd.Complete;
                 if (offset == 0)
                     throw new ModelDownloadException($"{label}: {request.Url} answered 416 (range not satisfiable) to a request without a range.")
                     { StatusCode = status };
                 Log(t, $"{label}: the partial download ({offset} bytes) does not fit the file on the server " +
                                 $"({serverLength?.ToString(CultureInfo.InvariantCulture) ?? "unknown size"}); starting over.");
                 t.Restart();
-                return Outcome.Restart;
+                return AttemptEnd.Restart;
             }
             default:
                 throw ErrorFor(response, request.Url, label);
@@ -375,7 +434,7 @@ public sealed class ResumableDownloader
 
         if (total is long expected && fs.Length < expected)
             throw new TransientDownloadException($"connection closed after {fs.Length} of {expected} bytes");
-        return Outcome.Complete;
+        return AttemptEnd.Complete;
     }
 
     /// <summary>Sends a request, following redirects by hand: the Authorization header goes only to the origin of
@@ -444,23 +503,48 @@ public sealed class ResumableDownloader
         }
     }
 
+    /// <summary>Retries for <see cref="RetryAsync"/>: transient failures, up to <see cref="DownloadOptions.MaxAttempts"/>
+    /// attempts in all, with the same waits as downloads. The context's operation key is the label.</summary>
+    private ResiliencePipeline BuildRequestRetries()
+    {
+        var builder = new ResiliencePipelineBuilder { TimeProvider = _options.TimeProvider };
+        if (_options.MaxAttempts <= 1) return builder.Build(); // Polly's retry needs at least one retry: one attempt, no strategy
+        return builder.AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = _options.MaxAttempts - 1,
+            ShouldHandle = args => ValueTask.FromResult(
+                args.Outcome.Exception is TransientDownloadException && !args.Context.CancellationToken.IsCancellationRequested),
+            // AttemptNumber is 0 before the first retry, which follows the first failure.
+            DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(DelayAfter((TransientDownloadException)args.Outcome.Exception!, args.AttemptNumber + 1)),
+            OnRetry = args =>
+            {
+                _log?.WriteLine($"{args.Context.OperationKey}: {args.Outcome.Exception!.Message}; retrying in {args.RetryDelay.TotalSeconds:0.#} s.");
+                return default;
+            },
+        }).Build();
+    }
+
     /// <summary>Runs <paramref name="action"/>, retrying transient failures with the same backoff as downloads.</summary>
     internal async Task<T> RetryAsync<T>(string label, Func<Task<T>> action, CancellationToken ct)
     {
-        for (int attempt = 1; ; attempt++)
+        var context = ResilienceContextPool.Shared.Get(label, ct);
+        int attempts = 0;
+        try
         {
-            try
+            return await _requestRetries.ExecuteAsync(async _ =>
             {
+                attempts++;
                 return await action().ConfigureAwait(false);
-            }
-            catch (TransientDownloadException ex) when (!ct.IsCancellationRequested)
-            {
-                if (attempt >= _options.MaxAttempts)
-                    throw new ModelDownloadException($"{label}: {ex.Message} (gave up after {attempt} attempts).", ex) { IsNetworkError = true };
-                var delay = ex.RetryAfter is TimeSpan ra && ra <= _options.MaxBackoff ? ra : Backoff(attempt);
-                _log?.WriteLine($"{label}: {ex.Message}; retrying in {delay.TotalSeconds:0.#} s.");
-                await Task.Delay(delay, ct).ConfigureAwait(false);
-            }
+            }, context).ConfigureAwait(false);
+        }
+        // Polly rethrows the last failure once the retries are used up.
+        catch (TransientDownloadException ex) when (!ct.IsCancellationRequested)
+        {
+            throw new ModelDownloadException($"{label}: {ex.Message} (gave up after {attempts} attempts).", ex) { IsNetworkError = true };
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 
@@ -475,6 +559,10 @@ public sealed class ResumableDownloader
         };
         return new ModelDownloadException($"{label}: {url} — {what}.") { StatusCode = status };
     }
+
+    /// <summary>The server's Retry-After when it is at most <see cref="DownloadOptions.MaxBackoff"/>, else our backoff.</summary>
+    private TimeSpan DelayAfter(TransientDownloadException ex, int failures) =>
+        ex.RetryAfter is TimeSpan ra && ra <= _options.MaxBackoff ? ra : Backoff(failures);
 
     private TimeSpan Backoff(int failures)
     {
