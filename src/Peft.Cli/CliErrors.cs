@@ -1,5 +1,6 @@
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Clip.Model;
+using Peft.Tensors;
 
 namespace Peft.Cli;
 
@@ -24,7 +25,7 @@ static class CliErrors
         }
     }
 
-    static bool IsUserError(Exception e) => e is ClipCheckpointException or ImageDecodeException or ArgumentException
+    static bool IsUserError(Exception e) => e is TensorFileException or ImageDecodeException or ArgumentException
         or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or UnauthorizedAccessException
         or IOException or HttpRequestException or InvalidOperationException or Peft.Core.Tracking.TrackingException or Peft.Reporting.ReportException;
 }

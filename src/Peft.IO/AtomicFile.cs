@@ -34,6 +34,29 @@ public static class AtomicFile
     }
 
     /// <summary>
+    /// As <see cref="Replace(string, ReadOnlySpan{byte}, string?)"/>, for content too large to hold in memory:
+    /// <paramref name="write"/> streams it into the temporary file (e.g. tensors, one after another).
+    /// </summary>
+    public static void Replace(string path, Action<Stream> write, string? stagingDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var (full, temp) = Stage(path, stagingDirectory);
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            DeleteTemp(temp);
+        }
+    }
+
+    /// <summary>
     /// Creates <paramref name="path"/> with <paramref name="bytes"/> unless it exists: true if this call created it,
     /// false if a file was there (left as it is). Of concurrent callers on the same path exactly one gets true, and
     /// the file holds that caller's complete content.

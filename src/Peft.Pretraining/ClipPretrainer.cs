@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Clip.Loading;
 using Peft.Clip.Model;
 using Peft.Clip.Text;
@@ -10,6 +10,7 @@ using Peft.Data.Datasets;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Pretraining;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Peft.Clip.Loading;
 using Peft.Clip.Native;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 // Benchmarks print measurements; they never assert wall-clock limits.
 //   parity <dir>                      relative errors of every <name>.pt against <name>.expected.safetensors

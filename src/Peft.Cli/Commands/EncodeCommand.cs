@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Host.FeatureExtraction;
 using Peft.Models;
 using Peft.Terminal;

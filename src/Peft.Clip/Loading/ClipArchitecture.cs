@@ -1,3 +1,4 @@
+using Peft.Tensors;
 namespace Peft.Clip.Loading;
 
 /// <summary>What a checkpoint's image tower is, read from its key names without loading tensors (for planning).</summary>
@@ -20,7 +21,7 @@ public static class ClipArchitecture
             if (entries.Any(e => e.Name.StartsWith("visual.layer1.", StringComparison.Ordinal))) return false;
             return null;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or Model.ClipCheckpointException)
+        catch (Exception e) when (e is IOException or InvalidDataException or TensorFileException)
         {
             return null; // the loader reports a damaged file with its own message
         }
@@ -42,7 +43,7 @@ public static class ClipArchitecture
             int image = Count("visual.transformer.resblocks.") + Count("vision_model.encoder.layers.");
             return text == 0 ? null : (text, image);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or Model.ClipCheckpointException)
+        catch (Exception e) when (e is IOException or InvalidDataException or TensorFileException)
         {
             return null;
         }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Peft.Clip.Model;
 using TorchSharp;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Clip.Loading;
 
@@ -19,7 +20,7 @@ public static class ClipLoader
     {
         options ??= new ClipLoadOptions();
         var format = DetectFormat(path);
-        using var raw = ReadOpenAiNamed(path, format, out string? hfConfig);
+        using var raw = ReadWeights(path, format, out string? hfConfig);
         var ignored = new List<string>();
         foreach (var key in raw.Keys)
             if (KnownExtras.Contains(key) || key.EndsWith(".attn_mask", StringComparison.Ordinal)) ignored.Add(key);
@@ -69,6 +70,19 @@ public static class ClipLoader
     static string? WeightFile(string folder) =>
         new[] { "model.safetensors", "model.safetensors.index.json", "pytorch_model.bin" }
             .Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists);
+
+    /// <summary>The weights under OpenAI's names; a damaged tensor file is reported as a checkpoint error.</summary>
+    static StateDict ReadWeights(string path, CheckpointFormat format, out string? hfConfig)
+    {
+        try
+        {
+            return ReadOpenAiNamed(path, format, out hfConfig);
+        }
+        catch (TensorFileException e) when (e is not ClipCheckpointException)
+        {
+            throw new ClipCheckpointException(e.File, e.Problem, e.Key, e);
+        }
+    }
 
     static StateDict ReadOpenAiNamed(string path, CheckpointFormat format, out string? hfConfig)
     {

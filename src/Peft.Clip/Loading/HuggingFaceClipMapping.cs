@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Peft.Clip.Model;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Clip.Loading;
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Peft.IO;
 
 namespace Peft.Clip.Native;
 
@@ -72,15 +73,12 @@ public static class TorchNativeLoader
         if (!ElfVersionNeedPatcher.Rewrite(bytes, StdCxx, Missing, Present))
             return $"load-failed: {error}";
         // Write beside and rename: a concurrent process sees either the old or the new file, never half.
-        var tmp = $"{path}.{Environment.ProcessId}.tmp";
         try
         {
-            File.WriteAllBytes(tmp, bytes);
-            File.Move(tmp, path, overwrite: true);
+            AtomicFile.Replace(path, bytes);
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            try { File.Delete(tmp); } catch (IOException) { }
             throw new InvalidOperationException(
                 $"{path} needs {Missing}, which this system's libstdc++ lacks, and the file cannot be rewritten " +
                 $"({e.Message}). Make the output folder writable, or run once as its owner.", e);

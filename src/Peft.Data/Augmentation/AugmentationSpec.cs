@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 
 namespace Peft.Data.Augmentation;
 

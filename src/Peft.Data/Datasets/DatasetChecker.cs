@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 
 namespace Peft.Data.Datasets;
 

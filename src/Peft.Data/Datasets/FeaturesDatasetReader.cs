@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
-using Peft.Clip.Loading;
 using Peft.Data.Features;
 using Peft.Data.Splits;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Data.Datasets;
 
@@ -102,7 +102,7 @@ public sealed class FeaturesDatasetReader : IDatasetReader
         if (!File.Exists(path)) throw new DatasetFormatException(path, "features file not found");
         Dictionary<string, string> metadata;
         try { (_, metadata, _) = SafeTensorsFile.ReadHeader(path); }
-        catch (Peft.Clip.Model.ClipCheckpointException e) { throw new DatasetFormatException(path, e.Message, e); }
+        catch (TensorFileException e) { throw new DatasetFormatException(path, e.Message, e); }
         if (!metadata.TryGetValue(PrecomputedFeatures.ClassNamesKey, out var json))
             throw new DatasetFormatException(path, $"__metadata__ has no '{PrecomputedFeatures.ClassNamesKey}' (a JSON array of the class names in label order)");
         List<string>? names;

@@ -1,9 +1,8 @@
 using System.Text.Json;
-using Peft.Clip.Loading;
-using Peft.Clip.Model;
 using Peft.Data.Datasets;
 using TorchSharp;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Data.Features;
 
@@ -47,7 +46,7 @@ public sealed record PrecomputedFeatures(
         {
             (entries, metadata, _) = SafeTensorsFile.ReadHeader(path);
         }
-        catch (ClipCheckpointException e)
+        catch (TensorFileException e)
         {
             throw new DatasetFormatException(path, e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message, e);
         }
@@ -114,7 +113,7 @@ public sealed record PrecomputedFeatures(
         {
             sd = SafeTensorsFile.Read(path, wanted.Contains);
         }
-        catch (ClipCheckpointException e)
+        catch (TensorFileException e)
         {
             throw new DatasetFormatException(path, e.Message, e);
         }

@@ -1,5 +1,5 @@
 using System.Runtime.ExceptionServices;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 
 namespace Peft.Data.Images;
 

@@ -1,11 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Clip.Loading;
 using Peft.Clip.Text;
 using Peft.Core;
 using Peft.Data.Augmentation;
-using Peft.Data.Caching;
+using Peft.Features;
 
 namespace Peft.Host.Experiments;
 

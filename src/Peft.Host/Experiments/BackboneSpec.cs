@@ -1,4 +1,4 @@
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using static TorchSharp.torch;
 
 namespace Peft.Host.Experiments;

@@ -3,6 +3,7 @@ using Peft.Clip.Loading;
 using Peft.Core;
 using Peft.Host.Methods;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Host.Experiments;
 

@@ -7,6 +7,7 @@ using Peft.Data.Features;
 using Peft.Host.Methods;
 using Peft.IO;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Host.Experiments;
 
@@ -89,7 +90,7 @@ public static class CellExporter
             ["feature_cache_key"] = cacheKey,
         };
         if (views > 0) metadata[FeaturesDatasetReader.ViewsTransformKey] = transform!.Key;
-        Peft.Clip.Loading.SafeTensorsFile.Write(full, tensors, metadata);
+        Peft.Tensors.SafeTensorsFile.Write(full, tensors, metadata);
 
         var info = new
         {

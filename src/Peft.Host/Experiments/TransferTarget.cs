@@ -1,5 +1,5 @@
 using Peft.Core;
-using Peft.Data.Caching;
+using Peft.Features;
 using Peft.Data.Datasets;
 using Peft.Host.Methods;
 using static TorchSharp.torch;

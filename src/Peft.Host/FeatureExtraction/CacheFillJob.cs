@@ -1,7 +1,7 @@
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Clip.Loading;
 using Peft.Data.Augmentation;
-using Peft.Data.Caching;
+using Peft.Features;
 using Peft.Data.Datasets;
 using Peft.Data.Splits;
 

@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Clip.Inference;
 using Peft.Clip.Loading;
 using Peft.Clip.Text;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Host.FeatureExtraction;
 

@@ -1,6 +1,6 @@
 using Peft.Core;
 using Peft.Data.Augmentation;
-using Peft.Data.Caching;
+using Peft.Features;
 using Peft.Data.Datasets;
 using Peft.Data.Splits;
 using static TorchSharp.torch;

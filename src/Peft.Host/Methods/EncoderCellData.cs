@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Peft.Core.Encoders;
 using Peft.Data.Augmentation;
-using Peft.Data.Caching;
+using Peft.Features;
 using Peft.Data.Datasets;
 using Peft.Data.Splits;
 using static TorchSharp.torch;

@@ -4,6 +4,7 @@ using Peft.Data.Datasets;
 using Peft.Data.Features;
 using Peft.Data.Splits;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Host.Methods;
 

@@ -1,4 +1,4 @@
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Data.Augmentation;
 
 namespace Peft.Tests.Augmentation;

@@ -1,4 +1,4 @@
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Data.Augmentation;
 using Peft.Tests.Imaging;
 using static TorchSharp.torch;

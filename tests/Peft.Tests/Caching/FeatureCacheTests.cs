@@ -1,9 +1,10 @@
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Clip.Loading;
-using Peft.Data.Caching;
+using Peft.Features;
 using Peft.Tests.Host;
 using Peft.Tests.Imaging;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Tests.Caching;
 

@@ -1,6 +1,7 @@
 using Peft.Clip.Loading;
 using Peft.Tests.Host;
 using Peft.Tests.Imaging;
+using Peft.Tensors;
 
 namespace Peft.Tests.Cli;
 

@@ -5,6 +5,7 @@ using Peft.Data.Synthetic;
 using Peft.Tests.Cli;
 using TorchSharp;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Tests.Clip;
 

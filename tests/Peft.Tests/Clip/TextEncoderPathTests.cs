@@ -1,6 +1,7 @@
 using Peft.Clip.Loading;
 using Peft.Core;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Tests.Clip;
 

@@ -2,6 +2,7 @@ using Peft.Clip.Loading;
 using Peft.Data.Datasets;
 using Peft.Data.Features;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Tests.Datasets;
 

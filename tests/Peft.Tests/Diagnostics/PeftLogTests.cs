@@ -13,7 +13,7 @@ public sealed class PeftLogTests
     [Fact]
     public void Lines_read_the_same_whoever_logs_them()
     {
-        Assert.Equal("warning: x", PeftLog.Format(LogLevel.Warning, "Peft.Data.Caching.FeatureCache", "x"));
+        Assert.Equal("warning: x", PeftLog.Format(LogLevel.Warning, "Peft.Features.FeatureCache", "x"));
         Assert.Equal("error: x", PeftLog.Format(LogLevel.Error, "Peft.Cli", "x"));
         Assert.Equal("note: x", PeftLog.Format(LogLevel.Information, "Peft.Cli", "note: x"));
         Assert.Equal("debug: [Tracking.Rest.MlflowHttp] x", PeftLog.Format(LogLevel.Debug, "Peft.Tracking.Rest.MlflowHttp", "x"));

@@ -8,6 +8,7 @@ using Peft.Methods.BitFit;
 using Peft.Tests.Clip;
 using Peft.Tests.Experiments;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Tests.Encoders;
 

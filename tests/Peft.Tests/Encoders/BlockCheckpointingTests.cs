@@ -4,6 +4,7 @@ using Peft.Methods.ClipLora;
 using Peft.Methods.Vpt;
 using Peft.Tests.Clip;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Tests.Encoders;
 

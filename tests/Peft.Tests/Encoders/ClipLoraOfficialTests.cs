@@ -3,6 +3,7 @@ using Peft.Core.Encoders;
 using Peft.Methods.ClipLora;
 using Peft.Tests.Clip;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Tests.Encoders;
 

@@ -13,6 +13,7 @@ using Peft.Tests.Experiments;
 using Peft.Tests.Host;
 using static TorchSharp.torch;
 using Peft.Results;
+using Peft.Tensors;
 
 namespace Peft.Tests.Encoders;
 
@@ -132,8 +133,8 @@ public sealed class EncoderTierRunnerTests(RunnerWorld world) : TempDirectory("p
         using (no_grad())
             foreach (var (name, p) in layers.Parameters()) p.copy_(trained[name]);
         var dataset = new Peft.Data.Datasets.CoopLayoutReader().Read(Path.Combine(world.Dir, "world", "synth_shapes"));
-        var renderer = new Peft.Data.Caching.EvalViewRenderer(new Peft.Clip.Imaging.ClipPreprocessor(loaded.Model.ImageResolution));
-        var pixels = stack(dataset.Test.Select(i => tensor(renderer.Render(Peft.Clip.Imaging.ImageDecoder.Decode(dataset.PathOf(i)), "", 0), [3, 32, 32])).ToList());
+        var renderer = new Peft.Features.EvalViewRenderer(new Peft.Imaging.ClipPreprocessor(loaded.Model.ImageResolution));
+        var pixels = stack(dataset.Test.Select(i => tensor(renderer.Render(Peft.Imaging.ImageDecoder.Decode(dataset.PathOf(i)), "", 0), [3, 32, 32])).ToList());
         var prompts = dataset.ClassNames.Select(c => PromptTemplates.Fill(dataset.Templates[0], c.Replace('_', ' '))).ToList();
         Tensor image, text;
         using (loaded.Model.Apply(layers.Adaptation))
@@ -210,8 +211,8 @@ public sealed class EncoderTierRunnerTests(RunnerWorld world) : TempDirectory("p
         using var layers = new ClipLoraLayers(loaded.Model, new ClipLoraOptions(), null);
         using (no_grad())
             foreach (var (name, p) in layers.Parameters()) p.copy_(trained[name]);
-        var renderer = new Peft.Data.Caching.EvalViewRenderer(new Peft.Clip.Imaging.ClipPreprocessor(loaded.Model.ImageResolution));
-        var pixels = stack(items.Select(i => tensor(renderer.Render(Peft.Clip.Imaging.ImageDecoder.Decode(dataset.PathOf(i)), "", 0), [3, 32, 32])).ToList());
+        var renderer = new Peft.Features.EvalViewRenderer(new Peft.Imaging.ClipPreprocessor(loaded.Model.ImageResolution));
+        var pixels = stack(items.Select(i => tensor(renderer.Render(Peft.Imaging.ImageDecoder.Decode(dataset.PathOf(i)), "", 0), [3, 32, 32])).ToList());
         var prompts = classNames.Select(c => PromptTemplates.Fill(dataset.Templates[0], c.Replace('_', ' '))).ToList();
         Tensor image, text;
         using (loaded.Model.Apply(layers.Adaptation))

@@ -6,6 +6,7 @@ using Peft.Methods.Vpt;
 using Peft.Tests.Clip;
 using Peft.Tests.Experiments;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Tests.Encoders;
 

@@ -7,6 +7,7 @@ using Peft.Methods.LinearProbe;
 using Peft.Methods.TipAdapter;
 using Peft.Methods.ZeroShot;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Tests.Experiments;
 
@@ -106,7 +107,7 @@ public sealed class FeaturesDatasetRoundTripTests(RunnerWorld world) : TempDirec
         var bad = Temp("bad.safetensors");
         using (var t = zeros(3, 32))
         using (var l = zeros(3, ScalarType.Int64))
-            Peft.Clip.Loading.SafeTensorsFile.Write(bad, [new("train_features", t), new("train_labels", l), new("test_features", t), new("test_labels", l)]);
+            Peft.Tensors.SafeTensorsFile.Write(bad, [new("train_features", t), new("train_labels", l), new("test_features", t), new("test_labels", l)]);
         var e = Assert.Throws<DatasetFormatException>(() => DatasetRegistry.Get("features").Read(bad));
         Assert.Contains("classnames", e.Message);
     }

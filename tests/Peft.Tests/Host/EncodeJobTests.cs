@@ -1,9 +1,10 @@
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Clip.Loading;
 using Peft.Clip.Text;
 using Peft.Host.FeatureExtraction;
 using Peft.Tests.Imaging;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Tests.Host;
 

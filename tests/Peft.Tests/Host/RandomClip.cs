@@ -1,6 +1,7 @@
 using Peft.Clip.Loading;
 using Peft.Clip.Model;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Tests.Host;
 

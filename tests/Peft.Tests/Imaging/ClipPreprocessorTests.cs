@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using TorchSharp;
 using Xunit.Abstractions;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Tests.Augmentation;
 using Xunit.Abstractions;
 

@@ -1,4 +1,4 @@
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Xunit.Abstractions;
 
 namespace Peft.Tests.Imaging;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 
 namespace Peft.Tests.Imaging;
 

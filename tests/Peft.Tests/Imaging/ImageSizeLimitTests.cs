@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 
 namespace Peft.Tests.Imaging;
 

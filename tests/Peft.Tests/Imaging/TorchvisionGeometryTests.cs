@@ -1,4 +1,4 @@
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 
 namespace Peft.Tests.Imaging;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Core;
 using Peft.Data.Augmentation;
 using Peft.Host.Experiments;

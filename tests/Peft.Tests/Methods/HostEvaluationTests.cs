@@ -1,8 +1,8 @@
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Clip.Text;
 using Peft.Core;
 using Peft.Data.Augmentation;
-using Peft.Data.Caching;
+using Peft.Features;
 using Peft.Data.Datasets;
 using Peft.Data.Splits;
 using Peft.Data.Synthetic;

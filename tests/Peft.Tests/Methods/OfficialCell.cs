@@ -4,6 +4,7 @@ using Peft.Clip.Text;
 using Peft.Core;
 using Peft.Tests.Cli;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Tests.Methods;
 

@@ -1,10 +1,11 @@
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Clip.Loading;
 using Peft.Clip.Model;
 using Peft.Clip.Text;
 using Peft.Data.Synthetic;
 using Peft.Pretraining;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
 namespace Peft.Tests.Pretraining;
 

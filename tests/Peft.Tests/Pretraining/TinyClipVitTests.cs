@@ -3,6 +3,7 @@ using Peft.Clip.Loading;
 using Peft.Models;
 using Peft.Pretraining;
 using Peft.Tests.Cli;
+using Peft.Tensors;
 
 namespace Peft.Tests.Pretraining;
 

@@ -1,6 +1,6 @@
 using Peft.Data.Randomness;
 using System.IO.Compression;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Data.Synthetic;
 
 namespace Peft.Tests.Synthetic;

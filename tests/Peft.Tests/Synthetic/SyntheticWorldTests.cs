@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Clip.Text;
 using Peft.Data.Synthetic;
 using Xunit.Abstractions;

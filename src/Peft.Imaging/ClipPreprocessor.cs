@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Peft.Clip.Imaging;
+namespace Peft.Imaging;
 
 /// <summary>
 /// CLIP image preprocessing matching openai/CLIP's <c>_transform(n_px)</c> on PIL + torchvision 0.14:

@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics;
 
-namespace Peft.Clip.Imaging;
+namespace Peft.Imaging;
 
 /// <summary>
 /// Pillow's <c>Image.resize(size, filter)</c> (libImaging/Resample.c and the NEAREST scale path of Geometry.c)

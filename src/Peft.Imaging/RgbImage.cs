@@ -1,4 +1,4 @@
-namespace Peft.Clip.Imaging;
+namespace Peft.Imaging;
 
 /// <summary>
 /// An 8-bit RGB image, rows top to bottom, pixels interleaved (HWC, R G B) with no row padding:

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Peft.Clip.Model;
 
-namespace Peft.Data.Caching;
+namespace Peft.Features;
 
 /// <summary>
 /// SHA-256 of a model's weights as it computes with them (every state-dict entry in ordinal key order: name,

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Peft.Clip.Loading;
+namespace Peft.Tensors;
 
 /// <summary>Named tensors read from a checkpoint, in file order; owns (and disposes) its tensors.</summary>
 public sealed class StateDict : IDisposable

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using SkiaSharp;
 
-namespace Peft.Clip.Imaging;
+namespace Peft.Imaging;
 
 /// <summary>
 /// Decodes JPEG, PNG, BMP, GIF (first frame) and WebP with Skia into what PIL 9.4's

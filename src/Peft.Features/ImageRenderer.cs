@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Clip.Inference;
 using Peft.Clip.Model;
 using static TorchSharp.torch;
 
-namespace Peft.Data.Caching;
+namespace Peft.Features;
 
 /// <summary>
 /// Pixels and uncached features of images under a renderer, for encoder-level methods: they train on image batches,

@@ -1,7 +1,7 @@
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Data.Augmentation;
 
-namespace Peft.Data.Caching;
+namespace Peft.Features;
 
 /// <summary>
 /// Training views: RandomResizedCrop + flip (<see cref="AugmentationSpec"/>), view v of an image drawn from a generator

@@ -1,6 +1,6 @@
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 
-namespace Peft.Data.Caching;
+namespace Peft.Features;
 
 /// <summary>The deterministic evaluation transform (CLIP's resize + centre crop, or CoOp's squash); one view per image.</summary>
 public sealed class EvalViewRenderer(ClipPreprocessor preprocessor) : IViewRenderer

@@ -1,4 +1,4 @@
-namespace Peft.Clip.Imaging;
+namespace Peft.Imaging;
 
 /// <summary>PIL's resampling filters (<c>PIL.Image.Resampling</c>), with the same kernels and supports.</summary>
 public enum ResampleFilter

@@ -1,4 +1,4 @@
-namespace Peft.Clip.Imaging;
+namespace Peft.Imaging;
 
 /// <summary>
 /// A decoded image file: the RGB pixels PIL's <c>Image.open(p).convert("RGB")</c> gives, plus what PIL's

@@ -1,4 +1,4 @@
-namespace Peft.Data.Caching;
+namespace Peft.Features;
 
 /// <summary>What a cache did: features served from disk, and image views that went through the encoder.</summary>
 public sealed class FeatureCacheStats

@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Peft.Clip.Model;
+using Peft.IO;
 using static TorchSharp.torch;
 
-namespace Peft.Clip.Loading;
+namespace Peft.Tensors;
 
 /// <summary>
 /// Reads and writes the safetensors format (8-byte little-endian header length, JSON header, raw data).
@@ -38,14 +38,14 @@ public static class SafeTensorsFile
     {
         long fileLength = stream.Length;
         if (fileLength < 8)
-            throw new ClipCheckpointException(path, $"not a safetensors file: {fileLength} bytes, too short for the 8-byte header length");
+            throw new TensorFileException(path, $"not a safetensors file: {fileLength} bytes, too short for the 8-byte header length");
         Span<byte> lenBytes = stackalloc byte[8];
         stream.ReadExactly(lenBytes);
         ulong headerLength = BitConverter.ToUInt64(lenBytes);
         if (headerLength > (ulong)(fileLength - 8))
-            throw new ClipCheckpointException(path, $"safetensors header claims {headerLength} bytes but only {fileLength - 8} follow (truncated or corrupt file)");
+            throw new TensorFileException(path, $"safetensors header claims {headerLength} bytes but only {fileLength - 8} follow (truncated or corrupt file)");
         if (headerLength > MaxHeaderBytes)
-            throw new ClipCheckpointException(path, $"safetensors header of {headerLength} bytes exceeds the {MaxHeaderBytes}-byte limit");
+            throw new TensorFileException(path, $"safetensors header of {headerLength} bytes exceeds the {MaxHeaderBytes}-byte limit");
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
         JsonObject header;
@@ -55,7 +55,7 @@ public static class SafeTensorsFile
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw new ClipCheckpointException(path, $"safetensors header is not a JSON object: {e.Message}", inner: e);
+            throw new TensorFileException(path, $"safetensors header is not a JSON object: {e.Message}", inner: e);
         }
 
         long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
@@ -74,21 +74,21 @@ public static class SafeTensorsFile
                 var obj = node!.AsObject();
                 string dtype = obj["dtype"]!.GetValue<string>();
                 if (!DTypes.TryGetValue(dtype, out var dt))
-                    throw new ClipCheckpointException(path, $"tensor '{name}' has unsupported dtype '{dtype}' (supported: {string.Join(", ", DTypes.Keys)})", name);
+                    throw new TensorFileException(path, $"tensor '{name}' has unsupported dtype '{dtype}' (supported: {string.Join(", ", DTypes.Keys)})", name);
                 var shape = obj["shape"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
                 var offsets = obj["data_offsets"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
                 if (shape.Any(s => s < 0))
-                    throw new ClipCheckpointException(path, $"tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}]", name);
+                    throw new TensorFileException(path, $"tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}]", name);
                 if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength)
-                    throw new ClipCheckpointException(path, $"tensor '{name}' has data_offsets [{string.Join(", ", offsets)}] outside the {dataLength}-byte data section", name);
+                    throw new TensorFileException(path, $"tensor '{name}' has data_offsets [{string.Join(", ", offsets)}] outside the {dataLength}-byte data section", name);
                 long expected = shape.Aggregate(1L, (a, b) => checked(a * b)) * dt.size;
                 if (offsets[1] - offsets[0] != expected)
-                    throw new ClipCheckpointException(path, $"tensor '{name}' spans {offsets[1] - offsets[0]} bytes but {dtype} [{string.Join(", ", shape)}] needs {expected}", name);
+                    throw new TensorFileException(path, $"tensor '{name}' spans {offsets[1] - offsets[0]} bytes but {dtype} [{string.Join(", ", shape)}] needs {expected}", name);
                 entries.Add(new Entry(name, dt.type, shape, offsets[0], offsets[1]));
             }
             catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or OverflowException)
             {
-                throw new ClipCheckpointException(path, $"tensor '{name}' has a malformed header entry ({e.Message})", name, e);
+                throw new TensorFileException(path, $"tensor '{name}' has a malformed header entry ({e.Message})", name, e);
             }
         }
         return (entries, metadata, dataStart);
@@ -123,8 +123,8 @@ public static class SafeTensorsFile
     }
 
     /// <summary>
-    /// Writes tensors (any device/layout; stored contiguous, CPU) with optional string metadata. The file is
-    /// written beside the target and renamed, so a crash never leaves a half-written file under the final name.
+    /// Writes tensors (any device/layout; stored contiguous, CPU) with optional string metadata, atomically
+    /// (<see cref="AtomicFile"/>): a crash never leaves a half-written file under the final name.
     /// </summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -157,25 +157,14 @@ public static class SafeTensorsFile
             json.CopyTo(headerBytes, 0);
             for (int i = json.Length; i < headerBytes.Length; i++) headerBytes[i] = (byte)' ';
 
-            var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-            Directory.CreateDirectory(dir);
-            // Unique per writer, so concurrent writers of the same target (threads or processes) never share a temp file.
-            var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-            try
+            // Readers (and concurrent writers of the same target) see the old file or the whole new one.
+            AtomicFile.Replace(path, stream =>
             {
-                using (var stream = File.Create(tmp))
-                {
-                    stream.Write(BitConverter.GetBytes((ulong)headerBytes.Length));
-                    stream.Write(headerBytes);
-                    foreach (var (_, t) in items)
-                        if (t.NumberOfElements > 0) t.WriteBytesToStream(stream);
-                }
-                File.Move(tmp, path, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(tmp)) File.Delete(tmp);
-            }
+                stream.Write(BitConverter.GetBytes((ulong)headerBytes.Length));
+                stream.Write(headerBytes);
+                foreach (var (_, t) in items)
+                    if (t.NumberOfElements > 0) t.WriteBytesToStream(stream);
+            });
         }
         finally
         {

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace Peft.Clip.Imaging;
+namespace Peft.Imaging;
 
 /// <summary>
 /// Reads the samples of 16-bit PNGs, which Skia 2.88 will not hand out at 16 bits (it only offers a lossy

@@ -1,4 +1,4 @@
-namespace Peft.Clip.Imaging;
+namespace Peft.Imaging;
 
 /// <summary>
 /// Per-output-pixel source windows and weights for one axis of a separable resize, computed the way

@@ -1,4 +1,4 @@
-namespace Peft.Clip.Imaging;
+namespace Peft.Imaging;
 
 /// <summary>How <see cref="ClipPreprocessor"/> brings an image to size x size.</summary>
 public enum ClipResizeMode

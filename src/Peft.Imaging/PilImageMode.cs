@@ -1,4 +1,4 @@
-namespace Peft.Clip.Imaging;
+namespace Peft.Imaging;
 
 /// <summary>
 /// The mode PIL's <c>Image.open</c> reports for a file. It matters beyond decoding because PIL's

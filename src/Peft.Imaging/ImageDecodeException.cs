@@ -1,4 +1,4 @@
-namespace Peft.Clip.Imaging;
+namespace Peft.Imaging;
 
 /// <summary>An image file that is missing, unreadable, truncated or not an image; the message names the file.</summary>
 public sealed class ImageDecodeException : IOException

@@ -1,4 +1,4 @@
-namespace Peft.Clip.Imaging;
+namespace Peft.Imaging;
 
 /// <summary>
 /// The size arithmetic of torchvision 0.14's <c>Resize(int)</c> and <c>CenterCrop</c> on PIL images,

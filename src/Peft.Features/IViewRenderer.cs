@@ -1,6 +1,6 @@
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 
-namespace Peft.Data.Caching;
+namespace Peft.Features;
 
 /// <summary>How a decoded image becomes the normalised pixels of one cached view (eval transform, a training augmentation, ...).</summary>
 public interface IViewRenderer

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Peft.Clip.Imaging;
+using Peft.Imaging;
 using Peft.Clip.Inference;
 using Peft.Clip.Loading;
 using Peft.Clip.Model;
@@ -11,8 +11,9 @@ using Peft.IO;
 using Microsoft.Extensions.Logging;
 using Peft.Core.Diagnostics;
 using static TorchSharp.torch;
+using Peft.Tensors;
 
-namespace Peft.Data.Caching;
+namespace Peft.Features;
 
 /// <summary>
 /// Frozen image features on disk, computed once per (backbone, view renderer, view index, image) and reused by
@@ -50,7 +51,7 @@ public sealed class FeatureCache
         _root = Path.GetFullPath(root);
         _model = model;
         _batchSize = batchSize;
-        BackboneFingerprint = Caching.BackboneFingerprint.Of(model);
+        BackboneFingerprint = global::Peft.Features.BackboneFingerprint.Of(model);
         var dir = BackboneDir;
         Directory.CreateDirectory(dir);
         WriteDescription(Path.Combine(dir, "backbone.json"), new { fingerprint = BackboneFingerprint, model = model.Config.Describe(), compute = model.ComputeType.ToString() });
@@ -170,7 +171,7 @@ public sealed class FeatureCache
             bytes.AsSpan().CopyTo(MemoryMarshal.AsBytes(row.AsSpan()));
             return (row, EntryStatus.Ok);
         }
-        catch (Exception e) when (e is ClipCheckpointException or IOException)
+        catch (Exception e) when (e is TensorFileException or IOException)
         {
             return (null, EntryStatus.Unreadable); // recompute and overwrite it
         }
