@@ -54,6 +54,23 @@ public class AtomicFileTests() : TempDirectory("peft-io-atomic-")
     }
 
     [Fact]
+    public void Streamed_replace_writes_what_the_callback_streams_and_a_failing_callback_leaves_the_old_file()
+    {
+        var path = Temp("weights.safetensors");
+        AtomicFile.Replace(path, stream => { stream.Write(Bytes("part one, ")); stream.Write(Bytes("part two")); });
+        Assert.Equal("part one, part two", File.ReadAllText(path));
+
+        var e = Assert.Throws<InvalidOperationException>(() => AtomicFile.Replace(path, stream =>
+        {
+            stream.Write(Bytes("half of a new"));
+            throw new InvalidOperationException("tensor on a lost device");
+        }));
+        Assert.Equal("tensor on a lost device", e.Message);
+        Assert.Equal("part one, part two", File.ReadAllText(path)); // readers never see the half-written content
+        Assert.Equal(["weights.safetensors"], FilesUnder(Dir));
+    }
+
+    [Fact]
     public void TryCreate_creates_once_and_then_leaves_the_file_alone()
     {
         var path = Temp("params/lr");
