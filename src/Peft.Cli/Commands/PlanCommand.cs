@@ -28,10 +28,12 @@ public static class PlanCommand
             string Augment(string method) => augment[method].UsesViews ? augment[method].Transform.Name : "-";
             Console.WriteLine($"{"#",5}  {"dataset".PadRight(wDataset)}  {"shots",5}  {"seed",4}  {"method".PadRight(wMethod)}  {"grid",4}  {"augment",7}  state");
             var counts = new Dictionary<CellState, int>();
+            var notDone = new List<ExperimentCell>();
             foreach (var cell in cells)
             {
                 var state = states.Of(cell);
                 counts[state] = counts.GetValueOrDefault(state) + 1;
+                if (state != CellState.Done) notDone.Add(cell);
                 int points = spec.Method(cell.Method).PointsFor(cell.Dataset).Count;
                 Console.WriteLine($"{cell.Index + 1,5}  {cell.Dataset.PadRight(wDataset)}  {cell.Shots,5}  {cell.Seed,4}  {cell.Method.PadRight(wMethod)}  {points,4}  {Augment(cell.Method),7}  {Describe(state, cell)}");
             }
@@ -60,7 +62,9 @@ public static class PlanCommand
                     Console.WriteLine($"data: {d.Name} is not at {Path.GetFullPath(d.Root)} yet; it will be generated there on first use " +
                                       "(about 35 MB; point dataRoot at an existing world to reuse it)");
             Console.WriteLine($"results: {Path.Combine(spec.OutputDir, "results")}   tracking: {spec.Tracking.Uri} (experiment '{spec.Tracking.ExperimentName}')");
-            Console.WriteLine($"threads: {ThreadBudget.Resolve(parse.GetValue(args.Threads))} (of {Environment.ProcessorCount} CPUs available; --threads or {ThreadBudget.EnvironmentVariable} to change)");
+            int threads = ThreadBudget.Resolve(parse.GetValue(args.Threads));
+            Console.WriteLine($"threads: {threads} (of {Environment.ProcessorCount} CPUs available; --threads or {ThreadBudget.EnvironmentVariable} to change)");
+            if (notDone.Count > 0) ProjectedTime.Write(Console.Out, spec, notDone, CellCostLog.Default(), threads, shard);
             return 0;
 
             // The options the variant sets itself (grid axes aside), as logged.

@@ -46,7 +46,7 @@ public static class RunCommand
             {
                 // A server gets an outbox: records that fail while it is down are delivered later.
                 using var tracker = TrackingTargets.Create(spec.Tracking.Uri);
-                var summary = new ExperimentRunner(spec, tracker) { Shard = shard }.Run(cancel.Token);
+                var summary = new ExperimentRunner(spec, tracker) { Shard = shard, Costs = CellCostLog.Default() }.Run(cancel.Token);
                 Console.Error.WriteLine();
                 Console.Error.WriteLine($"{spec.Name}{(shard.IsAll ? "" : $" shard {shard}")}: {summary.Ran} cells run, {summary.Skipped} already done, {summary.Failures.Count} failed" +
                                         (summary.Busy.Count > 0 ? $", {summary.Busy.Count} being run by another invocation" : "") +

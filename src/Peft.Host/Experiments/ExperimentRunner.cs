@@ -29,6 +29,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
     public TextWriter Log { get; init; } = Console.Error;
     public Func<string, IDatasetReader> ResolveReader { get; init; } = DatasetRegistry.Get;
     public long MaxWeightsBytes { get; init; } = CellArtifacts.MaxWeightsBytes;
+    /// <summary>Where finished cells' costs are recorded for projections (<c>peft plan</c>, the ETA); null records none.</summary>
+    public CellCostLog? Costs { get; init; }
 
     static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     readonly HashSet<(string Dataset, int Shots)> _shortWarned = [];
@@ -123,8 +125,10 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                 EncoderTier.CheckLoaded(spec, session.Clip);
                 session.Cache.Warn = overall.Message;
                 var datasets = new Dictionary<string, ImageDataset>();
-                // ETA from per-cell costs by method and shots (see RemainingTime), over the cells not done yet.
-                var eta = new RemainingTime();
+                // ETA from per-cell costs by method and shots (see RemainingTime), over the cells not done yet; before a
+                // method's first cell finishes, from what it cost on this machine before (CostProjection).
+                var history = Costs is null ? null : Projection(Costs, TorchSharp.torch.get_num_threads());
+                var eta = new RemainingTime { Prior = history is null ? null : c => history.For(Costs!.MethodOf(spec, c), c.Dataset, c.Shots, PointsOf(c))?.Seconds };
                 var left = todo.ToDictionary(c => c.Key);
                 var groupsLeft = todo.Select(c => c.Group).ToHashSet();
                 // Read when the bar is drawn, which a message from another thread can do: under the same lock as the updates.
@@ -180,7 +184,12 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                                 cancel.ThrowIfCancellationRequested();
                                 states.EndStaleRuns(cell);
                                 var clock = Stopwatch.StartNew();
-                                if (RunCell(cell, cellGroup, run, cancel)) ran++;
+                                if (RunCell(cell, cellGroup, run, cancel))
+                                {
+                                    ran++;
+                                    Costs?.Append(new CellCost(Costs.MethodOf(spec, cell), CellCostLog.BackboneKey(spec.Backbone), cell.Dataset, cell.Shots,
+                                        PointsOf(cell), TorchSharp.torch.get_num_threads(), clock.Elapsed.TotalSeconds / PointsOf(cell), spec.Name));
+                                }
                                 lock (eta) eta.ObserveCell(cell.Method, cell.Shots, clock.Elapsed.TotalSeconds);
                                 Gone(cell);
                                 lease.Dispose();
@@ -311,6 +320,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
 
     /// <summary>What every cell of one invocation shares: the grid's size, the loaded backbone, where results go (MLflow
     /// experiment and parent run, local store), the overall progress and the failures so far.</summary>
+    int PointsOf(ExperimentCell cell) => spec.Method(cell.Method).PointsFor(cell.Dataset).Count;
+
+    /// <summary>The projection of this experiment's backbone from a cost log (what <c>peft plan</c> prints).</summary>
+    public CostProjection Projection(CellCostLog costs, int threads) => new(costs.Read(), CellCostLog.BackboneKey(spec.Backbone), threads);
+
     sealed record InvocationState(int TotalCells, BackboneSession Session, string ExperimentId, string ParentId, string Invocation,
         LocalResultStore Store, ConsoleProgress Overall, Dictionary<string, string> Failures);
 

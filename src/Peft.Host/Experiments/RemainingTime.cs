@@ -25,24 +25,33 @@ public sealed class RemainingTime
         _groups++;
     }
 
+    /// <summary>
+    /// A cell's cost before its method finished a cell in this run (e.g. from this machine's history,
+    /// <see cref="CostProjection"/>); null where unknown.
+    /// </summary>
+    public Func<ExperimentCell, double?>? Prior { get; init; }
+
     /// <summary>Estimated seconds of one cell; null before any cell finished.</summary>
-    public double? CellSeconds(string method, int shots)
+    public double? CellSeconds(string method, int shots) => Observed(method, shots) ?? Mean();
+
+    double? Observed(string method, int shots)
     {
-        if (_cells.Count == 0) return null;
         if (_cells.TryGetValue((method, shots), out var same)) return same.Seconds / same.Count;
         var sameMethod = _cells.Where(c => c.Key.Method == method).ToList();
         if (sameMethod.Count > 0)
             return sameMethod.Average(c => c.Value.Seconds / c.Value.Count * shots / c.Key.Shots);
-        return _cells.Values.Sum(c => c.Seconds) / _cells.Values.Sum(c => c.Count);
+        return null;
     }
 
-    /// <summary>Estimated time for <paramref name="cells"/> (whose groups in <paramref name="newGroups"/> are not prepared yet); null until a cell finished.</summary>
+    double? Mean() => _cells.Count == 0 ? null : _cells.Values.Sum(c => c.Seconds) / _cells.Values.Sum(c => c.Count);
+
+    /// <summary>Estimated time for <paramref name="cells"/> (whose groups in <paramref name="newGroups"/> are not prepared yet); null while a cell has no estimate.</summary>
     public TimeSpan? For(IEnumerable<ExperimentCell> cells, int newGroups)
     {
         double total = 0;
         foreach (var cell in cells)
         {
-            if (CellSeconds(cell.Method, cell.Shots) is not double s) return null;
+            if ((Observed(cell.Method, cell.Shots) ?? Prior?.Invoke(cell) ?? Mean()) is not double s) return null;
             total += s;
         }
         if (_groups > 0) total += newGroups * _groupSeconds / _groups;

@@ -71,6 +71,18 @@ public class AtomicFileTests() : TempDirectory("peft-io-atomic-")
     }
 
     [Fact]
+    public void Append_keeps_every_record_of_concurrent_appenders_whole()
+    {
+        var path = Temp("log/records.txt");
+        Parallel.For(0, 8, w => { for (int i = 0; i < 200; i++) AtomicFile.Append(path, Bytes($"writer {w} record {i:000} " + new string('x', 100) + "\n")); });
+        var lines = File.ReadAllLines(path);
+        Assert.Equal(1600, lines.Length);
+        Assert.Equal(1600, lines.Distinct().Count());
+        Assert.All(lines, l => Assert.Matches(@"^writer \d record \d{3} x{100}$", l));
+        using (var reader = new StreamReader(AtomicFile.OpenShared(path))) Assert.Equal(1600, reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
     public void TryCreate_creates_once_and_then_leaves_the_file_alone()
     {
         var path = Temp("params/lr");
