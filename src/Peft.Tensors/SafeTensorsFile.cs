@@ -131,37 +131,11 @@ public static class SafeTensorsFile
         var items = tensors.Select(kv => (kv.Key, Tensor: kv.Value.detach().cpu().contiguous())).ToList();
         try
         {
-            var header = new JsonObject();
-            if (metadata is { Count: > 0 })
-            {
-                var meta = new JsonObject();
-                foreach (var (k, v) in metadata) meta[k] = v;
-                header["__metadata__"] = meta;
-            }
-            long offset = 0;
-            foreach (var (name, t) in items)
-            {
-                var code = DTypes.First(d => d.Value.type == t.dtype).Key;
-                long bytes = t.NumberOfElements * DTypes[code].size;
-                header[name] = new JsonObject
-                {
-                    ["dtype"] = code,
-                    ["shape"] = new JsonArray(t.shape.Select(s => (JsonNode)JsonValue.Create(s)).ToArray()),
-                    ["data_offsets"] = new JsonArray(JsonValue.Create(offset), JsonValue.Create(offset + bytes)),
-                };
-                offset += bytes;
-            }
-            var json = Encoding.UTF8.GetBytes(header.ToJsonString());
-            int pad = (8 - json.Length % 8) % 8; // the format pads the header with spaces to an 8-byte boundary
-            var headerBytes = new byte[json.Length + pad];
-            json.CopyTo(headerBytes, 0);
-            for (int i = json.Length; i < headerBytes.Length; i++) headerBytes[i] = (byte)' ';
-
+            var header = Header(items.Select(i => (i.Key, i.Tensor.dtype, i.Tensor.shape)), metadata);
             // Readers (and concurrent writers of the same target) see the old file or the whole new one.
             AtomicFile.Replace(path, stream =>
             {
-                stream.Write(BitConverter.GetBytes((ulong)headerBytes.Length));
-                stream.Write(headerBytes);
+                stream.Write(header);
                 foreach (var (_, t) in items)
                     if (t.NumberOfElements > 0) t.WriteBytesToStream(stream);
             });
@@ -170,5 +144,57 @@ public static class SafeTensorsFile
         {
             foreach (var (_, t) in items) t.Dispose();
         }
+    }
+
+    /// <summary>A tensor given as its raw little-endian bytes, for writers that hold no TorchSharp tensors.</summary>
+    public sealed record RawEntry(string Name, ScalarType DType, long[] Shape, ReadOnlyMemory<byte> Data);
+
+    /// <summary>As <see cref="Write"/>, from raw bytes (checked against each entry's dtype and shape), atomically.</summary>
+    public static void WriteRaw(string path, IReadOnlyList<RawEntry> entries, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        foreach (var e in entries)
+        {
+            long expected = e.Shape.Aggregate(1L, (a, b) => a * b) * DTypes.First(d => d.Value.type == e.DType).Value.size;
+            if (e.Data.Length != expected)
+                throw new ArgumentException($"{path}: tensor '{e.Name}' has {e.Data.Length} bytes, its dtype and shape need {expected}");
+        }
+        var header = Header(entries.Select(e => (e.Name, e.DType, e.Shape)), metadata);
+        AtomicFile.Replace(path, stream =>
+        {
+            stream.Write(header);
+            foreach (var e in entries) stream.Write(e.Data.Span);
+        });
+    }
+
+    /// <summary>The 8-byte header length and the JSON header (data laid out in the given order), padded to 8 bytes.</summary>
+    static byte[] Header(IEnumerable<(string name, ScalarType type, long[] shape)> items, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var header = new JsonObject();
+        if (metadata is { Count: > 0 })
+        {
+            var meta = new JsonObject();
+            foreach (var (k, v) in metadata) meta[k] = v;
+            header["__metadata__"] = meta;
+        }
+        long offset = 0;
+        foreach (var (name, type, shape) in items)
+        {
+            var code = DTypes.First(d => d.Value.type == type).Key;
+            long bytes = shape.Aggregate(1L, (a, b) => a * b) * DTypes[code].size;
+            header[name] = new JsonObject
+            {
+                ["dtype"] = code,
+                ["shape"] = new JsonArray(shape.Select(s => (JsonNode)JsonValue.Create(s)).ToArray()),
+                ["data_offsets"] = new JsonArray(JsonValue.Create(offset), JsonValue.Create(offset + bytes)),
+            };
+            offset += bytes;
+        }
+        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        int pad = (8 - json.Length % 8) % 8; // the format pads the header with spaces to an 8-byte boundary
+        var result = new byte[8 + json.Length + pad];
+        BitConverter.TryWriteBytes(result.AsSpan(0, 8), (ulong)(json.Length + pad));
+        json.CopyTo(result, 8);
+        for (int i = 8 + json.Length; i < result.Length; i++) result[i] = (byte)' ';
+        return result;
     }
 }

@@ -86,6 +86,7 @@ public sealed class BackboneSession : IDisposable
     public void Dispose()
     {
         _encoderClip?.Dispose();
+        Cache.Dispose();
         _clip.Dispose();
     }
 }

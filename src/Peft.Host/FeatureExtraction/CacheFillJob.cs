@@ -38,7 +38,7 @@ public sealed class CacheFillJob(CacheFillOptions options, Func<string, IDataset
         using var loaded = ClipLoader.Load(options.ModelPath, new ClipLoadOptions { ComputeType = options.ComputeType });
         int size = loaded.Model.ImageResolution;
         string stage = "";
-        var cache = new FeatureCache(Path.Combine(options.CacheDir, "features"), loaded.Model, options.BatchSize)
+        using var cache = new FeatureCache(Path.Combine(options.CacheDir, "features"), loaded.Model, options.BatchSize)
         {
             Progress = (done, total) => Progress?.Invoke(stage, done, total),
         };

@@ -102,30 +102,63 @@ public sealed class FeatureCacheTests() : TempDirectory("peft-cache-")
         Assert.NotEqual(BackboneFingerprint.Of(a.Model), BackboneFingerprint.Of(sameWeightsRounded.Model));
     }
 
+    static string[] Segments(string cacheDir) =>
+        Directory.GetFiles(cacheDir, "*" + PackedFeatureStore.Extension, SearchOption.AllDirectories).Order().ToArray();
+
     [Fact]
-    public void ACorruptEntryIsRecomputedNotTrusted()
+    public void ASplitIsOneSegmentFileNotOneFilePerImage()
+    {
+        using var scope = NewDisposeScope();
+        using var clip = Model();
+        using var cache = new FeatureCache(Temp("cache"), clip.Model);
+        cache.Features(Images(Photos), new EvalViewRenderer(new ClipPreprocessor(32)));
+        var segment = Assert.Single(Segments(Temp("cache")));
+        var (entries, metadata, _) = SafeTensorsFile.ReadHeader(segment);
+        Assert.Equal(FeatureSegment.Format, metadata[FeatureSegment.FormatKey]);
+        Assert.Equal([5L, 32L], entries.Single(e => e.Name == FeatureSegment.KeysName).Shape);
+        Assert.Equal(Path.Combine(cache.RendererDirectory(new EvalViewRenderer(new ClipPreprocessor(32))), "v0"), Path.GetDirectoryName(segment));
+    }
+
+    [Fact]
+    public void AnUnreadableSegmentIsSetAsideAndItsImagesEncodedAgain()
     {
         using var scope = NewDisposeScope();
         using var clip = Model();
         var images = Images("photo_chelsea.jpg");
         var renderer = new EvalViewRenderer(new ClipPreprocessor(32));
-        var cache = new FeatureCache(Temp("cache"), clip.Model);
-        var good = cache.Features(images, renderer);
-        var entry = Directory.GetFiles(Temp("cache"), "*.v0.safetensors", SearchOption.AllDirectories).Single();
-        File.WriteAllBytes(entry, File.ReadAllBytes(entry)[..40]); // as if a disk error cut it
+        var good = new FeatureCache(Temp("cache"), clip.Model).Features(images, renderer);
+        var segment = Assert.Single(Segments(Temp("cache")));
+        File.WriteAllBytes(segment, File.ReadAllBytes(segment)[..40]); // as if a disk error cut it
+        var warnings = new List<string>();
+        using var cache = new FeatureCache(Temp("cache"), clip.Model) { Warn = warnings.Add };
         var again = cache.Features(images, renderer);
-        Assert.Equal(2L, cache.Stats.Encoded);
+        Assert.Equal(1L, cache.Stats.Encoded);
         Assert.True(again.Equals(good));
+        var warning = Assert.Single(warnings);
+        Assert.Contains(segment, warning);
+        Assert.Contains("unreadable", warning);
+        Assert.True(File.Exists(segment + ".damaged"));
+        Assert.DoesNotContain(segment, Segments(Temp("cache")));
     }
 
-    /// <summary>Overwrites the float payload (the file's last <paramref name="dim"/> × 4 bytes), keeping the file's size.</summary>
-    static void OverwritePayload(string entry, int dim, Func<int, float> value)
+    /// <summary>Overwrites <paramref name="row"/> of a segment's features (same size) with <paramref name="value"/>.</summary>
+    static void DamageRow(string segment, int row, string damage, Random random)
     {
-        var bytes = File.ReadAllBytes(entry);
-        var payload = new float[dim];
-        for (int i = 0; i < dim; i++) payload[i] = value(i);
-        System.Runtime.InteropServices.MemoryMarshal.AsBytes(payload.AsSpan()).CopyTo(bytes.AsSpan(bytes.Length - dim * 4));
-        File.WriteAllBytes(entry, bytes);
+        var (entries, _, dataStart) = SafeTensorsFile.ReadHeader(segment);
+        var features = entries.Single(e => e.Name == FeatureSegment.FeaturesName);
+        int dim = (int)features.Shape[1];
+        long at = dataStart + features.Begin + (long)row * dim * 4;
+        var bytes = File.ReadAllBytes(segment);
+        long size = bytes.Length;
+        if (damage == "one-bit") bytes[at + 5] ^= 0x01; // one flipped bit in the row
+        else
+        {
+            var payload = new float[dim];
+            for (int i = 0; i < dim; i++) payload[i] = damage switch { "zeros" => 0f, "nan" => float.NaN, _ => (float)random.NextDouble() };
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(payload.AsSpan()).CopyTo(bytes.AsSpan((int)at));
+        }
+        File.WriteAllBytes(segment, bytes);
+        Assert.Equal(size, new FileInfo(segment).Length);
     }
 
     [Theory]
@@ -133,69 +166,75 @@ public sealed class FeatureCacheTests() : TempDirectory("peft-cache-")
     [InlineData("garbage")]
     [InlineData("nan")]
     [InlineData("one-bit")]
-    public void ADamagedPayloadOfTheRightSizeIsDetectedByItsChecksumAndRecomputed(string damage)
+    public void ADamagedRowIsDetectedByItsChecksumAndRecomputed(string damage)
     {
         using var scope = NewDisposeScope();
         using var clip = Model();
         var images = Images(Photos);
         var renderer = new EvalViewRenderer(new ClipPreprocessor(32));
         var good = new FeatureCache(Temp("cache"), clip.Model).Features(images, renderer);
-        int dim = (int)good.shape[1];
-        var entries = Directory.GetFiles(Temp("cache"), "*.v0.safetensors", SearchOption.AllDirectories).Order().ToList();
+        var segment = Assert.Single(Segments(Temp("cache")));
         var random = new Random(7);
-        foreach (var entry in entries.Take(4))
-        {
-            long size = new FileInfo(entry).Length;
-            if (damage == "one-bit")
-            {
-                var bytes = File.ReadAllBytes(entry);
-                bytes[^5] ^= 0x01; // one flipped bit in the payload
-                File.WriteAllBytes(entry, bytes);
-            }
-            else OverwritePayload(entry, dim, i => damage switch { "zeros" => 0f, "nan" => float.NaN, _ => (float)random.NextDouble() });
-            Assert.Equal(size, new FileInfo(entry).Length);
-        }
+        for (int row = 0; row < 4; row++) DamageRow(segment, row, damage, random);
 
         var warnings = new List<string>();
-        var cache = new FeatureCache(Temp("cache"), clip.Model) { Warn = warnings.Add };
+        using var cache = new FeatureCache(Temp("cache"), clip.Model) { Warn = warnings.Add };
         var again = cache.Features(images, renderer);
         Assert.True(again.Equals(good));
         Assert.Equal((1L, 4L, 4L), (cache.Stats.Hits, cache.Stats.Encoded, cache.Stats.Rejected));
-        // Three entries are named, the fourth counted.
+        // Three entries are named (image and segment), the fourth counted.
         Assert.Equal(4, warnings.Count);
-        Assert.Equal(3, warnings.Count(w => w.Contains("does not match its checksum") && entries.Take(4).Any(w.Contains)));
+        Assert.Equal(3, warnings.Count(w => w.Contains("does not match its checksum") && w.Contains(segment)));
         Assert.Contains("1 more damaged feature cache entries", warnings[3]);
-        // Recomputed entries were rewritten: the next reader uses them without a warning.
-        var third = new FeatureCache(Temp("cache"), clip.Model) { Warn = warnings.Add };
+        // The recomputed rows are a newer segment: the next reader uses them without a warning.
+        using var third = new FeatureCache(Temp("cache"), clip.Model) { Warn = warnings.Add };
         Assert.True(third.Features(images, renderer).Equals(good));
         Assert.Equal((5L, 0L, 4), (third.Stats.Hits, third.Stats.Encoded, warnings.Count));
     }
 
     [Fact]
-    public void EntriesWithoutAChecksumAreRecomputedWithOneNote()
+    public void ACacheInTheOldOneFilePerEntryLayoutIsMovedIntoSegments()
     {
         using var scope = NewDisposeScope();
         using var clip = Model();
         var images = Images(Photos);
         var renderer = new EvalViewRenderer(new ClipPreprocessor(32));
-        var good = new FeatureCache(Temp("cache"), clip.Model).Features(images, renderer);
-        // As an older peft wrote them: the same tensor, metadata without the checksum.
-        foreach (var entry in Directory.GetFiles(Temp("cache"), "*.v0.safetensors", SearchOption.AllDirectories))
+        using var fresh = new FeatureCache(Temp("fresh"), clip.Model);
+        var good = fresh.Features(images, renderer);
+        // As older versions wrote them: three intact entries, one without a checksum, one damaged.
+        var rendererDir = fresh.RendererDirectory(renderer).Replace(Temp("fresh"), Temp("cache"));
+        for (int i = 0; i < 5; i++)
         {
-            var (_, metadata, _) = SafeTensorsFile.ReadHeader(entry);
-            Assert.Equal(64, metadata[FeatureCache.ChecksumKey].Length);
-            using var sd = SafeTensorsFile.Read(entry);
-            SafeTensorsFile.Write(entry, [new("feature", sd["feature"])], metadata.Where(m => m.Key != FeatureCache.ChecksumKey).ToDictionary());
+            var row = good[i].data<float>().ToArray();
+            if (i == 4) row[3] += 1f;
+            var hash = fresh.ImageHash(images[i]);
+            var path = LegacyFeatureEntries.EntryPath(rendererDir, hash, 0);
+            LegacyFeatureEntries.Write(path, good[i].data<float>().ToArray(), renderer.Key, 0, hash, withChecksum: i != 3);
+            if (i == 4) // the same size, other floats: the checksum no longer matches
+            {
+                var (entries, _, dataStart) = SafeTensorsFile.ReadHeader(path);
+                var bytes = File.ReadAllBytes(path);
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(row.AsSpan()).CopyTo(bytes.AsSpan((int)(dataStart + entries[0].Begin)));
+                File.WriteAllBytes(path, bytes);
+            }
         }
+        Assert.True(LegacyFeatureEntries.Present(rendererDir));
+
         var warnings = new List<string>();
-        var cache = new FeatureCache(Temp("cache"), clip.Model) { Warn = warnings.Add };
-        // (batches of another size may differ in the last bits)
-        Assert.True(cache.Features(images.Take(2).ToList(), renderer).allclose(good.narrow(0, 0, 2), 1e-5, 1e-6));
+        using var cache = new FeatureCache(Temp("cache"), clip.Model) { Warn = warnings.Add };
         Assert.True(cache.Features(images, renderer).allclose(good, 1e-5, 1e-6));
-        Assert.Equal(5L, cache.Stats.Encoded);
-        var note = Assert.Single(warnings); // said once per cache, not per entry or call
-        Assert.Contains("2 feature cache entries", note);
-        Assert.Contains("no checksum", note);
+        Assert.Equal((3L, 2L, 2L), (cache.Stats.Hits, cache.Stats.Encoded, cache.Stats.Rejected));
+        Assert.Equal(3, warnings.Count);
+        Assert.Contains("moved 3 feature cache entries", warnings[0]);
+        Assert.Contains("1 feature cache entries", warnings[1]);
+        Assert.Contains("no checksum", warnings[1]);
+        Assert.Contains("1 damaged feature cache entries", warnings[2]);
+        Assert.False(LegacyFeatureEntries.Present(rendererDir));
+        Assert.Empty(Directory.GetFiles(Temp("cache"), "*.v0.safetensors", SearchOption.AllDirectories));
+
+        using var later = new FeatureCache(Temp("cache"), clip.Model) { Warn = warnings.Add };
+        later.Features(images, renderer);
+        Assert.Equal((5L, 0L, 3), (later.Stats.Hits, later.Stats.Encoded, warnings.Count));
     }
 
     [Fact]
@@ -215,6 +254,7 @@ public sealed class FeatureCacheTests() : TempDirectory("peft-cache-")
         Assert.Equal(0L, fresh.Stats.Encoded);
         Assert.True(reread.allclose(r1!, 1e-5, 1e-6));
         Assert.Empty(Directory.GetFiles(Temp("cache"), "*.tmp", SearchOption.AllDirectories));
+        Assert.InRange(Segments(Temp("cache")).Length, 1, 2); // each filler published what it encoded
         r1.Dispose(); r2!.Dispose(); reread.Dispose();
     }
 
