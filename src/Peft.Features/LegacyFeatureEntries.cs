@@ -78,6 +78,9 @@ public static class LegacyFeatureEntries
 
     enum Status { Ok, Missing, Unreadable, Damaged, Unchecked }
 
+    /// <summary>The entry's features if it is intact (as older versions read it: header, payload, checksum), else null.</summary>
+    public static float[]? Read(string path, int dim) => TryRead(path, dim).row;
+
     static (float[]? row, Status status) TryRead(string path, int dim)
     {
         try

@@ -11,6 +11,7 @@ using Peft.Tensors;
 //   matmul                            measured GEMM peak, fp32 and bf16 (JSON)
 //   encoder-passes <world dir>        encoder passes of one experiment with the feature cache vs the official code paths
 //   method-times <checkpoint> [classes] [shots] [epochs]   each method on a 16-shot task from cached features
+//   feature-cache [images] [dim] [workdir]   the feature cache's old one-file-per-entry layout vs packed segments
 //   encoder-steps [vit-b16|tiny-vit] [k] [repeats] [modes] [methods]   encoder-tier step time and peak memory per mode (fp32,bf16,fp32-checkpoint,
 //                                                            bf16-checkpoint; default fp32,bf16), projected protocol cost
 TorchNativeLoader.EnsureLoaded();
@@ -22,6 +23,8 @@ return args.FirstOrDefault() switch
     "encoder-passes" => EncoderPasses.Run(args[1]),
     "encoder-steps" => EncoderSteps.Run(args.Length > 1 ? args[1] : "vit-b16", args.Length > 2 ? int.Parse(args[2]) : 1, args.Length > 3 ? int.Parse(args[3]) : 2,
         args.Length > 4 ? args[4] : "fp32,bf16", args.Length > 5 ? args[5] : null),
+    "feature-cache" => FeatureCacheLayouts.Run(args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), "peft-bench-cache"),
+        args.Length > 1 ? int.Parse(args[1]) : 50_000, args.Length > 2 ? int.Parse(args[2]) : 512),
     "method-times" => MethodTimes.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 37, args.Length > 3 ? int.Parse(args[3]) : 16, args.Length > 4 ? int.Parse(args[4]) : 1),
     _ => Usage(),
 };
