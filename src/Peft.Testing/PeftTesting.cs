@@ -28,10 +28,7 @@ public static class PeftTesting
         using var resource = assembly.GetManifestResourceStream("tiny-clip.safetensors")
             ?? throw new InvalidOperationException("Peft.Testing was built without its tiny CLIP resource");
         if (File.Exists(path) && new FileInfo(path).Length == resource.Length) return path;
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var tmp = $"{path}.{Environment.ProcessId}.tmp";
-        using (var file = File.Create(tmp)) resource.CopyTo(file);
-        File.Move(tmp, path, overwrite: true); // concurrent test runs write the same bytes
+        AtomicFile.Replace(path, resource.CopyTo); // concurrent test runs write the same bytes
         return path;
     }
 }
