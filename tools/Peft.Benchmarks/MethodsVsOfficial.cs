@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using Peft.Clip.Loading;
+using Peft.Clip.Text;
 using Peft.Core;
 using Peft.Host.Plugins;
 using Peft.Tensors;
@@ -17,14 +19,16 @@ using static TorchSharp.torch;
 /// <item>Linear probe: the C search of lpclip on the rows in the order the official script drew them (read from
 /// <c>orders</c>, written by the Python side).</item>
 /// <item>CLIP-Adapter: <c>epochs</c> epochs, each timed from the previous epoch's end.</item>
+/// <item>CoOp (with a CLIP checkpoint): one epoch of our <c>coop</c> (batch 32, 16 random context vectors) with that
+/// checkpoint's text tower, per step.</item>
 /// </list>
-/// The text side is the cell's exported text embeddings (a lookup "text tower"), as the official side's stand-in.
+/// The text side of the other methods is the cell's exported text embeddings (a lookup "text tower"), as the official side's stand-in.
 /// Every method is warmed up once (Tip-Adapter-F with a 2 × 2 grid, the probe with one fit at C = 1, CLIP-Adapter with
 /// one epoch) before it is timed.
 /// </summary>
 static class MethodsVsOfficial
 {
-    public static int Run(string cellPath, int threads, int clipAdapterEpochs, string methods, string? ordersPath)
+    public static int Run(string cellPath, int threads, int clipAdapterEpochs, string methods, string? ordersPath, string? checkpoint = null)
     {
         set_num_threads(threads);
         using var tensors = SafeTensorsFile.Read(cellPath);
@@ -99,6 +103,22 @@ static class MethodsVsOfficial
             var ends = sink.Times("train/loss");
             var perEpoch = ends.Select((t, i) => t - (i == 0 ? 0 : ends[i - 1])).ToArray();
             results["clip-adapter"] = new { epochs = ends.Length, epoch_s = perEpoch, train_s = ends.Last(), fit_s = seconds };
+        }
+        if (wanted.Contains("coop"))
+        {
+            // CoOp needs a real text tower: the random-weight ViT-B/16 the Python side wrote (--make-vit-b16).
+            using var clip = ClipLoader.Load(checkpoint ?? throw new ArgumentException("coop: give the CLIP checkpoint"));
+            AdaptationContext CoOpContext(TimingSink sink) => Context(sink) is var c
+                ? new AdaptationContext { Task = c.Task, Features = c.Features, TextEncoder = clip.Model, Tokenizer = ClipTokenizer.Default,
+                                          Generator = c.Generator, Metrics = sink }
+                : throw new InvalidOperationException();
+            var options = new Dictionary<string, string?> { ["epochs"] = "1" };
+            Fit("coop", options, CoOpContext);
+            var (seconds, sink) = Fit("coop", options, CoOpContext);
+            long n = tensors["train_labels"].shape[0];
+            long steps = n >= 32 ? n / 32 : 1;   // CoOp's batch 32, Dassl's drop_last
+            double epoch = sink.Times("train_loss").Single();
+            results["coop"] = new { steps, epoch_s = epoch, step_s = epoch / steps, fit_s = seconds, classes = classNames.Length };
         }
         Console.WriteLine(JsonSerializer.Serialize(new
         {

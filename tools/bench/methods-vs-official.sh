@@ -14,6 +14,10 @@
 #   THREADS (default: nproc) threads on both sides; ROUNDS (default 1) alternating runs of the two sides, the best
 #   (smallest) time of each is shown and all are listed; EPOCHS (default 10) CLIP-Adapter epochs timed;
 #   METHODS (default tip-adapter-f,linear-probe,clip-adapter); WORK (default /tmp/peft-bench-methods).
+#   COOP_CLASSES=37 (optional) also times CoOp's trainers/coop.py against our coop per step (COOP_STEPS, default 2,
+#   after one untimed step; ours: one epoch after a warm-up epoch) with a random-weight ViT-B/16 text tower written
+#   once to $WORK by CoOp's clip/model.py, on a synthetic COOP_CLASSES x 2-shot D = 512 cell (2 steps of 32 per epoch);
+#   needs FTFY=<rspeer/python-ftfy checkout> and apt install python3-regex python3-wcwidth (CLIP's tokenizer).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 tip="${1:?usage: $0 <Tip-Adapter> <CoOp> <CLIP-Adapter> <Dassl.pytorch> [cell]}"; coop="${2:?}"; ca="${3:?}"; dassl="${4:?}"
@@ -29,32 +33,49 @@ cell="${5:-$work/synthetic-100x16-d1024.safetensors}"
 if [ -z "${5:-}" ] && [ ! -f "$cell" ]; then
   "${py[@]}" --make-cell "$cell" --classes 100 --shots 16 --dim 1024 --views 10 --test-per-class 25
 fi
+coop_classes="${COOP_CLASSES:-}"; coop_steps="${COOP_STEPS:-2}"
+if [ -n "$coop_classes" ]; then
+  ftfy="${FTFY:?COOP_CLASSES needs FTFY=<rspeer/python-ftfy checkout>}"
+  vit="$work/vit-b16-random.pt"
+  [ -f "$vit" ] || "${py[@]}" --make-vit-b16 "$vit" --coop "$coop" --ftfy "$ftfy" 2>/dev/null
+  coop_cell="$work/coop-${coop_classes}x2-d512.safetensors"
+  [ -f "$coop_cell" ] || "${py[@]}" --make-cell "$coop_cell" --classes "$coop_classes" --shots 2 --dim 512 --views 10 --test-per-class 1
+fi
 dotnet build "$root/tools/Peft.Benchmarks" -c Release -nologo -v quiet >/dev/null
 bench="$root/tools/Peft.Benchmarks/bin/Release/net10.0/Peft.Benchmarks.dll"
 
 export OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
-: > "$work/official.jsonl"; : > "$work/ours.jsonl"
+: > "$work/official.jsonl"; : > "$work/ours.jsonl"; : > "$work/official-coop.jsonl"; : > "$work/ours-coop.jsonl"
 for r in $(seq "$rounds"); do
   echo "round $r/$rounds: official ..." >&2
   "${py[@]}" --cell "$cell" --tip-adapter "$tip" --coop "$coop" --clip-adapter "$ca" --dassl "$dassl" --threads "$threads" \
     --clip-adapter-epochs "$epochs" --methods "$methods" --orders "$work/lp-orders.json" | tail -1 >> "$work/official.jsonl"
   echo "round $r/$rounds: ours ..." >&2
   dotnet "$bench" methods-vs-official "$cell" "$threads" "$epochs" "$methods" "$work/lp-orders.json" | tail -1 >> "$work/ours.jsonl"
+  if [ -n "$coop_classes" ]; then
+    echo "round $r/$rounds: CoOp, official ..." >&2
+    "${py[@]}" --cell "$coop_cell" --methods coop --coop "$coop" --dassl "$dassl" --ftfy "$ftfy" --clip "$vit" \
+      --threads "$threads" --coop-steps "$coop_steps" 2>/dev/null | tail -1 >> "$work/official-coop.jsonl"
+    echo "round $r/$rounds: CoOp, ours ..." >&2
+    dotnet "$bench" methods-vs-official "$coop_cell" "$threads" "$epochs" coop - "$vit" | tail -1 >> "$work/ours-coop.jsonl"
+  fi
 done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-python3 - "$work/official.jsonl" "$work/ours.jsonl" "$cell" "$load_before" "$load_after" <<'PY'
+python3 - "$work/official.jsonl" "$work/ours.jsonl" "$cell" "$load_before" "$load_after" "$work/official-coop.jsonl" "$work/ours-coop.jsonl" <<'PY'
 import json, os, sys
 off = [json.loads(l) for l in open(sys.argv[1])]
 ours = [json.loads(l) for l in open(sys.argv[2])]
 cell, load_before, load_after = sys.argv[3:6]
+off_coop = [json.loads(l) for l in open(sys.argv[6])]
+ours_coop = [json.loads(l) for l in open(sys.argv[7])]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print(f"cell: {cell}")
 print(f"machine: {cpu}, {os.cpu_count()} cores; "
       f"load average before {load_before}, after {load_after}")
 print(f"threads: official {off[0]['threads']}, ours {ours[0]['threads']}; rounds: {len(off)} (best of each side shown)")
-print(f"official code: {json.dumps(off[0]['official'])}")
+print(f"official code: {json.dumps({**off[0]['official'], **(off_coop[0]['official'] if off_coop else {})})}")
 print(f"official side: {json.dumps(off[0]['versions'])}; ours: TorchSharp {ours[0]['torchsharp']}")
 
 def rows(m):
@@ -75,11 +96,16 @@ print()
 print(f"| {'what':<58} | {'ours':>9} | {'official':>9} | {'official/ours':>13} |")
 print(f"|{'-' * 60}|{'-' * 11}|{'-' * 11}|{'-' * 15}|")
 notes = []
-for m in off[0]["methods"]:
-    for name, o, u in rows(m):
-        print(f"| {name:<58} | {min(u):9.4f} | {min(o):9.4f} | {min(o) / min(u):12.2f}x |")
-        if len(o) > 1:
-            notes.append(f"{name}: ours {', '.join(f'{x:.4f}' for x in u)}; official {', '.join(f'{x:.4f}' for x in o)}")
+table = [r for m in off[0]["methods"] for r in rows(m)]
+if off_coop:
+    c = off_coop[0]["methods"]["coop"]
+    table.append((f"CoOp, ViT-B/16 text tower, {c['classes']} classes, s/step (batch {c['batch']})",
+                  [sum(x["methods"]["coop"]["step_s"]) / len(x["methods"]["coop"]["step_s"]) for x in off_coop],
+                  [x["methods"]["coop"]["step_s"] for x in ours_coop]))
+for name, o, u in table:
+    print(f"| {name:<58} | {min(u):9.4f} | {min(o):9.4f} | {min(o) / min(u):12.2f}x |")
+    if len(o) > 1:
+        notes.append(f"{name}: ours {', '.join(f'{x:.4f}' for x in u)}; official {', '.join(f'{x:.4f}' for x in o)}")
 for m in ("linear-probe",):
     if m in off[0]["methods"]:
         # C values equal to 1e-12 (relative): np.power can be one ulp off the exact power (see README)

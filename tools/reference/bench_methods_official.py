@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Time the *official* implementations of Tip-Adapter-F, CoOp's linear probe and CLIP-Adapter on one cell of
+"""Time the *official* implementations of Tip-Adapter-F, CoOp's linear probe, CLIP-Adapter and CoOp on one cell of
 features, for ``tools/bench/methods-vs-official.sh`` (which times ours on the same cell and prints both).
 
 The official code is not part of this repository; give the folders of your own checkouts (the commits are recorded in
@@ -9,6 +9,8 @@ the output, from ``<dir>/.git`` or, for a ``git archive`` extract, a ``<dir>/COM
     KaiyangZhou/CoOp          lpclip/linear_probe.py      (ff61507c790454bce7c5052c3ac39e60772f1f89)
     gaopengcuhk/CLIP-Adapter  clip_adapter.py             (08d07f8b2ecafc6f1479fe636b26d464d7a5574e)
     KaiyangZhou/Dassl.pytorch the trainer CLIP-Adapter runs in (c61a1b570ac6333bd50fb5ae06aea59002fb20bb)
+    rspeer/python-ftfy        CoOp only: CLIP's tokenizer imports it (74dd0452b48286a3770013b3a02755313bd5575e),
+                              with python3-regex and python3-wcwidth
 
 Debian 12's python3-torch (1.13), python3-sklearn (1.2.1), python3-numpy, python3-yaml and libopenblas0-pthread.
 
@@ -44,6 +46,11 @@ What runs, unmodified, with the stand-ins of ``official_side_by_side.py`` / ``of
   the text tower on every step; ours computes these features once, so that cost is left out on both sides);
   ``logit_scale`` = ln 100. The released ``Adapter(1024, 4)`` is sized for RN50 (D = 1024); on a cell of another
   width the model's adapter is replaced by the official ``Adapter(D, 4)`` (reported as ``adapter_width_patched``).
+* **CoOp** (``--methods coop``, with ``--clip`` a state dict written by ``--make-vit-b16``: a ViT-B/16 CLIP with
+  random weights from CoOp's own ``clip/model.py``): ``trainers/coop.py``'s ``build_model`` (``PromptLearner``,
+  ``TextEncoder``, ``CustomCLIP``; ``configs/trainers/CoOp/vit_b16.yaml``, N_CTX 16, random context, class token at
+  the end, fp32) with its image encoder the identity on the cell's cached views; one untimed ``forward_backward``
+  call, then ``--coop-steps`` timed ones on batches of 32.
 """
 import argparse
 import importlib.util
@@ -350,6 +357,74 @@ def clip_adapter(folder, dassl, coop, cell, epochs):
             "steps_per_epoch": len(trainer.train_loader_x), "adapter_width_patched": patched}
 
 
+# ------------------------------------------------------------------------------------------------------------- CoOp
+
+def make_vit_b16(coop, ftfy, out, seed=0):
+    """A ViT-B/16 CLIP with random weights (CoOp's clip/model.py, its own initialisation), saved as a state dict."""
+    clip_pkg = load_coop_clip(coop, ftfy)
+    torch.manual_seed(seed)
+    model = clip_pkg.model.CLIP(embed_dim=512, image_resolution=224, vision_layers=12, vision_width=768,
+                                vision_patch_size=16, context_length=77, vocab_size=49408, transformer_width=512,
+                                transformer_heads=8, transformer_layers=12)
+    torch.save(model.state_dict(), out)
+
+
+def load_coop_clip(coop, ftfy):
+    for name in ("clip", "clip.simple_tokenizer", "clip.clip", "clip.model"):
+        sys.modules.pop(name, None)
+    sys.path.insert(0, ftfy)
+    sys.path.insert(0, coop)
+    import clip as clip_pkg
+    import clip.model  # noqa: F401
+    return clip_pkg
+
+
+def coop_steps(coop, dassl, ftfy, cell, checkpoint, steps):
+    """CoOp's trainers/coop.py (build_model, PromptLearner, TextEncoder, CustomCLIP.forward, forward_backward) with
+    configs/trainers/CoOp/vit_b16.yaml, 16 random context vectors (CTX_INIT empty), class token at the end, fp32, on a
+    random-weight ViT-B/16 (its image encoder the identity on the cell's features): one untimed step, then ``steps``
+    timed calls of ``forward_backward`` on batches of 32."""
+    from official_taskres import load_dassl, to_cn
+    import copy
+    import yaml
+    defaults, _ = load_dassl(dassl)
+    load_coop_clip(coop, ftfy)
+    trainers = importlib.import_module("trainers.coop")
+    state = torch.load(checkpoint, map_location="cpu")
+    trainers.load_clip_to_cpu = lambda cfg: trainers.clip.build_model(dict(state))
+    cfg = copy.deepcopy(defaults)
+    with open(os.path.join(coop, "configs", "trainers", "CoOp", "vit_b16.yaml")) as f:
+        cfg.merge(to_cn(yaml.safe_load(f)))
+    cfg.TRAINER.COOP = to_cn({"N_CTX": 16, "CSC": False, "CTX_INIT": "", "PREC": "fp32", "CLASS_TOKEN_POSITION": "end"})
+    meta_classes = sorted(set(cell["train_labels"].tolist()))
+    classnames = [f"class {i}" for i in meta_classes]
+    trainer = object.__new__(trainers.CoOp)
+    trainer._models, trainer._optims, trainer._scheds, trainer._writer = {}, {}, {}, None
+    trainer.cfg, trainer.device = cfg, torch.device("cpu")
+    trainer.dm = types.SimpleNamespace(dataset=types.SimpleNamespace(classnames=classnames))
+    with redirect_stdout(io.StringIO()):
+        trainer.build_model()
+    trainer.model.image_encoder = nn.Identity()
+    views, labels = f32(cell, "train_views"), torch.from_numpy(cell["train_labels"])
+    loader = CellLoader(views, labels, cfg.DATALOADER.TRAIN_X.BATCH_SIZE, torch.Generator().manual_seed(1))
+    trainer.epoch, trainer.max_epoch = 0, cfg.OPTIM.MAX_EPOCH
+    trainer.num_batches = 10 ** 9
+    batches = iter(loader)
+    step_s = []
+    for i in range(steps + 1):
+        batch = next(batches, None)
+        if batch is None:
+            batches = iter(loader)
+            batch = next(batches)
+        trainer.batch_idx = i
+        t0 = time.perf_counter()
+        trainer.forward_backward(batch)
+        if i > 0:
+            step_s.append(time.perf_counter() - t0)
+    return {"steps": steps, "step_s": step_s, "classes": len(classnames), "batch": cfg.DATALOADER.TRAIN_X.BATCH_SIZE,
+            "context_length": int(trainer.model.tokenized_prompts.shape[1])}
+
+
 # ---------------------------------------------------------------------------------------------------------- main
 
 def main():
@@ -370,7 +445,15 @@ def main():
     parser.add_argument("--clip-adapter-epochs", type=int, default=10)
     parser.add_argument("--methods", default="tip-adapter-f,linear-probe,clip-adapter")
     parser.add_argument("--orders", help="where the linear probe's row orders are written (JSON)")
+    parser.add_argument("--ftfy", help="checkout of rspeer/python-ftfy (CoOp's CLIP tokenizer imports it)")
+    parser.add_argument("--clip", help="CoOp: a CLIP state dict (written by --make-vit-b16)")
+    parser.add_argument("--coop-steps", type=int, default=2)
+    parser.add_argument("--make-vit-b16", help="write a random-weight ViT-B/16 CLIP state dict here and exit (needs --coop, --ftfy)")
     args = parser.parse_args()
+    if args.make_vit_b16:
+        stub_modules()
+        make_vit_b16(os.path.abspath(args.coop), os.path.abspath(args.ftfy), args.make_vit_b16)
+        return
     if args.make_cell:
         make_cell(args.make_cell, args.classes, args.shots, args.dim, args.views, args.test_per_class, args.seed)
         return
@@ -399,6 +482,11 @@ def main():
         out["official"]["dassl"] = commit(args.dassl)
         out["methods"]["clip-adapter"] = clip_adapter(os.path.abspath(args.clip_adapter), os.path.abspath(args.dassl),
                                                       os.path.abspath(args.coop), cell, args.clip_adapter_epochs)
+    if "coop" in methods:
+        out["official"]["coop"] = commit(args.coop)
+        out["official"]["dassl"] = commit(args.dassl)
+        out["methods"]["coop"] = coop_steps(os.path.abspath(args.coop), os.path.abspath(args.dassl), os.path.abspath(args.ftfy),
+                                            cell, args.clip, args.coop_steps)
     print(json.dumps(out))
 
 
