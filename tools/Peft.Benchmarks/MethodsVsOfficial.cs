@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Peft.Clip.Loading;
+using Peft.Clip.Text;
+using Peft.Core;
+using Peft.Host.Plugins;
+using Peft.Tensors;
+using static TorchSharp.torch;
+
+/// <summary>
+/// Our Tip-Adapter-F, linear probe and CLIP-Adapter plugins (created through the method catalog, as the host does) on
+/// one cell of features, timed as <c>tools/reference/bench_methods_official.py</c> times the official code on the same
+/// cell; <c>tools/bench/methods-vs-official.sh</c> prints both. The last line is JSON.
+/// <list type="bullet">
+/// <item>Tip-Adapter-F: 20 epochs with the official selection rules (<c>select: best-test</c>, <c>maxBestFinal</c>: a
+/// test evaluation after every epoch, as main.py) and the 200 × 20 α/β search on the cell's validation features.
+/// <c>train_s</c> = start to the last epoch's test evaluation, <c>search_s</c> = the rest.</item>
+/// <item>Linear probe: the C search of lpclip on the rows in the order the official script drew them (read from
+/// <c>orders</c>, written by the Python side).</item>
+/// <item>CLIP-Adapter: <c>epochs</c> epochs, each timed from the previous epoch's end.</item>
+/// <item>CoOp (with a CLIP checkpoint): one epoch of our <c>coop</c> (batch 32, 16 random context vectors) with that
+/// checkpoint's text tower, per step.</item>
+/// </list>
+/// The text side of the other methods is the cell's exported text embeddings (a lookup "text tower"), as the official side's stand-in.
+/// Every method is warmed up once (Tip-Adapter-F with a 2 × 2 grid, the probe with one fit at C = 1, CLIP-Adapter with
+/// one epoch) before it is timed.
+/// </summary>
+static class MethodsVsOfficial
+{
+    public static int Run(string cellPath, int threads, int clipAdapterEpochs, string methods, string? ordersPath, string? checkpoint = null)
+    {
+        set_num_threads(threads);
+        using var tensors = SafeTensorsFile.Read(cellPath);
+        var meta = SafeTensorsFile.ReadHeader(cellPath).metadata;
+        var classNames = JsonSerializer.Deserialize<string[]>(meta["classnames"])!;
+        var templates = JsonSerializer.Deserialize<string[]>(meta["templates"])!;
+        var task = new FewShotTask(meta["dataset"], classNames, templates, int.Parse(meta["shots"]), int.Parse(meta["seed"]));
+        Tensor F(string key) => tensors[key].to(ScalarType.Float32);
+        var lookup = new LookupText(tensors["text_embeddings"].to(ScalarType.Float32), classNames, templates);
+        var catalog = MethodCatalog.Load(includeBuiltIn: true);
+        var test = F("test_features");
+        var testLabels = tensors["test_labels"];
+
+        AdaptationContext Context(TimingSink sink, long[]? trainOrder = null, long[]? valOrder = null, bool oracle = false)
+        {
+            Tensor Rows(Tensor t, long[]? order, int dim = 0) => order is null ? t : t.index_select(dim, tensor(order));
+            var features = new InMemoryTaskFeatures(Rows(F("train_features"), trainOrder), Rows(tensors["train_labels"], trainOrder),
+                Rows(F("train_views"), trainOrder, 1), Rows(F("val_features"), valOrder), Rows(tensors["val_labels"], valOrder));
+            return new AdaptationContext
+            {
+                Task = task, Features = features, TextEncoder = lookup, Tokenizer = lookup, Generator = new Generator(1),
+                Metrics = sink, Oracle = oracle ? new Oracle(test, testLabels) : null,
+            };
+        }
+
+        (double Seconds, TimingSink Sink) Fit(string method, Dictionary<string, string?> options, Func<TimingSink, AdaptationContext> context)
+        {
+            var config = new ConfigurationBuilder().AddInMemoryCollection(options).Build();
+            var sink = new TimingSink();
+            var ctx = context(sink);
+            sink.Clock.Restart();
+            using var classifier = catalog.Get(method).Create(config).Fit(ctx);
+            return (sink.Clock.Elapsed.TotalSeconds, sink);
+        }
+
+        var results = new Dictionary<string, object>();
+        var wanted = methods.Split(',');
+        if (wanted.Contains("tip-adapter-f"))
+        {
+            var asPublished = new Dictionary<string, string?> { ["select"] = "best-test", ["maxBestFinal"] = "true" };
+            Fit("tip-adapter-f", new(asPublished) { ["searchStep:0"] = "2", ["searchStep:1"] = "2" }, s => Context(s, oracle: true));
+            var (seconds, sink) = Fit("tip-adapter-f", asPublished, s => Context(s, oracle: true));
+            double trained = sink.Times("tip-adapter-f/epoch_test_accuracy").Last();
+            results["tip-adapter-f"] = new
+            {
+                epochs = sink.Times("tip-adapter-f/epoch_test_accuracy").Length, fit_s = seconds, train_s = trained, search_s = seconds - trained,
+                beta_alpha = new[] { sink.Value("tip-adapter-f/beta"), sink.Value("tip-adapter-f/alpha") },
+            };
+        }
+        if (wanted.Contains("linear-probe"))
+        {
+            long[]? trainOrder = null, valOrder = null;
+            if (ordersPath is not null)
+            {
+                var orders = JsonDocument.Parse(File.ReadAllText(ordersPath)).RootElement;
+                trainOrder = orders.GetProperty("train_order").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+                valOrder = orders.GetProperty("val_order").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+            }
+            Fit("linear-probe", new() { ["c"] = "1" }, s => Context(s, trainOrder, valOrder));
+            var (seconds, sink) = Fit("linear-probe", [], s => Context(s, trainOrder, valOrder));
+            var searched = sink.Values("search_c");
+            results["linear-probe"] = new
+            {
+                fit_s = seconds, searched_c = searched, fits = searched.Distinct().Count(), chosen_c = sink.Value("chosen_c"),
+                official_row_order = ordersPath is not null,
+            };
+        }
+        if (wanted.Contains("clip-adapter"))
+        {
+            Fit("clip-adapter", new() { ["epochs"] = "1" }, s => Context(s));
+            var (seconds, sink) = Fit("clip-adapter", new() { ["epochs"] = clipAdapterEpochs.ToString() }, s => Context(s));
+            var ends = sink.Times("train/loss");
+            var perEpoch = ends.Select((t, i) => t - (i == 0 ? 0 : ends[i - 1])).ToArray();
+            results["clip-adapter"] = new { epochs = ends.Length, epoch_s = perEpoch, train_s = ends.Last(), fit_s = seconds };
+        }
+        if (wanted.Contains("coop"))
+        {
+            // CoOp needs a real text tower: the random-weight ViT-B/16 the Python side wrote (--make-vit-b16).
+            using var clip = ClipLoader.Load(checkpoint ?? throw new ArgumentException("coop: give the CLIP checkpoint"));
+            AdaptationContext CoOpContext(TimingSink sink) => Context(sink) is var c
+                ? new AdaptationContext { Task = c.Task, Features = c.Features, TextEncoder = clip.Model, Tokenizer = ClipTokenizer.Default,
+                                          Generator = c.Generator, Metrics = sink }
+                : throw new InvalidOperationException();
+            var options = new Dictionary<string, string?> { ["epochs"] = "1" };
+            Fit("coop", options, CoOpContext);
+            var (seconds, sink) = Fit("coop", options, CoOpContext);
+            long n = tensors["train_labels"].shape[0];
+            long steps = n >= 32 ? n / 32 : 1;   // CoOp's batch 32, Dassl's drop_last
+            double epoch = sink.Times("train_loss").Single();
+            results["coop"] = new { steps, epoch_s = epoch, step_s = epoch / steps, fit_s = seconds, classes = classNames.Length };
+        }
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            side = "ours", threads = get_num_threads(), cell = Path.GetFileName(cellPath), torchsharp = typeof(Tensor).Assembly.GetName().Version?.ToString(),
+            methods = results,
+        }));
+        return 0;
+    }
+
+    /// <summary>Records the time of every metric a method logs (seconds since <see cref="Clock"/> was restarted).</summary>
+    sealed class TimingSink : IMetricSink
+    {
+        public Stopwatch Clock { get; } = new();
+        readonly List<(string Name, double Value, double Seconds)> _entries = [];
+        public void Log(string name, double value, int step = 0) => _entries.Add((name, value, Clock.Elapsed.TotalSeconds));
+        public double[] Times(string name) => _entries.Where(e => e.Name == name).Select(e => e.Seconds).ToArray();
+        public double[] Values(string name) => _entries.Where(e => e.Name == name).Select(e => e.Value).ToArray();
+        public double Value(string name) => _entries.Last(e => e.Name == name).Value;
+    }
+
+    sealed class Oracle(Tensor test, Tensor testLabels) : IOracleData
+    {
+        public Tensor FullValFeatures() => throw new NotSupportedException("not used by the timed methods");
+        public Tensor FullValLabels => throw new NotSupportedException("not used by the timed methods");
+        public Tensor TestFeatures() => test;
+        public Tensor TestLabels => testLabels;
+    }
+
+    /// <summary>
+    /// The cell's exported text features in place of a text tower: the "tokenizer" gives each (class, template) prompt of
+    /// the cell its row number, the "encoder" returns that row of <c>text_embeddings</c> [C, T, D] (unnormalised, as a
+    /// text tower returns them). Prompt learning (token embeddings) is not offered.
+    /// </summary>
+    sealed class LookupText : IFrozenTextEncoder, ITextTokenizer
+    {
+        readonly Tensor _rows;
+        readonly Dictionary<string, int> _index = [];
+
+        public LookupText(Tensor embeddings, IReadOnlyList<string> classNames, IReadOnlyList<string> templates)
+        {
+            _rows = embeddings.reshape(-1, embeddings.shape[2]);
+            for (int c = 0; c < classNames.Count; c++)
+                for (int t = 0; t < templates.Count; t++)
+                    _index[PromptTemplates.Fill(templates[t], classNames[c])] = c * templates.Count + t;
+            EmbedDim = (int)embeddings.shape[2];
+        }
+
+        public int ContextLength => 1;
+        public int TextWidth => EmbedDim;
+        public int EmbedDim { get; }
+        public float LogitScale => 100f;
+        public Tensor EncodeText(Tensor tokens) => _rows.index_select(0, tokens[.., 0]);
+        public Tensor EmbedTokens(Tensor tokens) => throw new NotSupportedException("a lookup of the cell's text features");
+        public Tensor EncodeTokenEmbeddings(Tensor embeddings, Tensor eotIndex) => throw new NotSupportedException("a lookup of the cell's text features");
+        public int[] Encode(string text) => [_index[text]];
+        public Tensor TokenizeToTensor(IReadOnlyList<string> texts, int contextLength, bool truncate = false) =>
+            tensor(texts.Select(t => (long)_index[t]).ToArray()).unsqueeze(1);
+    }
+}
