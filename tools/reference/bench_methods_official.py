@@ -58,7 +58,6 @@ import io
 import json
 import math
 import os
-import runpy
 import sys
 import tempfile
 import time
@@ -71,16 +70,8 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from official_side_by_side import (ViewClip, commit_of, load_tip_adapter, read_safetensors,  # noqa: E402
-                                   stub_modules, write_safetensors, openblas_config)
-
-
-def commit(folder):
-    c = commit_of(folder)
-    marker = os.path.join(folder, "COMMIT")
-    if c.startswith("unknown") and os.path.exists(marker):
-        return open(marker).read().strip()
-    return c
+from official_side_by_side import (ViewClip, commit_of, load_tip_adapter, normalised, read_safetensors,  # noqa: E402
+                                   run_lpclip, stub_modules, write_safetensors, openblas_config)
 
 
 # ------------------------------------------------------------------------------------------------------------ cell
@@ -112,11 +103,6 @@ def make_cell(out, classes, shots, dim, views, test_per_class, seed):
 
 def f32(cell, key):
     return torch.from_numpy(cell[key].astype(np.float32))
-
-
-def normalised(cell, key):
-    f = f32(cell, key)
-    return f / f.norm(dim=-1, keepdim=True)
 
 
 # ---------------------------------------------------------------------------------------------------- Tip-Adapter-F
@@ -239,28 +225,7 @@ def linear_probe(coop, cell, orders_out):
             state["fits"].append({"C": float(self.C), "n_iter": int(self.n_iter_[0])})
             return result
 
-    with tempfile.TemporaryDirectory() as work:
-        os.makedirs(os.path.join(work, "feat", "cell"))
-        for split in ("train", "val", "test"):
-            np.savez(os.path.join(work, "feat", "cell", f"{split}.npz"),
-                     feature_list=cell[f"{split}_features"].astype(np.float32), label_list=cell[f"{split}_labels"])
-        cwd, argv = os.getcwd(), sys.argv
-        os.chdir(work)
-        sys.argv = ["linear_probe.py", "--dataset", "cell", "--feature_dir", "feat", "--num_run", "1"]
-        sklearn.linear_model.LogisticRegression = Counting
-        np.random.choice = timed_choice
-        end = None
-        try:
-            with redirect_stdout(io.StringIO()):
-                runpy.run_path(os.path.join(coop, "lpclip", "linear_probe.py"), run_name="__main__")
-        except ValueError:   # the next shot count is larger than the cell has: the cell's block is done
-            pass
-        finally:
-            end = time.perf_counter()
-            sklearn.linear_model.LogisticRegression = official_lr
-            np.random.choice = official_choice
-            os.chdir(cwd)
-            sys.argv = argv
+    _, end = run_lpclip(coop, cell, Counting, timed_choice)  # stops with the first shot count above the cell's
     draws = state["draws"][:2 * classes]
     with open(orders_out, "w") as f:
         json.dump({"train_order": [i for d in draws[:classes] for i in d],
@@ -271,28 +236,6 @@ def linear_probe(coop, cell, orders_out):
 
 
 # ------------------------------------------------------------------------------------------------------ CLIP-Adapter
-
-class CellLoader:
-    """Dassl's train_loader_x on cached views: one randperm per epoch, batches of view (epoch mod V), drop_last."""
-
-    def __init__(self, views, labels, batch, generator):
-        self.views, self.labels, self.batch, self.g = views, labels, batch, generator
-        self.epoch = -1
-
-    def __len__(self):
-        n = len(self.labels)
-        return n // self.batch if n >= self.batch else 1
-
-    def __iter__(self):
-        self.epoch += 1
-        n = len(self.labels)
-        order = torch.randperm(n, generator=self.g)
-        x = self.views[self.epoch % self.views.shape[0]]
-        size = min(self.batch, n)
-        for b in range(len(self)):
-            idx = order[b * size:(b + 1) * size]
-            yield {"img": x[idx], "label": self.labels[idx]}
-
 
 class FixedText(nn.Module):
     """TextEncoder.forward without the text tower: the exported unnormalised features of the dataset's template."""
@@ -306,7 +249,7 @@ class FixedText(nn.Module):
 
 
 def clip_adapter(folder, dassl, coop, cell, epochs):
-    from official_taskres import load_dassl, to_cn
+    from official_taskres import CellLoader, load_dassl, to_cn
     import copy
     import yaml
     defaults, optim = load_dassl(dassl)
@@ -384,7 +327,7 @@ def coop_steps(coop, dassl, ftfy, cell, checkpoint, steps):
     configs/trainers/CoOp/vit_b16.yaml, 16 random context vectors (CTX_INIT empty), class token at the end, fp32, on a
     random-weight ViT-B/16 (its image encoder the identity on the cell's features): one untimed step, then ``steps``
     timed calls of ``forward_backward`` on batches of 32."""
-    from official_taskres import load_dassl, to_cn
+    from official_taskres import CellLoader, load_dassl, to_cn
     import copy
     import yaml
     defaults, _ = load_dassl(dassl)
@@ -470,21 +413,21 @@ def main():
            "versions": {"torch": torch.__version__, "numpy": np.__version__, "openblas": openblas_config()},
            "official": {}, "methods": {}}
     if "tip-adapter-f" in methods:
-        out["official"]["tip_adapter"] = commit(args.tip_adapter)
+        out["official"]["tip_adapter"] = commit_of(args.tip_adapter)
         out["methods"]["tip-adapter-f"] = tip_adapter_f(os.path.abspath(args.tip_adapter), cell)
     if "linear-probe" in methods:
         import sklearn
         out["versions"]["sklearn"] = sklearn.__version__
-        out["official"]["coop"] = commit(args.coop)
+        out["official"]["coop"] = commit_of(args.coop)
         out["methods"]["linear-probe"] = linear_probe(os.path.abspath(args.coop), cell, args.orders)
     if "clip-adapter" in methods:
-        out["official"]["clip_adapter"] = commit(args.clip_adapter)
-        out["official"]["dassl"] = commit(args.dassl)
+        out["official"]["clip_adapter"] = commit_of(args.clip_adapter)
+        out["official"]["dassl"] = commit_of(args.dassl)
         out["methods"]["clip-adapter"] = clip_adapter(os.path.abspath(args.clip_adapter), os.path.abspath(args.dassl),
                                                       os.path.abspath(args.coop), cell, args.clip_adapter_epochs)
     if "coop" in methods:
-        out["official"]["coop"] = commit(args.coop)
-        out["official"]["dassl"] = commit(args.dassl)
+        out["official"]["coop"] = commit_of(args.coop)
+        out["official"]["dassl"] = commit_of(args.dassl)
         out["methods"]["coop"] = coop_steps(os.path.abspath(args.coop), os.path.abspath(args.dassl), os.path.abspath(args.ftfy),
                                             cell, args.clip, args.coop_steps)
     print(json.dumps(out))

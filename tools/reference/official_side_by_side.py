@@ -56,6 +56,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 import types
 import warnings
 from contextlib import contextmanager, redirect_stdout
@@ -255,6 +256,37 @@ class RecordingLogisticRegression(sklearn.linear_model.LogisticRegression):
         return p
 
 
+def run_lpclip(coop, cell, regression, choice):
+    """CoOp's ``lpclip/linear_probe.py`` executed as a script on the cell (``train``/``val``/``test.npz`` in a temporary
+    folder, ``--num_run 1``), with sklearn's ``LogisticRegression`` and ``np.random.choice`` replaced by
+    ``regression`` and ``choice`` while it runs. Returns (the message of the ValueError that ends its shot loop at the
+    first count above the cell's K, or None; ``time.perf_counter()`` when the script ended)."""
+    official_lr, official_choice = sklearn.linear_model.LogisticRegression, np.random.choice
+    with tempfile.TemporaryDirectory() as work:
+        os.makedirs(os.path.join(work, "feat", "cell"))
+        for split in ("train", "val", "test"):
+            np.savez(os.path.join(work, "feat", "cell", f"{split}.npz"),
+                     feature_list=cell[f"{split}_features"].astype(np.float32), label_list=cell[f"{split}_labels"])
+        cwd, argv = os.getcwd(), sys.argv
+        os.chdir(work)
+        sys.argv = ["linear_probe.py", "--dataset", "cell", "--feature_dir", "feat", "--num_run", "1"]
+        sklearn.linear_model.LogisticRegression = regression
+        np.random.choice = choice
+        stopped = None
+        try:
+            with redirect_stdout(io.StringIO()):
+                runpy.run_path(os.path.join(coop, "lpclip", "linear_probe.py"), run_name="__main__")
+        except ValueError as e:  # the next shot count is larger than the cell has
+            stopped = str(e)
+        finally:
+            ended = time.perf_counter()
+            sklearn.linear_model.LogisticRegression = official_lr
+            np.random.choice = official_choice
+            os.chdir(cwd)
+            sys.argv = argv
+    return stopped, ended
+
+
 def run_linear_probe(coop, cell, shots):
     grid, steps = 7, 8
     per_shot_fits, per_shot_predicts = grid + 2 * steps, grid + 3 * steps
@@ -268,27 +300,7 @@ def run_linear_probe(coop, cell, shots):
         choices.append(np.asarray(out).astype(int).tolist())
         return out
 
-    with tempfile.TemporaryDirectory() as work:
-        os.makedirs(os.path.join(work, "feat", "cell"))
-        for split in ("train", "val", "test"):
-            np.savez(os.path.join(work, "feat", "cell", f"{split}.npz"),
-                     feature_list=cell[f"{split}_features"].astype(np.float32), label_list=cell[f"{split}_labels"])
-        cwd, argv = os.getcwd(), sys.argv
-        os.chdir(work)
-        sys.argv = ["linear_probe.py", "--dataset", "cell", "--feature_dir", "feat", "--num_run", "1"]
-        sklearn.linear_model.LogisticRegression = RecordingLogisticRegression
-        np.random.choice = recording_choice
-        stopped = None
-        try:
-            with redirect_stdout(io.StringIO()):
-                runpy.run_path(os.path.join(coop, "lpclip", "linear_probe.py"), run_name="__main__")
-        except ValueError as e:  # the next shot count is larger than the cell has
-            stopped = str(e)
-        finally:
-            sklearn.linear_model.LogisticRegression = RecordingLogisticRegression.__mro__[1]
-            np.random.choice = official_choice
-            os.chdir(cwd)
-            sys.argv = argv
+    stopped, _ = run_lpclip(coop, cell, RecordingLogisticRegression, recording_choice)
     block = order.index(shots)
     if shots != order[-1]:
         assert stopped is not None, "linear_probe.py should stop at the first shot count above the cell's"
@@ -400,9 +412,11 @@ def openblas_config():
 
 
 def commit_of(folder):
+    """The checkout's commit, or the one written in <folder>/COMMIT beside a `git archive` extract."""
     head = os.path.join(folder, ".git", "HEAD")
     if not os.path.exists(head):
-        return "unknown (not a git checkout)"
+        marker = os.path.join(folder, "COMMIT")
+        return open(marker).read().strip() if os.path.exists(marker) else "unknown (not a git checkout)"
     ref = open(head).read().strip()
     if ref.startswith("ref: "):
         path = os.path.join(folder, ".git", ref[5:])
