@@ -80,7 +80,8 @@ public sealed unsafe class FeatureSegment : IDisposable
 
     ReadOnlySpan<byte> Span(long offset, int length) => new(_base + offset, length);
 
-    public IEnumerable<ImageKey> Keys => _index.Keys;
+    /// <summary>Each key and its row.</summary>
+    public IReadOnlyDictionary<ImageKey, int> Index => _index;
 
     public bool TryFind(ImageKey key, out int row) => _index.TryGetValue(key, out row);
 

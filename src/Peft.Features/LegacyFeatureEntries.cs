@@ -33,10 +33,9 @@ public static class LegacyFeatureEntries
     /// <summary>Writes one entry as older versions did.</summary>
     public static void Write(string path, ReadOnlySpan<float> row, string rendererKey, int view, string imageHash, bool withChecksum = true)
     {
-        using var t = tensor(row.ToArray());
         var metadata = new Dictionary<string, string> { ["renderer"] = rendererKey, ["view"] = view.ToString(), ["image_sha256"] = imageHash };
         if (withChecksum) metadata[ChecksumKey] = Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(row)));
-        SafeTensorsFile.Write(path, [new("feature", t)], metadata);
+        SafeTensorsFile.WriteRaw(path, [new("feature", ScalarType.Float32, [row.Length], MemoryMarshal.AsBytes(row).ToArray())], metadata);
     }
 
     /// <summary>

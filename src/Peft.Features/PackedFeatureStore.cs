@@ -128,9 +128,9 @@ public sealed class PackedFeatureStore : IDisposable
         foreach (var (name, segment) in Enumerable.Reverse(small))
         {
             if (rows.Count + segment.Rows > budget) break;
-            foreach (var key in segment.Keys)
+            foreach (var (key, row) in segment.Index)
             {
-                if (seen.Contains(key) || !segment.TryFind(key, out int row)) continue;
+                if (seen.Contains(key)) continue;
                 var features = new float[_dim];
                 if (!segment.TryRead(row, features)) continue;
                 seen.Add(key);
