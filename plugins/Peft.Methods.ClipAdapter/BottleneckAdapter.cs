@@ -38,15 +38,24 @@ sealed class BottleneckAdapter : IDisposable
 
     public IEnumerable<Parameter> Parameters => [Down, Up];
 
-    /// <summary>A(x) = ReLU(ReLU(x · downᵀ) · upᵀ).</summary>
-    public Tensor Forward(Tensor x) =>
-        nn.functional.relu(nn.functional.relu(x.matmul(Down.t())).matmul(Up.t()));
+    /// <summary>
+    /// A(x) = ReLU(ReLU(x · downᵀ) · upᵀ), the products in <paramref name="compute"/> (bf16: on bf16 copies of x and the
+    /// fp32 weights, which receive fp32 gradients through the casts), the result in fp32.
+    /// </summary>
+    public Tensor Forward(Tensor x, ScalarType compute = ScalarType.Float32)
+    {
+        if (compute == ScalarType.Float32)
+            return nn.functional.relu(nn.functional.relu(x.matmul(Down.t())).matmul(Up.t()));
+        using var scope = NewDisposeScope();
+        var hidden = nn.functional.relu(x.to(compute).matmul(Down.to(compute).t()));
+        return nn.functional.relu(hidden.matmul(Up.to(compute).t())).to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
 
-    /// <summary>Residual blending of the released code: ratio · A(x) + (1 − ratio) · x.</summary>
-    public Tensor Blend(Tensor x, double ratio)
+    /// <summary>Residual blending of the released code: ratio · A(x) + (1 − ratio) · x (the blend in fp32).</summary>
+    public Tensor Blend(Tensor x, double ratio, ScalarType compute = ScalarType.Float32)
     {
         using var scope = NewDisposeScope();
-        return (Forward(x) * ratio + x * (1 - ratio)).MoveToOuterDisposeScope();
+        return (Forward(x, compute) * ratio + x * (1 - ratio)).MoveToOuterDisposeScope();
     }
 
     public void Dispose()

@@ -70,21 +70,27 @@ sealed class ClipAdapterClassifier : IFeatureClassifier, IOpenVocabularyClassifi
     }
 
     /// <summary>The class weights after the text adapter (or <c>W</c> itself without one), normalised, [C, D].</summary>
-    public Tensor AdaptedTextWeights()
+    public Tensor AdaptedTextWeights(ScalarType compute = ScalarType.Float32)
     {
         if (Text is null) return _textWeights.alias();
         using var scope = NewDisposeScope();
-        return nn.functional.normalize(Text.Blend(_textWeights, _alpha), dim: -1).MoveToOuterDisposeScope();
+        return nn.functional.normalize(Text.Blend(_textWeights, _alpha, compute), dim: -1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The differentiable forward used for training.</summary>
-    public Tensor Forward(Tensor imageFeatures)
+    /// <summary>
+    /// The differentiable forward used for training; its matrix products in <paramref name="compute"/> (the option
+    /// <c>precision</c>), the normalisations and the logits' scale in fp32. Evaluation (<see cref="Logits"/>) is fp32.
+    /// </summary>
+    public Tensor Forward(Tensor imageFeatures, ScalarType compute = ScalarType.Float32)
     {
         using var scope = NewDisposeScope();
         var f = imageFeatures.to(ScalarType.Float32);
-        if (Visual is not null) f = Visual.Blend(f, _alpha);
+        if (Visual is not null) f = Visual.Blend(f, _alpha, compute);
         f = nn.functional.normalize(f, dim: -1);
-        return (f.matmul(AdaptedTextWeights().t()) * _scale).MoveToOuterDisposeScope();
+        var text = AdaptedTextWeights(compute);
+        var logits = compute == ScalarType.Float32 ? f.matmul(text.t())
+            : f.to(compute).matmul(text.to(compute).t()).to(ScalarType.Float32);
+        return (logits * _scale).MoveToOuterDisposeScope();
     }
 
     public Tensor Logits(Tensor imageFeatures)

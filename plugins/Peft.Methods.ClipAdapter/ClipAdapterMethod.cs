@@ -59,6 +59,7 @@ public sealed class ClipAdapterMethod(ClipAdapterOptions options) : IAdaptationM
         var labels = context.Features.TrainLabels;
         long n = labels.shape[0];
         int batches = DasslSchedule.BatchesPerEpoch(n, options.BatchSize);
+        var compute = Peft.Core.Optimization.TrainingPrecision.ComputeType(options.Precision);
 
         bool bestVal = options.Select == "best-val";
         double bestAccuracy = double.NegativeInfinity;
@@ -81,7 +82,7 @@ public sealed class ClipAdapterMethod(ClipAdapterOptions options) : IAdaptationM
                         using var batchScope = NewDisposeScope();
                         long start = (long)b * options.BatchSize, size = Math.Min(options.BatchSize, n - start);
                         var index = order.narrow(0, start, size);
-                        var logits = classifier.Forward(x.index_select(0, index));
+                        var logits = classifier.Forward(x.index_select(0, index), compute);
                         var loss = nn.functional.cross_entropy(logits, labels.index_select(0, index));
                         optimizer.zero_grad();
                         loss.backward();

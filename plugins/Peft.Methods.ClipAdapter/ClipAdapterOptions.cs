@@ -53,6 +53,13 @@ public sealed record ClipAdapterOptions : IMethodOptions
     /// <summary>Which epoch's adapter is returned: <c>last</c> (Dassl TEST.FINAL_MODEL last_step, the default) or <c>best-val</c>.</summary>
     public string Select { get; init; } = "last"; // Dassl default TEST.FINAL_MODEL = "last_step"
 
+    /// <summary>
+    /// Training arithmetic: <c>fp32</c> (default) or <c>bf16</c> (<see cref="Peft.Core.Optimization.TrainingPrecision"/>:
+    /// the adapter's and the logits' products in bf16, the adapter weights and SGD state in fp32; evaluated in fp32).
+    /// The released code trains in CLIP's dtype, fp16 on its GPU; ours defaults to fp32, the dtype of a CPU run of it.
+    /// </summary>
+    public string Precision { get; init; } = "fp32"; // clip_adapter.py: Adapter(...).to(clip_model.dtype), fp32 on a CPU
+
     public static readonly string[] Branches = ["visual", "text", "both"];
     public static readonly string[] Selections = ["last", "best-val"];
 
@@ -70,5 +77,6 @@ public sealed record ClipAdapterOptions : IMethodOptions
             yield return problem;
         if (TrainViews < 1) yield return $"trainViews must be ≥ 1, got {TrainViews}";
         if (!Selections.Contains(Select)) yield return $"select must be one of {string.Join(", ", Selections)}, got '{Select}'";
+        if (Peft.Core.Optimization.TrainingPrecision.Problem(Precision) is { } precision) yield return precision;
     }
 }

@@ -11,7 +11,7 @@ namespace Peft.Methods.CoOp;
 /// </summary>
 /// <remarks>
 /// Differences from the official code, all without effect on the objective: training runs in fp32 (the official
-/// default <c>PREC</c> is fp16); image features come from the cached augmented views (epoch e uses view e mod V)
+/// default <c>PREC</c> is fp16; <c>precision: bf16</c> trains through a bf16 copy of the tower, context in fp32); image features come from the cached augmented views (epoch e uses view e mod V)
 /// instead of re-encoding freshly augmented images each epoch; the sequence is truncated to the longest prompt
 /// (exact under the causal mask); classes go through the text tower in chunks (exact gradient, see <see cref="PromptTrainer.Step"/>).
 /// </remarks>
@@ -19,7 +19,8 @@ public sealed class CoOpMethod(CoOpOptions options) : IAdaptationMethod
 {
     public IFeatureClassifier Fit(AdaptationContext context)
     {
-        using var learner = new PromptLearner(context.TextEncoder, context.Tokenizer, context.Task.ClassNames, options, context.Generator);
+        var tower = context.TrainingTextEncoder(options.Precision, "coop");
+        using var learner = new PromptLearner(tower, context.Tokenizer, context.Task.ClassNames, options, context.Generator);
         using var trainer = new PromptTrainer(learner, options, PromptTrainer.CrossEntropy(context.TextEncoder.LogitScale));
         int epochs = options.EpochsFor(context.Task.Shots);
         return PromptTuning.Run(context, learner, trainer, epochs, epoch => Schedule.LearningRate(epoch, epochs, options),

@@ -60,6 +60,15 @@ public sealed record CoOpOptions : IMethodOptions, IPromptContextSettings, IProm
     public string Select { get; init; } = "last";
 
     public static readonly string[] Positions = ["end", "middle", "front"];
+    /// <summary>
+    /// Training arithmetic: <c>fp32</c> (default) or <c>bf16</c> (<see cref="Peft.Core.Optimization.TrainingPrecision"/>:
+    /// the text tower's forward and backward passes on a bf16 copy of it, the context vectors and SGD state in fp32; the
+    /// returned classifier's text features from the fp32 tower). The official default is fp16 (train.py
+    /// <c>TRAINER.COOP.PREC = "fp16"</c>, on a GPU); our fp32 is its <c>PREC "fp32"</c>, our bf16 the CPU counterpart of its
+    /// <c>PREC "amp"</c> (fp32 weights, autocast).
+    /// </summary>
+    public string Precision { get; init; } = "fp32"; // trainers/coop.py: PREC fp16 | fp32 | amp; fp32 on a CPU
+
     public static readonly string[] Selections = ["last", "best-val"];
 
     /// <summary>Epochs used for <paramref name="shots"/> shots.</summary>
@@ -76,5 +85,6 @@ public sealed record CoOpOptions : IMethodOptions, IPromptContextSettings, IProm
         if (TrainViews < 1) yield return $"trainViews must be ≥ 1, got {TrainViews}";
         if (ClassChunk < 1) yield return $"classChunk must be ≥ 1, got {ClassChunk}";
         if (!Selections.Contains(Select)) yield return $"select must be one of {string.Join(", ", Selections)}, got '{Select}'";
+        if (Peft.Core.Optimization.TrainingPrecision.Problem(Precision) is { } precision) yield return precision;
     }
 }

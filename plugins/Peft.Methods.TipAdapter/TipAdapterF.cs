@@ -13,7 +13,7 @@ namespace Peft.Methods.TipAdapter;
 /// Differences from the official code: (1) training batches are cached augmented views, epoch e using view
 /// (e mod <see cref="TipAdapterFOptions.TrainViews"/>) of each image, instead of freshly augmented images re-encoded each
 /// epoch; (2) by default the kept keys are those of the last epoch or of the best validation epoch, not the best test
-/// epoch; (3) float32 throughout instead of CLIP's fp16; (4) by default the α/β search uses the cell's validation
+/// epoch; (3) float32 instead of CLIP's fp16 (<c>precision: bf16</c> trains in bf16 with fp32 keys); (4) by default the α/β search uses the cell's validation
 /// features. <c>select: best-test</c>, <c>searchOn</c> and <c>maxBestFinal</c> restore (2) and (4) under the
 /// experiment's as-published protocol.
 /// </remarks>
@@ -74,6 +74,10 @@ public sealed class TipAdapterF(TipAdapterFOptions options) : IAdaptationMethod
         long n = labels.shape[0];
         int iterations = (int)((n + options.BatchSize - 1) / options.BatchSize);   // DataLoader drop_last=False
         double alpha = options.InitAlpha, beta = options.InitBeta, scale = options.LogitScale;
+        // precision bf16: the features and a per-step bf16 copy of the keys meet in bf16 products; the keys stay fp32
+        var compute = Peft.Core.Optimization.TrainingPrecision.ComputeType(options.Precision);
+        Tensor Affinity(Tensor f, Tensor keys) => compute == ScalarType.Float32 ? f.matmul(keys.t())
+            : f.matmul(keys.to(compute).t()).to(ScalarType.Float32);
 
         // adapter.weight = nn.Parameter(cache_keys.t()): weight [N, D] = the keys, adapter(x) = x · Kᵀ (no renormalisation)
         var weight = new TorchSharp.Modules.Parameter(initialKeys.detach().clone(), requires_grad: true);
@@ -99,6 +103,7 @@ public sealed class TipAdapterF(TipAdapterFOptions options) : IAdaptationMethod
             using var noGrad = no_grad();
             selFeatures = nn.functional.normalize(selFeatures.to(ScalarType.Float32), dim: -1);
             selClipLogits = selFeatures.matmul(clipWeights.t()) * scale;
+            selFeatures = selFeatures.to(compute);
         }
 
         var losses = new List<double>();
@@ -117,6 +122,7 @@ public sealed class TipAdapterF(TipAdapterFOptions options) : IAdaptationMethod
                     {
                         features = nn.functional.normalize(views[epoch % options.TrainViews].to(ScalarType.Float32), dim: -1);
                         clipLogits = features.matmul(clipWeights.t()) * scale;   // frozen: 100 · f Wᵀ
+                        features = features.to(compute);
                     }
                     var order = randperm(n, generator: g);
                     for (int it = 0; it < iterations; it++)
@@ -124,7 +130,7 @@ public sealed class TipAdapterF(TipAdapterFOptions options) : IAdaptationMethod
                         using var step = NewDisposeScope();
                         var index = order.narrow(0, it * (long)options.BatchSize, Math.Min(options.BatchSize, n - it * (long)options.BatchSize));
                         var f = features.index_select(0, index);
-                        var affinity = f.matmul(weight.t());
+                        var affinity = Affinity(f, weight);
                         var logits = clipLogits.index_select(0, index) + TipCache.CacheLogits(affinity, values, beta) * alpha;
                         var loss = nn.functional.cross_entropy(logits, labels.index_select(0, index));
                         lossSum += loss.ToDouble();
@@ -143,7 +149,7 @@ public sealed class TipAdapterF(TipAdapterFOptions options) : IAdaptationMethod
                 {
                     using var noGrad = no_grad();
                     using var scope = NewDisposeScope();
-                    var logits = selClipLogits! + TipCache.CacheLogits(selFeatures.matmul(weight.t()), values, beta) * alpha;
+                    var logits = selClipLogits! + TipCache.CacheLogits(Affinity(selFeatures, weight), values, beta) * alpha;
                     long correct = TipCache.Correct(logits, selLabels!);
                     context.Metrics.Log($"tip-adapter-f/{selMetric}", (double)correct / selFeatures.shape[0], epoch);
                     // main.py keeps `if acc > best_acc` (on test); the first epoch is kept when none is better

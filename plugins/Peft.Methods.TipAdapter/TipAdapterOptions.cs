@@ -134,6 +134,14 @@ public sealed record TipAdapterFOptions : TipAdapterOptions
     /// </summary>
     public bool MaxBestFinal { get; init; }
 
+    /// <summary>
+    /// Training arithmetic: <c>fp32</c> (default) or <c>bf16</c> (<see cref="Peft.Core.Optimization.TrainingPrecision"/>: the
+    /// affinity products of training and of the per-epoch selection run in bf16, keys and AdamW state stay fp32; the
+    /// α/β search and the returned classifier use the fp32 keys). The official code trains in CLIP's dtype, fp16 on
+    /// its GPU (main.py <c>.to(clip_model.dtype)</c>); ours defaults to fp32, the dtype of a CPU run of that code.
+    /// </summary>
+    public string Precision { get; init; } = "fp32"; // main.py: adapter .to(clip_model.dtype), fp32 on a CPU
+
     public static readonly string[] Selections = ["last", "best-val", "best-test"];
 
     public override bool UsesOracle => base.UsesOracle || Select == "best-test" || MaxBestFinal;
@@ -148,5 +156,6 @@ public sealed record TipAdapterFOptions : TipAdapterOptions
         if (BatchSize < 1) yield return $"batchSize must be at least 1, got {BatchSize}";
         if (TrainViews < 1) yield return $"trainViews must be at least 1, got {TrainViews}";
         if (!Selections.Contains(Select)) yield return $"select must be one of {string.Join(", ", Selections)}, got '{Select}'";
+        if (Peft.Core.Optimization.TrainingPrecision.Problem(Precision) is { } precision) yield return precision;
     }
 }

@@ -9,6 +9,8 @@ using Peft.Tensors;
 //   parity <dir>                      relative errors of every <name>.pt against <name>.expected.safetensors
 //   encoder <state_dict.pt> [batch] [batches]   image-encoder throughput fp32 / bf16 (JSON on the last line)
 //   matmul                            measured GEMM peak, fp32 and bf16 (JSON)
+//   matmul <MxKxN[:t],...> [threads] [fp32|bf16]  GFLOP/s at the given shapes (":t" multiplies by the transposed right operand,
+//                                     as x · Wᵀ does), as tools/reference/bench_gemm.py measures PyTorch (JSON)
 //   encoder-passes <world dir>        encoder passes of one experiment with the feature cache vs the official code paths
 //   method-times <checkpoint> [classes] [shots] [epochs]   each method on a 16-shot task from cached features
 //   methods-vs-official <cell> [threads] [clip-adapter epochs] [methods] [orders.json|-] [CLIP checkpoint for coop]
@@ -21,7 +23,7 @@ return args.FirstOrDefault() switch
 {
     "parity" => Parity(args[1]),
     "encoder" => Encoder(args[1], args.Length > 2 ? int.Parse(args[2]) : 32, args.Length > 3 ? int.Parse(args[3]) : 3),
-    "matmul" => Matmul(),
+    "matmul" => args.Length > 1 ? MatmulShapes(args[1], args.Length > 2 ? int.Parse(args[2]) : get_num_threads(), args.Length > 3 && args[3] == "bf16") : Matmul(),
     "encoder-passes" => EncoderPasses.Run(args[1]),
     "encoder-steps" => EncoderSteps.Run(args.Length > 1 ? args[1] : "vit-b16", args.Length > 2 ? int.Parse(args[2]) : 1, args.Length > 3 ? int.Parse(args[3]) : 2,
         args.Length > 4 ? args[4] : "fp32,bf16", args.Length > 5 ? args[5] : null),
@@ -102,5 +104,43 @@ static int Matmul()
         Console.WriteLine($"matmul {n}^3 {type}: {gflops:F1} GFLOP/s");
     }
     Console.WriteLine(JsonSerializer.Serialize(results));
+    return 0;
+}
+
+/// <summary>GFLOP/s (fp32 or bf16 operands) of A [M, K] · B [K, N] (or · Wᵀ with W [N, K] for ":t") at each shape: best of 5 timed runs of enough repeats for ≥ 50 ms.</summary>
+static int MatmulShapes(string shapes, int threads, bool bf16)
+{
+    set_num_threads(threads);
+    var results = new Dictionary<string, double>();
+    var g = new Generator(1);
+    foreach (var spec in shapes.Split(','))
+    {
+        bool transposed = spec.EndsWith(":t");
+        var dims = spec.TrimEnd(':', 't').Split('x').Select(long.Parse).ToArray();
+        if (dims.Length != 3) throw new ArgumentException($"matmul shape '{spec}': expected MxKxN or MxKxN:t");
+        var (m, k, n) = (dims[0], dims[1], dims[2]);
+        var type = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        using var a = randn([m, k], generator: g).to(type);
+        using var b = (transposed ? randn([n, k], generator: g) : randn([k, n], generator: g)).to(type);
+        Tensor Product() => transposed ? a.matmul(b.t()) : a.matmul(b);
+        using (var w = Product()) { }
+        int reps = 1;
+        while (true)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < reps; i++) using (var c = Product()) { }
+            if (sw.Elapsed.TotalSeconds >= 0.05) break;
+            reps *= 2;
+        }
+        double best = double.MaxValue;
+        for (int round = 0; round < 5; round++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < reps; i++) using (var c = Product()) { }
+            best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
+        }
+        results[spec] = 2.0 * m * k * n / best / 1e9;
+    }
+    Console.WriteLine(JsonSerializer.Serialize(new { side = "ours", threads = get_num_threads(), dtype = bf16 ? "bf16" : "fp32", gflops = results }));
     return 0;
 }

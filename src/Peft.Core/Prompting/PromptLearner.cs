@@ -19,6 +19,7 @@ public sealed class PromptLearner : IDisposable
     readonly IFrozenTextEncoder _encoder;
     readonly ITextTokenizer _tokenizer;
     readonly bool _truncate;
+    readonly IReadOnlyList<string> _classNames;
     readonly Tensor _prefix;   // [C, 1, W]
     readonly Tensor _suffix;   // [C, L - 1 - M, W]
     readonly Tensor? _order;   // [C, L] source position of every output position (null for "end")
@@ -60,12 +61,22 @@ public sealed class PromptLearner : IDisposable
     /// <summary>This learner's context, copied, for other classes (<see cref="WithContext"/>).</summary>
     public PromptLearner ForClasses(IReadOnlyList<string> classNames) => WithContext(_encoder, _tokenizer, classNames, Settings, Ctx, _truncate);
 
+    /// <summary>
+    /// The same classes and a copy of this context (shared or class-specific) through another text tower: how a context
+    /// trained on a bf16 copy of the tower (<c>precision: bf16</c>) gets its fp32 text features.
+    /// </summary>
+    public PromptLearner WithEncoder(IFrozenTextEncoder encoder) => new(encoder, _tokenizer, _classNames, Settings, null, Ctx, _truncate);
+
+    /// <summary>The tower this learner encodes through.</summary>
+    public IFrozenTextEncoder Encoder => _encoder;
+
     PromptLearner(IFrozenTextEncoder encoder, ITextTokenizer tokenizer, IReadOnlyList<string> classNames,
         IPromptContextSettings options, Generator? generator, Tensor? context, bool truncate)
     {
         _encoder = encoder;
         _tokenizer = tokenizer;
         _truncate = truncate;
+        _classNames = classNames;
         Settings = options;
         NumClasses = classNames.Count;
         Position = options.ClassTokenPosition;

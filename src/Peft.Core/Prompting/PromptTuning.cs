@@ -44,7 +44,9 @@ public static class PromptTuning
                 using var noGrad = no_grad();
                 learner.Ctx.copy_(best);
             }
-            var text = learner.TextFeatures(classChunk);
+            // Trained through a bf16 copy of the tower: the classifier's text features come from the context's tower (fp32).
+            using var evaluation = ReferenceEquals(learner.Encoder, context.TextEncoder) ? null : learner.WithEncoder(context.TextEncoder);
+            var text = (evaluation ?? learner).TextFeatures(classChunk);
             var ctx = learner.Ctx.detach().clone();
             var (encoder, tokenizer, settings) = (context.TextEncoder, context.Tokenizer, learner.Settings);
             // A shared context also classifies other classes (base-to-new, cross-dataset transfer); a class-specific one cannot.

@@ -46,6 +46,23 @@ public sealed class BackboneSession : IDisposable
         _spec.Backbone.EncoderComputeType == _spec.Backbone.ComputeType ? _clip.Model
             : (_encoderClip ??= ClipLoader.Load(_spec.Backbone.Model, new ClipLoadOptions { ComputeType = _spec.Backbone.EncoderComputeType })).Model;
 
+    /// <summary>
+    /// The frozen text tower computing in <paramref name="type"/> (a method's <c>precision: bf16</c>): the model itself,
+    /// <see cref="EncoderModel"/> when that is in this dtype, else a copy loaded on first use and kept for the session.
+    /// </summary>
+    public IFrozenTextEncoder TextEncoderIn(TorchSharp.torch.ScalarType type)
+    {
+        if (type == _spec.Backbone.ComputeType) return _clip.Model;
+        if (type == _spec.Backbone.EncoderComputeType) return EncoderModel;
+        lock (_towerCopies)
+        {
+            if (!_towerCopies.TryGetValue(type, out var copy))
+                _towerCopies[type] = copy = ClipLoader.Load(_spec.Backbone.Model, new ClipLoadOptions { ComputeType = type });
+            return copy.Model;
+        }
+    }
+    readonly Dictionary<TorchSharp.torch.ScalarType, LoadedClip> _towerCopies = [];
+
     /// <summary>Pixels and uncached features through <see cref="EncoderModel"/>.</summary>
     public ImageRenderer EncoderImages => ReferenceEquals(EncoderModel, _clip.Model) ? Images : _encoderImages ??= new ImageRenderer(Cache, EncoderModel, _batchSize);
 
@@ -86,6 +103,7 @@ public sealed class BackboneSession : IDisposable
     public void Dispose()
     {
         _encoderClip?.Dispose();
+        foreach (var copy in _towerCopies.Values) copy.Dispose();
         Cache.Dispose();
         _clip.Dispose();
     }

@@ -386,7 +386,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, IExperimentTracker tra
                 ? GridFit.FeatureLevel(method, (generator, sink) => new AdaptationContext
                 {
                     Task = task, Features = inputs.Features, TextEncoder = session.TextEncoder, Tokenizer = session.Tokenizer,
-                    Generator = generator, Metrics = sink, Cancellation = cancel, Oracle = inputs.Oracle,
+                    TextEncoderIn = session.TextEncoderIn, Generator = generator, Metrics = sink, Cancellation = cancel, Oracle = inputs.Oracle,
                 })
                 : (point, generator, sink) =>
                 {

@@ -147,6 +147,36 @@ public class ClipAdapterTests
         Assert.True(losses[^1] < 0.5 * losses[1], $"loss {losses[1]} → {losses[^1]}");
     }
 
+    [Fact]
+    public void Bf16TrainingKeepsFp32AdaptersAndLearnsAsFp32Does()
+    {
+        using var scope = NewDisposeScope();
+        var options = new ClipAdapterOptions { Epochs = 20, BatchSize = 8, TrainViews = 2, Branch = "both" };
+        var (sink32, sink16) = (new RecordingSink(), new RecordingSink());
+        using var fp32 = new ClipAdapterMethod(options).Fit(LearnableContext(sink32));
+        using var bf16 = (ClipAdapterClassifier)new ClipAdapterMethod(options with { Precision = "bf16" }).Fit(LearnableContext(sink16));
+        foreach (var name in new[] { "visual_adapter.fc.0.weight", "visual_adapter.fc.2.weight", "text_adapter.fc.0.weight", "text_adapter.fc.2.weight" })
+        {
+            var (a, b) = (fp32.Weights[name], bf16.Weights[name]);
+            Assert.Equal(ScalarType.Float32, b.dtype);   // master weights in fp32
+            double apart = (b - a).norm().item<float>() / a.norm().item<float>();
+            Assert.True(apart > 0 && apart < 0.05, $"{name}: bf16 weights {apart:E2} from fp32 (relative)");
+        }
+        var (losses32, losses16) = (sink32.Series("train/loss"), sink16.Series("train/loss"));
+        Assert.True(losses16[^1] < 0.5 * losses16[1], $"bf16 loss {losses16[1]} → {losses16[^1]}");
+        Assert.Equal(losses32[^1], losses16[^1], 0.05 * losses32[^1]);
+
+        // The bf16 forward (products in bf16) is the fp32 one to bf16's precision, and its gradient reaches the fp32 weights.
+        var x = randn([6, 32], generator: new Generator(4)) * 3;
+        var logits32 = bf16.Forward(x);
+        var logits16 = bf16.Forward(x, ScalarType.BFloat16);
+        Assert.Equal(ScalarType.Float32, logits16.dtype);
+        Assert.True(logits16.allclose(logits32, 3e-2, 0.3), $"max |Δ| {(logits16 - logits32).abs().max().item<float>()}");
+        logits16.sum().backward();
+        Assert.Equal(ScalarType.Float32, bf16.Visual!.Down.grad!.dtype);
+        Assert.Contains(new ClipAdapterOptions { Precision = "fp16" }.Validate(), m => m.StartsWith("precision") && m.Contains("'fp16'"));
+    }
+
     /// <summary>A text tower whose features for the i-th prompt of a batch are row i of a fixed matrix.</summary>
     sealed class StubTextEncoder(Tensor rows) : IFrozenTextEncoder
     {

@@ -272,6 +272,47 @@ public class CoOpTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Bf16TrainsThroughABf16CopyOfTheTowerWithAnFp32Context()
+    {
+        using var scope = NewDisposeScope();
+        using var model = WellConditionedClip();
+        using var bf16 = WellConditionedClip().UseComputeType(ScalarType.BFloat16);
+        string[] classes = ["cat", "dog", "bird", "fish"];
+        var options = new CoOpOptions { NCtx = 4, Epochs = 30, BatchSize = 8, TrainViews = 3, ClassChunk = 3 };
+        AdaptationContext Context(IMetricSink sink, bool withCopy = true)
+        {
+            var c = Learnable(model, classes, shots: 8, views: 3, sink, seed: 11);
+            return new AdaptationContext
+            {
+                Task = c.Task, Features = c.Features, TextEncoder = c.TextEncoder, Tokenizer = c.Tokenizer, Generator = c.Generator,
+                Metrics = sink, TextEncoderIn = withCopy ? t => t == ScalarType.BFloat16 ? bf16 : throw new ArgumentException($"{t}") : null,
+            };
+        }
+        var (sink32, sink16) = (new RecordingSink(), new RecordingSink());
+        using var fp32 = new CoOpMethod(options).Fit(Context(sink32));
+        using var mixed = new CoOpMethod(options with { Precision = "bf16" }).Fit(Context(sink16));
+
+        var (ctx32, ctx16) = (fp32.Weights["ctx"], mixed.Weights["ctx"]);
+        Assert.Equal(ScalarType.Float32, ctx16.dtype);   // master weights in fp32
+        double difference = (ctx16 - ctx32).norm().item<float>() / ctx32.norm().item<float>();
+        var (losses32, losses16) = (sink32.Series("train_loss"), sink16.Series("train_loss"));
+        output.WriteLine($"ctx relative difference {difference:E2}; final loss fp32 {losses32[^1]:F4}, bf16 {losses16[^1]:F4}");
+        Assert.True(difference > 1e-4, "the bf16 run computed exactly as the fp32 one: the copy was not used");
+        Assert.True(difference < 0.1, $"ctx relative difference {difference}");
+        Assert.True(losses16[^1] < 0.7 * losses16[0], $"bf16 loss {losses16[0]:F3} → {losses16[^1]:F3}");
+        Assert.True(Math.Abs(losses16[^1] - losses32[^1]) < 0.1 * losses32[^1] + 0.01, $"final loss fp32 {losses32[^1]}, bf16 {losses16[^1]}");
+
+        // The classifier's text features are the fp32 tower's for the trained context.
+        using var check = PromptLearner.WithContext(model, ClipTokenizer.Default, classes, options, ctx16);
+        Assert.True(check.TextFeatures(64).allclose(mixed.Weights["text_features"], 1e-6, 1e-7));
+
+        var error = Assert.Throws<InvalidOperationException>(() => new CoOpMethod(options with { Precision = "bf16" }).Fit(Context(new RecordingSink(), withCopy: false)));
+        Assert.Contains("coop", error.Message);
+        Assert.Contains("bf16", error.Message);
+        Assert.Contains(new CoOpOptions { Precision = "fp16" }.Validate(), m => m.StartsWith("precision") && m.Contains("'fp16'"));
+    }
+
+    [Fact]
     public void SameSeedGivesIdenticalResults()
     {
         using var scope = NewDisposeScope();

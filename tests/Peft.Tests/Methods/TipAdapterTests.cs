@@ -187,6 +187,25 @@ public class TipAdapterTests
     }
 
     [Fact]
+    public void Bf16TrainingKeepsFp32KeysAndLearnsAsFp32Does()
+    {
+        using var scope = NewDisposeScope();
+        using var support = new MethodTestSupport();
+        var context = Separable(support, classes: 4, shots: 8, views: 4, seed: 5, new RecordingSink());
+        var options = new TipAdapterFOptions { AugmentViews = 4, TrainViews = 4, Epochs = 10, BatchSize = 8, InitBeta = 5 };
+        var fp32 = TrainOn(context, options, out var initial);
+        var bf16 = TrainOn(context, options with { Precision = "bf16" }, out _);
+        Assert.Equal(ScalarType.Float32, bf16.Keys.dtype);   // master weights in fp32
+        double moved = (fp32.Keys - initial).norm().item<float>(), apart = (bf16.Keys - fp32.Keys).norm().item<float>();
+        Assert.True(apart > 0, "bf16 training computed exactly as fp32");
+        // AdamW's update is about lr · sign(g) where |g| is small, so bf16 rounding moves such keys apart: measured 24%.
+        Assert.True(apart < 0.4 * moved, $"fp32 training moved the keys by {moved}, bf16 ends {apart} from fp32");
+        Assert.True(bf16.EpochLosses[^1] < bf16.EpochLosses[0] - 1e-3, $"bf16 loss {bf16.EpochLosses[0]} → {bf16.EpochLosses[^1]}");
+        Assert.Equal(fp32.EpochLosses[^1], bf16.EpochLosses[^1], 0.05 * fp32.EpochLosses[^1]);
+        Assert.Contains(new TipAdapterFOptions { Precision = "fp16" }.Validate(), m => m.StartsWith("precision") && m.Contains("'fp16'"));
+    }
+
+    [Fact]
     public void CosineScheduleIsStepwiseOverEpochsTimesIterations()
     {
         using var scope = NewDisposeScope();
