@@ -22,6 +22,8 @@ using static TorchSharp.torch;
 /// <item>CoOp (with a CLIP checkpoint): one epoch of our <c>coop</c> (batch 32, 16 random context vectors) with that
 /// checkpoint's text tower, per step.</item>
 /// </list>
+/// A method named with "-bf16" (tip-adapter-f-bf16, clip-adapter-bf16, coop-bf16) is the same work with the option
+/// <c>precision: bf16</c>.
 /// The text side of the other methods is the cell's exported text embeddings (a lookup "text tower"), as the official side's stand-in.
 /// Every method is warmed up once (Tip-Adapter-F with a 2 × 2 grid, the probe with one fit at C = 1, CLIP-Adapter with
 /// one epoch) before it is timed.
@@ -66,13 +68,16 @@ static class MethodsVsOfficial
 
         var results = new Dictionary<string, object>();
         var wanted = methods.Split(',');
-        if (wanted.Contains("tip-adapter-f"))
+        // "<method>-bf16": the same work with the option precision: bf16 (ours only; the official side runs fp32 on a CPU).
+        foreach (var precision in new[] { "fp32", "bf16" })
         {
-            var asPublished = new Dictionary<string, string?> { ["select"] = "best-test", ["maxBestFinal"] = "true" };
+            string suffix = precision == "fp32" ? "" : "-" + precision;
+            if (!wanted.Contains("tip-adapter-f" + suffix)) continue;
+            var asPublished = new Dictionary<string, string?> { ["select"] = "best-test", ["maxBestFinal"] = "true", ["precision"] = precision };
             Fit("tip-adapter-f", new(asPublished) { ["searchStep:0"] = "2", ["searchStep:1"] = "2" }, s => Context(s, oracle: true));
             var (seconds, sink) = Fit("tip-adapter-f", asPublished, s => Context(s, oracle: true));
             double trained = sink.Times("tip-adapter-f/epoch_test_accuracy").Last();
-            results["tip-adapter-f"] = new
+            results["tip-adapter-f" + suffix] = new
             {
                 epochs = sink.Times("tip-adapter-f/epoch_test_accuracy").Length, fit_s = seconds, train_s = trained, search_s = seconds - trained,
                 beta_alpha = new[] { sink.Value("tip-adapter-f/beta"), sink.Value("tip-adapter-f/alpha") },
@@ -96,29 +101,39 @@ static class MethodsVsOfficial
                 official_row_order = ordersPath is not null,
             };
         }
-        if (wanted.Contains("clip-adapter"))
+        foreach (var precision in new[] { "fp32", "bf16" })
         {
-            Fit("clip-adapter", new() { ["epochs"] = "1" }, s => Context(s));
-            var (seconds, sink) = Fit("clip-adapter", new() { ["epochs"] = clipAdapterEpochs.ToString() }, s => Context(s));
+            string suffix = precision == "fp32" ? "" : "-" + precision;
+            if (!wanted.Contains("clip-adapter" + suffix)) continue;
+            Fit("clip-adapter", new() { ["epochs"] = "1", ["precision"] = precision }, s => Context(s));
+            var (seconds, sink) = Fit("clip-adapter", new() { ["epochs"] = clipAdapterEpochs.ToString(), ["precision"] = precision }, s => Context(s));
             var ends = sink.Times("train/loss");
             var perEpoch = ends.Select((t, i) => t - (i == 0 ? 0 : ends[i - 1])).ToArray();
-            results["clip-adapter"] = new { epochs = ends.Length, epoch_s = perEpoch, train_s = ends.Last(), fit_s = seconds };
+            results["clip-adapter" + suffix] = new { epochs = ends.Length, epoch_s = perEpoch, train_s = ends.Last(), fit_s = seconds };
         }
-        if (wanted.Contains("coop"))
+        if (wanted.Contains("coop") || wanted.Contains("coop-bf16"))
         {
             // CoOp needs a real text tower: the random-weight ViT-B/16 the Python side wrote (--make-vit-b16).
             using var clip = ClipLoader.Load(checkpoint ?? throw new ArgumentException("coop: give the CLIP checkpoint"));
+            LoadedClip? bf16Tower = null;
             AdaptationContext CoOpContext(TimingSink sink) => Context(sink) is var c
                 ? new AdaptationContext { Task = c.Task, Features = c.Features, TextEncoder = clip.Model, Tokenizer = ClipTokenizer.Default,
-                                          Generator = c.Generator, Metrics = sink }
+                                          Generator = c.Generator, Metrics = sink,
+                                          TextEncoderIn = type => (bf16Tower ??= ClipLoader.Load(checkpoint, new ClipLoadOptions { ComputeType = type })).Model }
                 : throw new InvalidOperationException();
-            var options = new Dictionary<string, string?> { ["epochs"] = "1" };
-            Fit("coop", options, CoOpContext);
-            var (seconds, sink) = Fit("coop", options, CoOpContext);
-            long n = tensors["train_labels"].shape[0];
-            long steps = n >= 32 ? n / 32 : 1;   // CoOp's batch 32, Dassl's drop_last
-            double epoch = sink.Times("train_loss").Single();
-            results["coop"] = new { steps, epoch_s = epoch, step_s = epoch / steps, fit_s = seconds, classes = classNames.Length };
+            foreach (var precision in new[] { "fp32", "bf16" })
+            {
+                string suffix = precision == "fp32" ? "" : "-" + precision;
+                if (!wanted.Contains("coop" + suffix)) continue;
+                var options = new Dictionary<string, string?> { ["epochs"] = "1", ["precision"] = precision };
+                Fit("coop", options, CoOpContext);
+                var (seconds, sink) = Fit("coop", options, CoOpContext);
+                long n = tensors["train_labels"].shape[0];
+                long steps = n >= 32 ? n / 32 : 1;   // CoOp's batch 32, Dassl's drop_last
+                double epoch = sink.Times("train_loss").Single();
+                results["coop" + suffix] = new { steps, epoch_s = epoch, step_s = epoch / steps, fit_s = seconds, classes = classNames.Length };
+            }
+            bf16Tower?.Dispose();
         }
         Console.WriteLine(JsonSerializer.Serialize(new
         {

@@ -11,6 +11,7 @@ using Peft.Tensors;
 //   matmul                            measured GEMM peak, fp32 and bf16 (JSON)
 //   matmul <MxKxN[:t],...> [threads] [fp32|bf16]  GFLOP/s at the given shapes (":t" multiplies by the transposed right operand,
 //                                     as x · Wᵀ does), as tools/reference/bench_gemm.py measures PyTorch (JSON)
+//   encoder-ops [batch] [threads]    the ops of one ViT-B/16 block, fp32 and bf16, ms each (JSON), as tools/reference/bench_encoder_ops.py times PyTorch's
 //   encoder-passes <world dir>        encoder passes of one experiment with the feature cache vs the official code paths
 //   method-times <checkpoint> [classes] [shots] [epochs]   each method on a 16-shot task from cached features
 //   methods-vs-official <cell> [threads] [clip-adapter epochs] [methods] [orders.json|-] [CLIP checkpoint for coop]
@@ -25,6 +26,7 @@ return args.FirstOrDefault() switch
     "encoder" => Encoder(args[1], args.Length > 2 ? int.Parse(args[2]) : 32, args.Length > 3 ? int.Parse(args[3]) : 3),
     "matmul" => args.Length > 1 ? MatmulShapes(args[1], args.Length > 2 ? int.Parse(args[2]) : get_num_threads(), args.Length > 3 && args[3] == "bf16") : Matmul(),
     "encoder-passes" => EncoderPasses.Run(args[1]),
+    "encoder-ops" => EncoderOps.Run(args.Length > 1 ? int.Parse(args[1]) : 32, args.Length > 2 ? int.Parse(args[2]) : get_num_threads()),
     "encoder-steps" => EncoderSteps.Run(args.Length > 1 ? args[1] : "vit-b16", args.Length > 2 ? int.Parse(args[2]) : 1, args.Length > 3 ? int.Parse(args[3]) : 2,
         args.Length > 4 ? args[4] : "fp32,bf16", args.Length > 5 ? args[5] : null),
     "feature-cache" => FeatureCacheLayouts.Run(args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), "peft-bench-cache"),

@@ -18,11 +18,18 @@
 #   after one untimed step; ours: one epoch after a warm-up epoch) with a random-weight ViT-B/16 text tower written
 #   once to $WORK by CoOp's clip/model.py, on a synthetic COOP_CLASSES x 2-shot D = 512 cell (2 steps of 32 per epoch);
 #   needs FTFY=<rspeer/python-ftfy checkout> and apt install python3-regex python3-wcwidth (CLIP's tokenizer).
+#   BF16=1 (default; 0 to leave out) also times our Tip-Adapter-F, CLIP-Adapter and CoOp with the option precision: bf16
+#   (bf16 products, fp32 master weights), shown as extra rows against the official fp32 run.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 tip="${1:?usage: $0 <Tip-Adapter> <CoOp> <CLIP-Adapter> <Dassl.pytorch> [cell]}"; coop="${2:?}"; ca="${3:?}"; dassl="${4:?}"
 threads="${THREADS:-$(nproc --all)}"; rounds="${ROUNDS:-1}"; epochs="${EPOCHS:-10}"
 methods="${METHODS:-tip-adapter-f,linear-probe,clip-adapter}"; work="${WORK:-/tmp/peft-bench-methods}"
+ours_methods="$methods"; ours_coop="coop"
+if [ "${BF16:-1}" = 1 ]; then
+  for m in tip-adapter-f clip-adapter; do case ",$methods," in *",$m,"*) ours_methods="$ours_methods,$m-bf16";; esac; done
+  ours_coop="coop,coop-bf16"
+fi
 mkdir -p "$work"
 if ! dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q "install ok installed"; then
   echo "libopenblas0-pthread is not installed: Debian's PyTorch would run on the reference BLAS (~30x slower); apt install libopenblas0-pthread" >&2
@@ -52,18 +59,36 @@ for r in $(seq "$rounds"); do
   "${py[@]}" --cell "$cell" --tip-adapter "$tip" --coop "$coop" --clip-adapter "$ca" --dassl "$dassl" --threads "$threads" \
     --clip-adapter-epochs "$epochs" --methods "$methods" --orders "$work/lp-orders.json" | tail -1 >> "$work/official.jsonl"
   echo "round $r/$rounds: ours ..." >&2
-  dotnet "$bench" methods-vs-official "$cell" "$threads" "$epochs" "$methods" "$work/lp-orders.json" | tail -1 >> "$work/ours.jsonl"
+  dotnet "$bench" methods-vs-official "$cell" "$threads" "$epochs" "$ours_methods" "$work/lp-orders.json" | tail -1 >> "$work/ours.jsonl"
   if [ -n "$coop_classes" ]; then
     echo "round $r/$rounds: CoOp, official ..." >&2
     "${py[@]}" --cell "$coop_cell" --methods coop --coop "$coop" --dassl "$dassl" --ftfy "$ftfy" --clip "$vit" \
       --threads "$threads" --coop-steps "$coop_steps" 2>/dev/null | tail -1 >> "$work/official-coop.jsonl"
     echo "round $r/$rounds: CoOp, ours ..." >&2
-    dotnet "$bench" methods-vs-official "$coop_cell" "$threads" "$epochs" coop - "$vit" | tail -1 >> "$work/ours-coop.jsonl"
+    dotnet "$bench" methods-vs-official "$coop_cell" "$threads" "$epochs" "$ours_coop" - "$vit" | tail -1 >> "$work/ours-coop.jsonl"
   fi
 done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-python3 - "$work/official.jsonl" "$work/ours.jsonl" "$cell" "$load_before" "$load_after" "$work/official-coop.jsonl" "$work/ours-coop.jsonl" <<'PY'
+# The GEMMs of Tip-Adapter-F's epoch at this cell's shapes (N keys, D, M test images; batch 256), both runtimes, same
+# threads: the rate each side's BLAS reaches bounds the epoch time (it is most of the epoch's work).
+shapes="$(python3 - "$cell" <<'PY'
+import json, struct, sys
+with open(sys.argv[1], "rb") as f:
+    header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+n, d = header["train_features"]["shape"]; m = header["test_features"]["shape"][0]; c = header["text_embeddings"]["shape"][0]
+print(f"256x{d}x{n}:t,{n}x256x{d},256x{n}x{c},{m}x{d}x{n}:t")
+PY
+)"
+if [[ ",$methods," == *",tip-adapter-f,"* ]]; then
+  /usr/bin/python3 "$root/tools/reference/bench_gemm.py" "$shapes" "$threads" > "$work/gemm-official.json"
+  dotnet "$bench" matmul "$shapes" "$threads" | tail -1 > "$work/gemm-ours.json"
+  dotnet "$bench" matmul "$shapes" "$threads" bf16 | tail -1 > "$work/gemm-ours-bf16.json"
+else
+  : > "$work/gemm-official.json"
+fi
+
+python3 - "$work/official.jsonl" "$work/ours.jsonl" "$cell" "$load_before" "$load_after" "$work/official-coop.jsonl" "$work/ours-coop.jsonl" "$work" <<'PY'
 import json, os, sys
 off = [json.loads(l) for l in open(sys.argv[1])]
 ours = [json.loads(l) for l in open(sys.argv[2])]
@@ -78,18 +103,23 @@ print(f"threads: official {off[0]['threads']}, ours {ours[0]['threads']}; rounds
 print(f"official code: {json.dumps({**off[0]['official'], **(off_coop[0]['official'] if off_coop else {})})}")
 print(f"official side: {json.dumps(off[0]['versions'])}; ours: TorchSharp {ours[0]['torchsharp']}")
 
-def rows(m):
+def rows(m, ours_key=None, label=""):
     o = [r["methods"][m] for r in off]
-    u = [r["methods"][m] for r in ours]
+    if ours_key is None:
+        yield from rows(m, m)
+        if m + "-bf16" in ours[0]["methods"]:
+            yield from rows(m, m + "-bf16", " [ours bf16]")
+        return
+    u = [r["methods"][ours_key] for r in ours]
     if m == "tip-adapter-f":
         e = o[0]["epochs"]
-        yield f"Tip-Adapter-F, {e} epochs + test eval, s/epoch", [x["train_s"] / e for x in o], [x["train_s"] / x["epochs"] for x in u]
-        yield "Tip-Adapter-F, 200x20 alpha/beta search, s", [x["search_s"] for x in o], [x["search_s"] for x in u]
-        yield "Tip-Adapter-F, whole fit, s", [x["fit_s"] for x in o], [x["fit_s"] for x in u]
+        yield f"Tip-Adapter-F, {e} epochs + test eval, s/epoch{label}", [x["train_s"] / e for x in o], [x["train_s"] / x["epochs"] for x in u]
+        yield f"Tip-Adapter-F, 200x20 alpha/beta search, s{label}", [x["search_s"] for x in o], [x["search_s"] for x in u]
+        yield f"Tip-Adapter-F, whole fit, s{label}", [x["fit_s"] for x in o], [x["fit_s"] for x in u]
     elif m == "linear-probe":
         yield f"linear probe, C search ({o[0]['fits']} / {u[0]['fits']} lbfgs fits), s", [x["fit_s"] for x in o], [x["fit_s"] for x in u]
     elif m == "clip-adapter":
-        yield f"CLIP-Adapter, s/epoch ({o[0]['epochs']} epochs, {o[0]['steps_per_epoch']} steps of {o[0]['batch']})", \
+        yield f"CLIP-Adapter, s/epoch ({o[0]['epochs']} epochs, {o[0]['steps_per_epoch']} steps of {o[0]['batch']}){label}", \
             [x["train_s"] / x["epochs"] for x in o], [x["train_s"] / x["epochs"] for x in u]
 
 print()
@@ -99,9 +129,11 @@ notes = []
 table = [r for m in off[0]["methods"] for r in rows(m)]
 if off_coop:
     c = off_coop[0]["methods"]["coop"]
-    table.append((f"CoOp, ViT-B/16 text tower, {c['classes']} classes, s/step (batch {c['batch']})",
-                  [sum(x["methods"]["coop"]["step_s"]) / len(x["methods"]["coop"]["step_s"]) for x in off_coop],
-                  [x["methods"]["coop"]["step_s"] for x in ours_coop]))
+    for key, label in (("coop", ""), ("coop-bf16", " [ours bf16]")):
+        if key in ours_coop[0]["methods"]:
+            table.append((f"CoOp, ViT-B/16 text tower, {c['classes']} classes, s/step (batch {c['batch']}){label}",
+                          [sum(x["methods"]["coop"]["step_s"]) / len(x["methods"]["coop"]["step_s"]) for x in off_coop],
+                          [x["methods"][key]["step_s"] for x in ours_coop]))
 for name, o, u in table:
     print(f"| {name:<58} | {min(u):9.4f} | {min(o):9.4f} | {min(o) / min(u):12.2f}x |")
     if len(o) > 1:
@@ -119,4 +151,12 @@ if "tip-adapter-f" in off[0]["methods"]:
           f"ours {ours[0]['methods']['tip-adapter-f']['beta_alpha']}")
 for n in notes:
     print("all rounds, " + n)
+gemm = os.path.join(sys.argv[8], "gemm-official.json")
+if os.path.getsize(gemm):
+    o = json.load(open(gemm))["gflops"]
+    u = json.load(open(os.path.join(sys.argv[8], "gemm-ours.json")))["gflops"]
+    b = json.load(open(os.path.join(sys.argv[8], "gemm-ours-bf16.json")))["gflops"]
+    print("\nGEMM rate at Tip-Adapter-F's shapes (MxKxN, :t = times a transposed weight), GFLOP/s: official PyTorch / ours fp32 / ours bf16")
+    for shape in o:
+        print(f"  {shape:<20} {o[shape]:7.1f} / {u[shape]:7.1f} / {b[shape]:7.1f}   ours fp32 at {u[shape] / o[shape]:.2f}x the official BLAS")
 PY

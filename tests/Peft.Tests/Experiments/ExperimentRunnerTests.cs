@@ -99,6 +99,28 @@ public sealed class ExperimentRunnerTests(RunnerWorld world) : TempDirectory("pe
     }
 
     [Fact]
+    public void ABf16CoOpVariantTrainsThroughTheHostsBf16TowerCopy()
+    {
+        var spec = new ExperimentReader(MethodCatalog.From(new Peft.Methods.CoOp.CoOpPlugin())) { CurrentDirectory = Dir }
+            .Read(ExperimentConfiguration.Load(world.Experiment(Temp("bf16"),
+                """{ "coop": { "epochs": 3, "nCtx": 4 }, "coop-bf16": { "method": "coop", "epochs": 3, "nCtx": 4, "precision": "bf16" } }"""),
+                [], new Dictionary<string, string>()));
+        var tracker = new InMemoryTracker();
+        Assert.Equal(8, Run(spec, tracker).Ran);
+        foreach (var cell in new[] { "shapes/1/1", "fine/2/1" })
+        {
+            var plain = Finished(tracker, cell + "/coop").Single();
+            var mixed = Finished(tracker, cell + "/coop-bf16").Single();
+            Assert.Equal("bf16", mixed.Params["method.precision"]);
+            double Loss(InMemoryTracker.Run r) => r.Metrics.Where(m => m.Key == "train/train_loss").MaxBy(m => m.Step)?.Value
+                ?? throw new InvalidOperationException($"no train_loss among {string.Join(", ", r.Metrics.Select(m => m.Key).Distinct())}");
+            // Same split, same initial context, same batches: only the tower's arithmetic differs.
+            Assert.NotEqual(Loss(plain), Loss(mixed));
+            Assert.Equal(Loss(plain), Loss(mixed), 0.05 * Loss(plain));
+        }
+    }
+
+    [Fact]
     public void TheAblationViewTestsEveryGridPointWithoutChangingTheSelectionAndNestsARunPerPoint()
     {
         var plain = new InMemoryTracker();
