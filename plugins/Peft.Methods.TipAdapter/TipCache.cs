@@ -1,4 +1,5 @@
 using Peft.Core;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Peft.Methods.TipAdapter;
@@ -32,9 +33,17 @@ static class TipCache
         return TextClassifier.Build(context.TextEncoder, context.Tokenizer, context.Task.ClassNames, chosen);
     }
 
-    /// <summary>exp(−β(1 − A)) · L, written as main.py does: ((-1) * (beta - beta * affinity)).exp() @ cache_values.</summary>
-    public static Tensor CacheLogits(Tensor affinity, Tensor values, double beta) =>
-        ((beta - beta * affinity) * -1).exp().matmul(values);
+    /// <summary>
+    /// exp(−β(1 − A)) · L: main.py's ((-1) * (beta - beta * affinity)).exp() @ cache_values, computed as exp(βA − β)
+    /// (bit for bit the same: x − y = −(y − x) in IEEE arithmetic) in place on one temporary, because TorchSharp's
+    /// scalar-minus-tensor took 52–67 ms on a [2500, 1600] affinity where a multiply took under 1 ms.
+    /// </summary>
+    public static Tensor CacheLogits(Tensor affinity, Tensor values, double beta)
+    {
+        using var scope = NewDisposeScope();
+        using var b = beta.ToScalar();   // a local, alive through the native calls (see Peft.Core.Optimization.Adam)
+        return affinity.mul(b).sub_(b).exp_().matmul(values).MoveToOuterDisposeScope();
+    }
 
     /// <summary>The search grid of utils.py search_hp: [i * (scale - 0.1) / steps + 0.1 for i in range(steps)].</summary>
     public static double[] Grid(double scale, int steps) =>

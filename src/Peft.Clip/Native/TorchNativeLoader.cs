@@ -26,6 +26,7 @@ public static class TorchNativeLoader
             _done = true;
             if (!OperatingSystem.IsLinux()) { Status = "not-linux"; return; }
             RequestReproducibleMkl();
+            MallocTuning.Apply();
             var path = Locate();
             if (path is null) { Status = "not-found"; return; } // TorchSharp's own loader reports what is missing
             Status = PatchIfNeeded(path);
