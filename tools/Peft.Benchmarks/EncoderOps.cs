@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -49,31 +48,10 @@ static class EncoderOps
                 ("residual add", () => x.add(x)),
             };
             var times = new Dictionary<string, double>();
-            foreach (var (name, op) in ops) times[name] = Milliseconds(op);
+            foreach (var (name, op) in ops) times[name] = 1000 * Timing.BestSeconds(op);
             results[type == ScalarType.Float32 ? "fp32" : "bf16"] = times;
         }
         Console.WriteLine(JsonSerializer.Serialize(new { side = "ours", threads = get_num_threads(), batch, ms = results }));
         return 0;
-    }
-
-    static double Milliseconds(Func<Tensor> op)
-    {
-        using (var warm = op()) { }
-        int reps = 1;
-        while (true)
-        {
-            var sw = Stopwatch.StartNew();
-            for (int i = 0; i < reps; i++) using (var y = op()) { }
-            if (sw.Elapsed.TotalSeconds >= 0.05) break;
-            reps *= 2;
-        }
-        double best = double.MaxValue;
-        for (int round = 0; round < 5; round++)
-        {
-            var sw = Stopwatch.StartNew();
-            for (int i = 0; i < reps; i++) using (var y = op()) { }
-            best = Math.Min(best, sw.Elapsed.TotalMilliseconds / reps);
-        }
-        return best;
     }
 }

@@ -124,24 +124,7 @@ static int MatmulShapes(string shapes, int threads, bool bf16)
         var type = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
         using var a = randn([m, k], generator: g).to(type);
         using var b = (transposed ? randn([n, k], generator: g) : randn([k, n], generator: g)).to(type);
-        Tensor Product() => transposed ? a.matmul(b.t()) : a.matmul(b);
-        using (var w = Product()) { }
-        int reps = 1;
-        while (true)
-        {
-            var sw = Stopwatch.StartNew();
-            for (int i = 0; i < reps; i++) using (var c = Product()) { }
-            if (sw.Elapsed.TotalSeconds >= 0.05) break;
-            reps *= 2;
-        }
-        double best = double.MaxValue;
-        for (int round = 0; round < 5; round++)
-        {
-            var sw = Stopwatch.StartNew();
-            for (int i = 0; i < reps; i++) using (var c = Product()) { }
-            best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
-        }
-        results[spec] = 2.0 * m * k * n / best / 1e9;
+        results[spec] = 2.0 * m * k * n / Timing.BestSeconds(() => transposed ? a.matmul(b.t()) : a.matmul(b)) / 1e9;
     }
     Console.WriteLine(JsonSerializer.Serialize(new { side = "ours", threads = get_num_threads(), dtype = bf16 ? "bf16" : "fp32", gflops = results }));
     return 0;

@@ -8,32 +8,16 @@ Run with Debian's /usr/bin/python3 (python3-torch, libopenblas0-pthread).
 """
 import json
 import math
+import os
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_gemm import best_seconds  # noqa: E402  (the same timing rule as the matmul benchmark)
+
 WIDTH, HEADS, TOKENS = 768, 12, 197
-
-
-def milliseconds(op):
-    op()
-    reps = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(reps):
-            op()
-        if time.perf_counter() - start >= 0.05:
-            break
-        reps *= 2
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(reps):
-            op()
-        best = min(best, (time.perf_counter() - start) / reps * 1000)
-    return best
 
 
 def main():
@@ -68,7 +52,7 @@ def main():
         "residual add": lambda: x + x,
     }
     with torch.no_grad():
-        ms = {name: milliseconds(op) for name, op in ops.items()}
+        ms = {name: 1000 * best_seconds(op) for name, op in ops.items()}
     print(json.dumps({"side": "pytorch", "version": torch.__version__, "threads": torch.get_num_threads(), "batch": batch, "ms": {"fp32": ms}}))
 
 

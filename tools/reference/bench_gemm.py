@@ -10,18 +10,14 @@ import time
 import torch
 
 
-def gflops(spec, g):
-    transposed = spec.endswith(":t")
-    m, k, n = (int(d) for d in spec.rstrip(":t").split("x"))
-    a = torch.randn(m, k, generator=g)
-    b = torch.randn(n, k, generator=g) if transposed else torch.randn(k, n, generator=g)
-    product = (lambda: a @ b.t()) if transposed else (lambda: a @ b)
-    product()
+def best_seconds(op):
+    """The fastest of 5 timed runs of `op` (each run repeats it enough for >= 50 ms), in seconds per call."""
+    op()
     reps = 1
-    while True:   # enough repeats for >= 50 ms, as the C# side
+    while True:
         start = time.perf_counter()
         for _ in range(reps):
-            product()
+            op()
         if time.perf_counter() - start >= 0.05:
             break
         reps *= 2
@@ -29,9 +25,18 @@ def gflops(spec, g):
     for _ in range(5):
         start = time.perf_counter()
         for _ in range(reps):
-            product()
+            op()
         best = min(best, (time.perf_counter() - start) / reps)
-    return 2.0 * m * k * n / best / 1e9
+    return best
+
+
+def gflops(spec, g):
+    transposed = spec.endswith(":t")
+    m, k, n = (int(d) for d in spec.rstrip(":t").split("x"))
+    a = torch.randn(m, k, generator=g)
+    b = torch.randn(n, k, generator=g) if transposed else torch.randn(k, n, generator=g)
+    product = (lambda: a @ b.t()) if transposed else (lambda: a @ b)
+    return 2.0 * m * k * n / best_seconds(product) / 1e9
 
 
 def main():
