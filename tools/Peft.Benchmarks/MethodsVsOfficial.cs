@@ -20,7 +20,7 @@ using static TorchSharp.torch;
 /// <c>orders</c>, written by the Python side).</item>
 /// <item>CLIP-Adapter: <c>epochs</c> epochs, each timed from the previous epoch's end.</item>
 /// <item>CoOp (with a CLIP checkpoint): one epoch of our <c>coop</c> (batch 32, 16 random context vectors) with that
-/// checkpoint's text tower, per step.</item>
+/// checkpoint's text tower, per step; with <c>coopSteps</c>, an epoch of the first coopSteps × 32 training rows.</item>
 /// </list>
 /// A method named with "-bf16" (tip-adapter-f-bf16, clip-adapter-bf16, coop-bf16) is the same work with the option
 /// <c>precision: bf16</c>.
@@ -30,7 +30,8 @@ using static TorchSharp.torch;
 /// </summary>
 static class MethodsVsOfficial
 {
-    public static int Run(string cellPath, int threads, int clipAdapterEpochs, string methods, string? ordersPath, string? checkpoint = null)
+    public static int Run(string cellPath, int threads, int clipAdapterEpochs, string methods, string? ordersPath, string? checkpoint = null,
+        int coopSteps = 0)
     {
         set_num_threads(threads);
         using var tensors = SafeTensorsFile.Read(cellPath);
@@ -116,7 +117,11 @@ static class MethodsVsOfficial
             // CoOp needs a real text tower: the random-weight ViT-B/16 the Python side wrote (--make-vit-b16).
             using var clip = ClipLoader.Load(checkpoint ?? throw new ArgumentException("coop: give the CLIP checkpoint"));
             LoadedClip? bf16Tower = null;
-            AdaptationContext CoOpContext(TimingSink sink) => Context(sink) is var c
+            // coopSteps > 0: an epoch of that many steps (the first coopSteps × 32 training rows), as the official side times
+            // that many steps: a step's cost is the text tower over every class, whatever the number of images.
+            long rows = tensors["train_labels"].shape[0];
+            long[]? coopRows = coopSteps > 0 && coopSteps * 32L < rows ? Enumerable.Range(0, coopSteps * 32).Select(i => (long)i).ToArray() : null;
+            AdaptationContext CoOpContext(TimingSink sink) => Context(sink, coopRows) is var c
                 ? new AdaptationContext { Task = c.Task, Features = c.Features, TextEncoder = clip.Model, Tokenizer = ClipTokenizer.Default,
                                           Generator = c.Generator, Metrics = sink,
                                           TextEncoderIn = type => (bf16Tower ??= ClipLoader.Load(checkpoint, new ClipLoadOptions { ComputeType = type })).Model }
@@ -128,7 +133,7 @@ static class MethodsVsOfficial
                 var options = new Dictionary<string, string?> { ["epochs"] = "1", ["precision"] = precision };
                 Fit("coop", options, CoOpContext);
                 var (seconds, sink) = Fit("coop", options, CoOpContext);
-                long n = tensors["train_labels"].shape[0];
+                long n = coopRows?.Length ?? rows;
                 long steps = n >= 32 ? n / 32 : 1;   // CoOp's batch 32, Dassl's drop_last
                 double epoch = sink.Times("train_loss").Single();
                 results["coop" + suffix] = new { steps, epoch_s = epoch, step_s = epoch / steps, fit_s = seconds, classes = classNames.Length };

@@ -14,7 +14,7 @@ using Peft.Tensors;
 //   encoder-ops [batch] [threads]    the ops of one ViT-B/16 block, fp32 and bf16, ms each (JSON), as tools/reference/bench_encoder_ops.py times PyTorch's
 //   encoder-passes <world dir>        encoder passes of one experiment with the feature cache vs the official code paths
 //   method-times <checkpoint> [classes] [shots] [epochs]   each method on a 16-shot task from cached features
-//   methods-vs-official <cell> [threads] [clip-adapter epochs] [methods] [orders.json|-] [CLIP checkpoint for coop]
+//   methods-vs-official <cell> [threads] [clip-adapter epochs] [methods] [orders.json|-] [CLIP checkpoint for coop] [coop steps per epoch]
 //                                     our Tip-Adapter-F, linear probe, CLIP-Adapter, CoOp on one cell, timed as tools/reference/bench_methods_official.py times the official code
 //   feature-cache [images] [dim] [workdir]   the feature cache's old one-file-per-entry layout vs packed segments
 //   encoder-steps [vit-b16|tiny-vit] [k] [repeats] [modes] [methods]   encoder-tier step time and peak memory per mode (fp32,bf16,fp32-checkpoint,
@@ -33,7 +33,8 @@ return args.FirstOrDefault() switch
         args.Length > 1 ? int.Parse(args[1]) : 50_000, args.Length > 2 ? int.Parse(args[2]) : 512),
     "method-times" => MethodTimes.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 37, args.Length > 3 ? int.Parse(args[3]) : 16, args.Length > 4 ? int.Parse(args[4]) : 1),
     "methods-vs-official" => MethodsVsOfficial.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : Environment.ProcessorCount,
-        args.Length > 3 ? int.Parse(args[3]) : 10, args.Length > 4 ? args[4] : "tip-adapter-f,linear-probe,clip-adapter", args.Length > 5 && args[5] != "-" ? args[5] : null, args.Length > 6 ? args[6] : null),
+        args.Length > 3 ? int.Parse(args[3]) : 10, args.Length > 4 ? args[4] : "tip-adapter-f,linear-probe,clip-adapter", args.Length > 5 && args[5] != "-" ? args[5] : null, args.Length > 6 ? args[6] : null,
+        args.Length > 7 ? int.Parse(args[7]) : 0),
     _ => Usage(),
 };
 

@@ -15,7 +15,7 @@
 #   (smallest) time of each is shown and all are listed; EPOCHS (default 10) CLIP-Adapter epochs timed;
 #   METHODS (default tip-adapter-f,linear-probe,clip-adapter); WORK (default /tmp/peft-bench-methods).
 #   COOP_CLASSES=37 (optional) also times CoOp's trainers/coop.py against our coop per step (COOP_STEPS, default 2,
-#   after one untimed step; ours: one epoch after a warm-up epoch) with a random-weight ViT-B/16 text tower written
+#   after one untimed step; ours: an epoch of COOP_STEPS steps after a warm-up epoch of as many) with a random-weight ViT-B/16 text tower written
 #   once to $WORK by CoOp's clip/model.py, on a synthetic COOP_CLASSES x 2-shot D = 512 cell (2 steps of 32 per epoch);
 #   needs FTFY=<rspeer/python-ftfy checkout> and apt install python3-regex python3-wcwidth (CLIP's tokenizer).
 #   BF16=1 (default; 0 to leave out) also times our Tip-Adapter-F, CLIP-Adapter and CoOp with the option precision: bf16
@@ -65,7 +65,7 @@ for r in $(seq "$rounds"); do
     "${py[@]}" --cell "$coop_cell" --methods coop --coop "$coop" --dassl "$dassl" --ftfy "$ftfy" --clip "$vit" \
       --threads "$threads" --coop-steps "$coop_steps" 2>/dev/null | tail -1 >> "$work/official-coop.jsonl"
     echo "round $r/$rounds: CoOp, ours ..." >&2
-    dotnet "$bench" methods-vs-official "$coop_cell" "$threads" "$epochs" "$ours_coop" - "$vit" | tail -1 >> "$work/ours-coop.jsonl"
+    dotnet "$bench" methods-vs-official "$coop_cell" "$threads" "$epochs" "$ours_coop" - "$vit" "$coop_steps" | tail -1 >> "$work/ours-coop.jsonl"
   fi
 done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
