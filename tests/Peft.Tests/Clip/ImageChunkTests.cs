@@ -22,7 +22,7 @@ public class ImageChunkTests
         var chunked = model.EncodeImage(images);
         Assert.Equal(new long[] { 3, model.EmbedDim }, chunked.shape);
         for (int i = 0; i < 3; i++)
-            Assert.True(chunked[i].equal(model.EncodeImage(images.narrow(0, i, 1))[0]).all().item<bool>(), $"row {i} is not its own pass");
+            Assert.True(chunked[i].allclose(model.EncodeImage(images.narrow(0, i, 1))[0], 1e-5, 1e-6), $"row {i} is not its own pass");   // oneDNN may pick another kernel per call
         using var noGrad = no_grad();
         var whole = model.ForwardImage(images);   // the same tower in one pass
         Assert.True(chunked.allclose(whole, 1e-4, 1e-5));
