@@ -17,6 +17,12 @@ public class ImageChunkTests
         // 64 heads over 197 tokens: the attention scores alone (9.9 MB per image) allow one image per pass.
         using var scope = NewDisposeScope();
         using var model = new ClipModel(RandomClip.SmallViT with { ImageResolution = 224, VisionHeadCount = 64 });
+        using (no_grad())   // a new module's tensors are not initialised (uninitialised memory made this test fail in CI)
+        {
+            var g = new Generator(5);
+            foreach (var (_, p) in model.named_parameters()) p.copy_(randn(p.shape, generator: g) * 0.1);
+        }
+        Assert.False(model.EncodeImage(randn([1, 3, 224, 224], generator: new Generator(1))).isnan().any().item<bool>());
         Assert.Equal(1, model.ImageChunk);
         var images = randn([3, 3, 224, 224], generator: new Generator(2));
         var chunked = model.EncodeImage(images);
