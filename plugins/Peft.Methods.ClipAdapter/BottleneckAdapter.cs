@@ -44,9 +44,7 @@ sealed class BottleneckAdapter : IDisposable
     /// </summary>
     public Tensor Forward(Tensor x, ScalarType compute = ScalarType.Float32)
     {
-        if (compute == ScalarType.Float32)
-            return nn.functional.relu(nn.functional.relu(x.matmul(Down.t())).matmul(Up.t()));
-        using var scope = NewDisposeScope();
+        using var scope = NewDisposeScope();   // in fp32 every cast below is the tensor itself
         var hidden = nn.functional.relu(x.to(compute).matmul(Down.to(compute).t()));
         return nn.functional.relu(hidden.matmul(Up.to(compute).t())).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }

@@ -88,8 +88,7 @@ sealed class ClipAdapterClassifier : IFeatureClassifier, IOpenVocabularyClassifi
         if (Visual is not null) f = Visual.Blend(f, _alpha, compute);
         f = nn.functional.normalize(f, dim: -1);
         var text = AdaptedTextWeights(compute);
-        var logits = compute == ScalarType.Float32 ? f.matmul(text.t())
-            : f.to(compute).matmul(text.to(compute).t()).to(ScalarType.Float32);
+        var logits = f.to(compute).matmul(text.to(compute).t()).to(ScalarType.Float32);   // fp32: no casts
         return (logits * _scale).MoveToOuterDisposeScope();
     }
 

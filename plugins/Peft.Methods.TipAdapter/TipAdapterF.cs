@@ -76,8 +76,7 @@ public sealed class TipAdapterF(TipAdapterFOptions options) : IAdaptationMethod
         double alpha = options.InitAlpha, beta = options.InitBeta, scale = options.LogitScale;
         // precision bf16: the features and a per-step bf16 copy of the keys meet in bf16 products; the keys stay fp32
         var compute = Peft.Core.Optimization.TrainingPrecision.ComputeType(options.Precision);
-        Tensor Affinity(Tensor f, Tensor keys) => compute == ScalarType.Float32 ? f.matmul(keys.t())
-            : f.matmul(keys.to(compute).t()).to(ScalarType.Float32);
+        Tensor Affinity(Tensor f, Tensor keys) => f.matmul(keys.to(compute).t()).to(ScalarType.Float32);   // fp32: no casts
 
         // adapter.weight = nn.Parameter(cache_keys.t()): weight [N, D] = the keys, adapter(x) = x · Kᵀ (no renormalisation)
         var weight = new TorchSharp.Modules.Parameter(initialKeys.detach().clone(), requires_grad: true);

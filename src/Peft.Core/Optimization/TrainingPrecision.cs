@@ -17,7 +17,7 @@ public static class TrainingPrecision
     {
         "fp32" => ScalarType.Float32,
         "bf16" => ScalarType.BFloat16,
-        _ => throw new ArgumentException($"precision must be one of {string.Join(", ", Names)}, got '{precision}'"),
+        _ => throw new ArgumentException(Problem(precision)),
     };
 
     /// <summary>The option's validation message, or null when valid.</summary>

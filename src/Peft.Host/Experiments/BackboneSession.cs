@@ -19,7 +19,6 @@ public sealed class BackboneSession : IDisposable
     readonly LoadedClip _clip;
     readonly ExperimentSpec _spec;
     readonly int _batchSize;
-    LoadedClip? _encoderClip;
     ImageRenderer? _encoderImages;
 
     public FeatureCache Cache { get; }
@@ -41,27 +40,24 @@ public sealed class BackboneSession : IDisposable
     public Action<int, int>? EncodeProgress { get; set; }
 
     /// <summary>The towers encoder-tier methods train and are evaluated in: the model itself, or under
-    /// <see cref="BackboneSpec.EncoderDtype"/> a copy in that dtype (loaded on first use).</summary>
-    public Peft.Clip.Model.ClipModel EncoderModel =>
-        _spec.Backbone.EncoderComputeType == _spec.Backbone.ComputeType ? _clip.Model
-            : (_encoderClip ??= ClipLoader.Load(_spec.Backbone.Model, new ClipLoadOptions { ComputeType = _spec.Backbone.EncoderComputeType })).Model;
+    /// <see cref="BackboneSpec.EncoderDtype"/> a copy in that dtype (<see cref="ModelIn"/>).</summary>
+    public Peft.Clip.Model.ClipModel EncoderModel => ModelIn(_spec.Backbone.EncoderComputeType);
 
-    /// <summary>
-    /// The frozen text tower computing in <paramref name="type"/> (a method's <c>precision: bf16</c>): the model itself,
-    /// <see cref="EncoderModel"/> when that is in this dtype, else a copy loaded on first use and kept for the session.
-    /// </summary>
-    public IFrozenTextEncoder TextEncoderIn(TorchSharp.torch.ScalarType type)
+    /// <summary>The frozen text tower computing in <paramref name="type"/> (a method's <c>precision: bf16</c>; <see cref="ModelIn"/>).</summary>
+    public IFrozenTextEncoder TextEncoderIn(TorchSharp.torch.ScalarType type) => ModelIn(type);
+
+    /// <summary>The model in <paramref name="type"/>: the model itself, else a copy loaded on first use and kept for the session.</summary>
+    Peft.Clip.Model.ClipModel ModelIn(TorchSharp.torch.ScalarType type)
     {
         if (type == _spec.Backbone.ComputeType) return _clip.Model;
-        if (type == _spec.Backbone.EncoderComputeType) return EncoderModel;
-        lock (_towerCopies)
+        lock (_copies)
         {
-            if (!_towerCopies.TryGetValue(type, out var copy))
-                _towerCopies[type] = copy = ClipLoader.Load(_spec.Backbone.Model, new ClipLoadOptions { ComputeType = type });
+            if (!_copies.TryGetValue(type, out var copy))
+                _copies[type] = copy = ClipLoader.Load(_spec.Backbone.Model, new ClipLoadOptions { ComputeType = type });
             return copy.Model;
         }
     }
-    readonly Dictionary<TorchSharp.torch.ScalarType, LoadedClip> _towerCopies = [];
+    readonly Dictionary<TorchSharp.torch.ScalarType, LoadedClip> _copies = [];
 
     /// <summary>Pixels and uncached features through <see cref="EncoderModel"/>.</summary>
     public ImageRenderer EncoderImages => ReferenceEquals(EncoderModel, _clip.Model) ? Images : _encoderImages ??= new ImageRenderer(Cache, EncoderModel, _batchSize);
@@ -102,8 +98,7 @@ public sealed class BackboneSession : IDisposable
 
     public void Dispose()
     {
-        _encoderClip?.Dispose();
-        foreach (var copy in _towerCopies.Values) copy.Dispose();
+        foreach (var copy in _copies.Values) copy.Dispose();
         Cache.Dispose();
         _clip.Dispose();
     }
