@@ -23,18 +23,17 @@ public static class MallocTuning
     [DllImport("libc", EntryPoint = "mallopt")]
     static extern int MallOpt(int parameter, int value);
 
+    /// <summary>Whether this process runs on glibc. musl has a mallopt too (it does nothing and returns 0), so glibc is
+    /// recognised by its own export, gnu_get_libc_version.</summary>
+    public static bool IsGlibc =>
+        OperatingSystem.IsLinux() && NativeLibrary.TryLoad("libc.so.6", out var libc) && NativeLibrary.TryGetExport(libc, "gnu_get_libc_version", out _);
+
     internal static void Apply()
     {
         if (!OperatingSystem.IsLinux()) { Status = "not linux"; return; }
+        if (!IsGlibc) { Status = "not glibc"; return; }
         if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc.") == true) { Status = "user tunables"; return; }
-        try
-        {
-            bool mmap = MallOpt(MmapThreshold, MmapThresholdBytes) == 1, trim = MallOpt(TrimThreshold, TrimThresholdBytes) == 1;
-            Status = mmap && trim ? "tuned" : "refused";
-        }
-        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
-        {
-            Status = "not glibc";
-        }
+        bool mmap = MallOpt(MmapThreshold, MmapThresholdBytes) == 1, trim = MallOpt(TrimThreshold, TrimThresholdBytes) == 1;
+        Status = mmap && trim ? "tuned" : "refused";
     }
 }
