@@ -98,6 +98,13 @@ static class EncoderSteps
         }
         Console.WriteLine($"frozen image tower (fp32): {imagesPerSecond:F1} images/s at batch {Batch}");
         Project(rows, imagesPerSecond);
+        // Last line: JSON for tools/bench/encoder-methods-vs-official.sh.
+        Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+        {
+            side = "ours", preset, batch = Batch, threads = get_num_threads(),
+            step_s = rows.GroupBy(r => r.Method).ToDictionary(g => g.Key, g => g.ToDictionary(r => r.Dtype, r => r.StepSeconds)),
+            peak_mb = rows.GroupBy(r => r.Method).ToDictionary(g => g.Key, g => g.ToDictionary(r => r.Dtype, r => r.PeakMb)),
+        }));
         return 0;
     }
 

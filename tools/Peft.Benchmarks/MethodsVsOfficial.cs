@@ -1,11 +1,7 @@
-using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.Extensions.Configuration;
 using Peft.Clip.Loading;
 using Peft.Clip.Text;
 using Peft.Core;
-using Peft.Host.Plugins;
-using Peft.Tensors;
 using static TorchSharp.torch;
 
 /// <summary>
@@ -34,37 +30,13 @@ static class MethodsVsOfficial
         int coopSteps = 0)
     {
         set_num_threads(threads);
-        using var tensors = SafeTensorsFile.Read(cellPath);
-        var meta = SafeTensorsFile.ReadHeader(cellPath).metadata;
-        var classNames = JsonSerializer.Deserialize<string[]>(meta["classnames"])!;
-        var templates = JsonSerializer.Deserialize<string[]>(meta["templates"])!;
-        var task = new FewShotTask(meta["dataset"], classNames, templates, int.Parse(meta["shots"]), int.Parse(meta["seed"]));
-        Tensor F(string key) => tensors[key].to(ScalarType.Float32);
-        var lookup = new LookupText(tensors["text_embeddings"].to(ScalarType.Float32), classNames, templates);
-        var catalog = MethodCatalog.Load(includeBuiltIn: true);
-        var test = F("test_features");
-        var testLabels = tensors["test_labels"];
-
-        AdaptationContext Context(TimingSink sink, long[]? trainOrder = null, long[]? valOrder = null, bool oracle = false)
-        {
-            Tensor Rows(Tensor t, long[]? order, int dim = 0) => order is null ? t : t.index_select(dim, tensor(order));
-            var features = new InMemoryTaskFeatures(Rows(F("train_features"), trainOrder), Rows(tensors["train_labels"], trainOrder),
-                Rows(F("train_views"), trainOrder, 1), Rows(F("val_features"), valOrder), Rows(tensors["val_labels"], valOrder));
-            return new AdaptationContext
-            {
-                Task = task, Features = features, TextEncoder = lookup, Tokenizer = lookup, Generator = new Generator(1),
-                Metrics = sink, Oracle = oracle ? new Oracle(test, testLabels) : null,
-            };
-        }
-
+        using var cell = new BenchCell(cellPath);
+        AdaptationContext Context(TimingSink sink, long[]? trainOrder = null, long[]? valOrder = null, bool oracle = false) =>
+            cell.Context(sink, trainOrder, valOrder, oracle);
         (double Seconds, TimingSink Sink) Fit(string method, Dictionary<string, string?> options, Func<TimingSink, AdaptationContext> context)
         {
-            var config = new ConfigurationBuilder().AddInMemoryCollection(options).Build();
-            var sink = new TimingSink();
-            var ctx = context(sink);
-            sink.Clock.Restart();
-            using var classifier = catalog.Get(method).Create(config).Fit(ctx);
-            return (sink.Clock.Elapsed.TotalSeconds, sink);
+            var (seconds, sink, _) = cell.Fit(method, options, context);
+            return (seconds, sink);
         }
 
         var results = new Dictionary<string, object>();
@@ -119,7 +91,7 @@ static class MethodsVsOfficial
             LoadedClip? bf16Tower = null;
             // coopSteps > 0: an epoch of that many steps (the first coopSteps × 32 training rows), as the official side times
             // that many steps: a step's cost is the text tower over every class, whatever the number of images.
-            long rows = tensors["train_labels"].shape[0];
+            long rows = cell.TrainRows;
             long[]? coopRows = coopSteps > 0 && coopSteps * 32L < rows ? Enumerable.Range(0, coopSteps * 32).Select(i => (long)i).ToArray() : null;
             AdaptationContext CoOpContext(TimingSink sink) => Context(sink, coopRows) is var c
                 ? new AdaptationContext { Task = c.Task, Features = c.Features, TextEncoder = clip.Model, Tokenizer = ClipTokenizer.Default,
@@ -136,7 +108,7 @@ static class MethodsVsOfficial
                 long n = coopRows?.Length ?? rows;
                 long steps = n >= 32 ? n / 32 : 1;   // CoOp's batch 32, Dassl's drop_last
                 double epoch = sink.Times("train_loss").Single();
-                results["coop" + suffix] = new { steps, epoch_s = epoch, step_s = epoch / steps, fit_s = seconds, classes = classNames.Length };
+                results["coop" + suffix] = new { steps, epoch_s = epoch, step_s = epoch / steps, fit_s = seconds, classes = cell.Task.NumClasses };
             }
             bf16Tower?.Dispose();
         }
@@ -146,55 +118,5 @@ static class MethodsVsOfficial
             methods = results,
         }));
         return 0;
-    }
-
-    /// <summary>Records the time of every metric a method logs (seconds since <see cref="Clock"/> was restarted).</summary>
-    sealed class TimingSink : IMetricSink
-    {
-        public Stopwatch Clock { get; } = new();
-        readonly List<(string Name, double Value, double Seconds)> _entries = [];
-        public void Log(string name, double value, int step = 0) => _entries.Add((name, value, Clock.Elapsed.TotalSeconds));
-        public double[] Times(string name) => _entries.Where(e => e.Name == name).Select(e => e.Seconds).ToArray();
-        public double[] Values(string name) => _entries.Where(e => e.Name == name).Select(e => e.Value).ToArray();
-        public double Value(string name) => _entries.Last(e => e.Name == name).Value;
-    }
-
-    sealed class Oracle(Tensor test, Tensor testLabels) : IOracleData
-    {
-        public Tensor FullValFeatures() => throw new NotSupportedException("not used by the timed methods");
-        public Tensor FullValLabels => throw new NotSupportedException("not used by the timed methods");
-        public Tensor TestFeatures() => test;
-        public Tensor TestLabels => testLabels;
-    }
-
-    /// <summary>
-    /// The cell's exported text features in place of a text tower: the "tokenizer" gives each (class, template) prompt of
-    /// the cell its row number, the "encoder" returns that row of <c>text_embeddings</c> [C, T, D] (unnormalised, as a
-    /// text tower returns them). Prompt learning (token embeddings) is not offered.
-    /// </summary>
-    sealed class LookupText : IFrozenTextEncoder, ITextTokenizer
-    {
-        readonly Tensor _rows;
-        readonly Dictionary<string, int> _index = [];
-
-        public LookupText(Tensor embeddings, IReadOnlyList<string> classNames, IReadOnlyList<string> templates)
-        {
-            _rows = embeddings.reshape(-1, embeddings.shape[2]);
-            for (int c = 0; c < classNames.Count; c++)
-                for (int t = 0; t < templates.Count; t++)
-                    _index[PromptTemplates.Fill(templates[t], classNames[c])] = c * templates.Count + t;
-            EmbedDim = (int)embeddings.shape[2];
-        }
-
-        public int ContextLength => 1;
-        public int TextWidth => EmbedDim;
-        public int EmbedDim { get; }
-        public float LogitScale => 100f;
-        public Tensor EncodeText(Tensor tokens) => _rows.index_select(0, tokens[.., 0]);
-        public Tensor EmbedTokens(Tensor tokens) => throw new NotSupportedException("a lookup of the cell's text features");
-        public Tensor EncodeTokenEmbeddings(Tensor embeddings, Tensor eotIndex) => throw new NotSupportedException("a lookup of the cell's text features");
-        public int[] Encode(string text) => [_index[text]];
-        public Tensor TokenizeToTensor(IReadOnlyList<string> texts, int contextLength, bool truncate = false) =>
-            tensor(texts.Select(t => (long)_index[t]).ToArray()).unsqueeze(1);
     }
 }

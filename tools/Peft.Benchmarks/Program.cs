@@ -16,6 +16,9 @@ using Peft.Tensors;
 //   method-times <checkpoint> [classes] [shots] [epochs]   each method on a 16-shot task from cached features
 //   methods-vs-official <cell> [threads] [clip-adapter epochs] [methods] [orders.json|-] [CLIP checkpoint for coop] [coop steps per epoch]
 //                                     our Tip-Adapter-F, linear probe, CLIP-Adapter, CoOp on one cell, timed as tools/reference/bench_methods_official.py times the official code
+//   baselines-vs-official <cell> <threads> <method> [CLIP checkpoint|-] [steps] [cross-modal iterations]
+//                                     one of our taskres, clap, lp-plus-plus, gda, cross-modal, kgcoop, cocoop on one cell, timed as
+//                                     tools/reference/bench_baselines_official.py times the official code
 //   feature-cache [images] [dim] [workdir]   the feature cache's old one-file-per-entry layout vs packed segments
 //   encoder-steps [vit-b16|tiny-vit] [k] [repeats] [modes] [methods]   encoder-tier step time and peak memory per mode (fp32,bf16,fp32-checkpoint,
 //                                                            bf16-checkpoint; default fp32,bf16), projected protocol cost
@@ -35,6 +38,8 @@ return args.FirstOrDefault() switch
     "methods-vs-official" => MethodsVsOfficial.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : Environment.ProcessorCount,
         args.Length > 3 ? int.Parse(args[3]) : 10, args.Length > 4 ? args[4] : "tip-adapter-f,linear-probe,clip-adapter", args.Length > 5 && args[5] != "-" ? args[5] : null, args.Length > 6 ? args[6] : null,
         args.Length > 7 ? int.Parse(args[7]) : 0),
+    "baselines-vs-official" => BaselinesVsOfficial.Run(args[1], int.Parse(args[2]), args[3], args.Length > 4 && args[4] != "-" ? args[4] : null,
+        args.Length > 5 ? int.Parse(args[5]) : 2, args.Length > 6 ? int.Parse(args[6]) : 1280),
     _ => Usage(),
 };
 

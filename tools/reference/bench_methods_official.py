@@ -327,7 +327,7 @@ def coop_steps(coop, dassl, ftfy, cell, checkpoint, steps):
     configs/trainers/CoOp/vit_b16.yaml, 16 random context vectors (CTX_INIT empty), class token at the end, fp32, on a
     random-weight ViT-B/16 (its image encoder the identity on the cell's features): one untimed step, then ``steps``
     timed calls of ``forward_backward`` on batches of 32."""
-    from official_taskres import CellLoader, load_dassl, to_cn
+    from official_taskres import load_dassl, to_cn
     import copy
     import yaml
     defaults, _ = load_dassl(dassl)
@@ -347,13 +347,22 @@ def coop_steps(coop, dassl, ftfy, cell, checkpoint, steps):
     trainer.dm = types.SimpleNamespace(dataset=types.SimpleNamespace(classnames=classnames))
     with redirect_stdout(io.StringIO()):
         trainer.build_model()
+    step_s = time_steps(trainer, cell, steps)
+    return {"steps": steps, "step_s": step_s, "classes": len(classnames), "batch": cfg.DATALOADER.TRAIN_X.BATCH_SIZE,
+            "context_length": int(trainer.model.tokenized_prompts.shape[1])}
+
+
+def time_steps(trainer, cell, steps):
+    """A Dassl trainer built by its own build_model, its image encoder replaced by the identity on the cell's views:
+    one untimed ``forward_backward`` call, then ``steps`` timed ones on the batches of its training loader (epoch e on
+    view e mod V, reshuffled per epoch); returns the seconds of each timed step."""
+    from official_taskres import CellLoader
+    cfg = trainer.cfg
     trainer.model.image_encoder = nn.Identity()
     views, labels = f32(cell, "train_views"), torch.from_numpy(cell["train_labels"])
     loader = CellLoader(views, labels, cfg.DATALOADER.TRAIN_X.BATCH_SIZE, torch.Generator().manual_seed(1))
-    trainer.epoch, trainer.max_epoch = 0, cfg.OPTIM.MAX_EPOCH
-    trainer.num_batches = 10 ** 9
-    batches = iter(loader)
-    step_s = []
+    trainer.epoch, trainer.max_epoch, trainer.num_batches = 0, cfg.OPTIM.MAX_EPOCH, 10 ** 9
+    batches, step_s = iter(loader), []
     for i in range(steps + 1):
         batch = next(batches, None)
         if batch is None:
@@ -364,8 +373,7 @@ def coop_steps(coop, dassl, ftfy, cell, checkpoint, steps):
         trainer.forward_backward(batch)
         if i > 0:
             step_s.append(time.perf_counter() - t0)
-    return {"steps": steps, "step_s": step_s, "classes": len(classnames), "batch": cfg.DATALOADER.TRAIN_X.BATCH_SIZE,
-            "context_length": int(trainer.model.tokenized_prompts.shape[1])}
+    return step_s
 
 
 # ---------------------------------------------------------------------------------------------------------- main
