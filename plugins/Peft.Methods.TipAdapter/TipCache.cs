@@ -35,8 +35,8 @@ static class TipCache
 
     /// <summary>
     /// exp(−β(1 − A)) · L: main.py's ((-1) * (beta - beta * affinity)).exp() @ cache_values, computed as exp(βA − β)
-    /// (bit for bit the same: x − y = −(y − x) in IEEE arithmetic) in place on one temporary, because TorchSharp's
-    /// scalar-minus-tensor took 52–67 ms on a [2500, 1600] affinity where a multiply took under 1 ms.
+    /// (bit for bit the same: x − y = −(y − x) in IEEE arithmetic) in place on one temporary instead of three
+    /// ([2500, 1600] affinity: 4.4 ms against 5.8 for the operator form, measured with the allocator tuning).
     /// </summary>
     public static Tensor CacheLogits(Tensor affinity, Tensor values, double beta)
     {

@@ -11,8 +11,8 @@ using static TorchSharp.torch;
 /// <summary>
 /// Cost of the encoder tier on a random-weight CLIP (ViT-B/16 by default): time and peak memory of one training step
 /// of each encoder-level method at batch 32, in fp32 and bf16, measured as the difference between fits of 2k and k
-/// steps, each the fastest of `repeats` (so set-up and the final text encoding cancel, and a busy CPU for a moment does not
-/// count); the image forward throughput of the frozen tower (what
+/// steps, each the fastest of `repeats` after one warm-up fit (so set-up and the final text encoding cancel, and a busy CPU
+/// for a moment does not count); the image forward throughput of the frozen tower (what
 /// filling the feature cache costs the feature-level methods); and the projected cost of the 11-dataset CoOp protocol
 /// (5 shot counts × 3 seeds) per method on this machine: training steps by the published schedules, plus encoding
 /// every cell's test split through its adapted towers.
@@ -88,7 +88,7 @@ static class EncoderSteps
                     using var classifier = built.Fit(context);
                     return sw.Elapsed.TotalSeconds;
                 }
-                if (repeats > 1) Fit(1); // warm-up: first-use costs (kernel selection, allocator growth) out of the difference
+                Fit(1); // warm-up: first-use costs (kernel selection, allocator growth) out of the difference (without it a bf16 BitFit step read 1.9 s instead of ~6)
                 PeakMemory.Reset();
                 // The fastest of `repeats` fits each: robust to other processes taking the CPU for a while.
                 double once = Enumerable.Range(0, repeats).Min(_ => Fit(k)), twice = Enumerable.Range(0, repeats).Min(_ => Fit(2 * k));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The encoder-level methods (PEFT inside the towers) against their official code, one training step, same work, same
-# machine, one run: MaPLe and VPT (muzairkhattak/multimodal-prompt-learning) and CLIP-LoRA (MaxZanella/CLIP-LoRA) on
+# machine, one run: MaPLe and VPT (muzairkhattak/multimodal-prompt-learning), CLIP-LoRA (MaxZanella/CLIP-LoRA) and
+# BitFit as 2SFS's first stage (KilianLP/CoOpLoraSquared-) on
 # Debian's PyTorch 1.13 (tools/reference/bench_encoder_methods_official.py) against ours (Peft.Benchmarks encoder-steps):
 # a random-weight ViT-B/16, batch 32 random images at 224 px, 10 classes on the text side, fp32 (ours also bf16), the
 # same thread count. Prints s/step per method, both sides, and official/ours.
@@ -8,10 +9,11 @@
 # Needs: apt install python3-torch python3-regex python3-wcwidth libopenblas0-pthread, and checkouts (a `git archive`
 # extract works too; put its commit id in <dir>/COMMIT):
 #   MAPLE=muzairkhattak/multimodal-prompt-learning (maple, vpt)  CLIP_LORA=MaxZanella/CLIP-LoRA (clip-lora)
+#   TWOSFS=KilianLP/CoOpLoraSquared- (bitfit)
 #   FTFY=rspeer/python-ftfy, and COOP=KaiyangZhou/CoOp once, to write the random-weight ViT-B/16 (shared with
 #   methods-vs-official.sh in $WORK)
 # Usage: [checkouts] tools/bench/encoder-methods-vs-official.sh
-#   METHODS (default: those whose checkout is given, of maple,vpt,clip-lora); THREADS (default nproc); STEPS (default 2)
+#   METHODS (default: those whose checkout is given, of maple,vpt,clip-lora,bitfit); THREADS (default nproc); STEPS (default 2)
 #   timed official steps after an untimed one (ours: a fit of 2 steps minus a fit of 1, after a warm-up fit);
 #   BF16=1 (default; 0 to leave out) also times ours with the backbone in bf16; WORK (default /tmp/peft-bench-methods).
 #   One ViT-B/16 step at batch 32 takes 10-60 s on a 2-core machine: the whole run takes 10-20 minutes.
@@ -26,13 +28,15 @@ if ! dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q "in
 fi
 if [ -n "${METHODS:-}" ]; then methods="${METHODS//,/ }"; else
   methods=""; [ -n "${MAPLE:-}" ] && methods="maple vpt"; [ -n "${CLIP_LORA:-}" ] && methods="$methods clip-lora"
+  [ -n "${TWOSFS:-}" ] && methods="$methods bitfit"
 fi
-[ -n "${methods// /}" ] || { echo "no checkouts given: MAPLE=<multimodal-prompt-learning> and/or CLIP_LORA=<CLIP-LoRA>" >&2; exit 1; }
+[ -n "${methods// /}" ] || { echo "no checkouts given: MAPLE=<multimodal-prompt-learning>, CLIP_LORA=<CLIP-LoRA>, TWOSFS=<CoOpLoraSquared->" >&2; exit 1; }
 for m in $methods; do
   case "$m" in
     maple|vpt) [ -d "${MAPLE:-}" ] || { echo "$m needs MAPLE=<multimodal-prompt-learning checkout>" >&2; exit 1; } ;;
     clip-lora) [ -d "${CLIP_LORA:-}" ] || { echo "$m needs CLIP_LORA=<CLIP-LoRA checkout>" >&2; exit 1; } ;;
-    *) echo "unknown method '$m' (maple, vpt, clip-lora)" >&2; exit 1 ;;
+    bitfit) [ -d "${TWOSFS:-}" ] || { echo "$m needs TWOSFS=<KilianLP/CoOpLoraSquared- checkout>" >&2; exit 1; } ;;
+    *) echo "unknown method '$m' (maple, vpt, clip-lora, bitfit)" >&2; exit 1 ;;
   esac
 done
 ref="$root/tools/reference"
@@ -48,7 +52,7 @@ export OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 : > "$work/encoder-official.jsonl"
 for m in $methods; do
-  repo="$MAPLE"; [ "$m" = clip-lora ] && repo="$CLIP_LORA"
+  case "$m" in clip-lora) repo="$CLIP_LORA" ;; bitfit) repo="$TWOSFS" ;; *) repo="$MAPLE" ;; esac
   echo "$m, official ..." >&2
   /usr/bin/python3 "$ref/bench_encoder_methods_official.py" --method "$m" --repo "$repo" --ftfy "$ftfy" --clip "$vit" \
     --threads "$threads" --steps "$steps" 2>/dev/null | tail -1 >> "$work/encoder-official.jsonl"

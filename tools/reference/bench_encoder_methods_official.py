@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Time one training step of the *official* encoder-level methods (MaPLe, VPT, CLIP-LoRA) on a random-weight
+"""Time one training step of the *official* encoder-level methods (MaPLe, VPT, CLIP-LoRA, BitFit) on a random-weight
 ViT-B/16, for ``tools/bench/encoder-methods-vs-official.sh`` (which times ours, ``Peft.Benchmarks encoder-steps``, on the
 same work: batch 32 at 224 px, 10 classes, fp32, and prints both).
 
@@ -7,6 +7,7 @@ Checkouts (not part of this repository; the commits are recorded in the output):
 
     muzairkhattak/multimodal-prompt-learning  MaPLe and its VPT baseline (69bce21ae8eda80ad6187534b2dce09cf6c59e17)
     MaxZanella/CLIP-LoRA                      loralib, clip/model.py, lora.py (358f0d7361f59e66c0b2d0b672a3dafb143a759b)
+    KilianLP/CoOpLoraSquared-                 2SFS, BitFit's published setting (54c893e14ede5ad98146dd4378f15d0c1c87c1ad)
     rspeer/python-ftfy                        CLIP's tokenizer imports it (with python3-regex)
 
 What runs, with the published settings:
@@ -27,10 +28,18 @@ What runs, with the published settings:
   ``F.scaled_dot_product_attention``, which Debian's PyTorch 1.13 lacks: the reference formula of
   ``make_lora_fixtures.py`` stands in (the same unfused matmul–softmax–matmul PyTorch 1.13's attention runs).
 
+* ``bitfit``: 2SFS's first stage with ``--peft bitfit`` (``fs/twostage.py``): ``fs/utils/model_utils.py``'s
+  ``trainable_bias_params`` (every bias of both towers' blocks, layer norms and the final norms; ``main.py``'s defaults:
+  encoder both, start 0) on the repository's ``clip/model.py``, and the body of ``train_epoch``: ``encode_text`` of the
+  tokenized class prompts and ``encode_image`` with gradients, cosine logits × ``logit_scale.exp()``, cross-entropy,
+  AdamW (lr 2e-4, weight decay 1e-2) step; its CUDA autocast and GradScaler do nothing on a CPU. (``model_utils.py``
+  is loaded by path: the ``fs`` package's ``__init__`` imports every trainer of the repository.)
+
 Each method: one untimed step, then ``--steps`` timed ones on the same random images. Prints one JSON line.
 """
 import argparse
 import importlib
+import importlib.util
 import io
 import json
 import os
@@ -135,10 +144,37 @@ def clip_lora(args, state, images, labels, classnames):
     return step, sum(p.numel() for p in params)
 
 
+def bitfit(args, state, images, labels, classnames):
+    sys.path.insert(0, args.repo)
+    for m in [m for m in sys.modules if m == "clip" or m.startswith("clip.")]:
+        sys.modules.pop(m)
+    import clip as clip_pkg
+    spec = importlib.util.spec_from_file_location("twosfs_model_utils", os.path.join(args.repo, "fs", "utils", "model_utils.py"))
+    model_utils = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(model_utils)
+    model = sys.modules["clip.model"].build_model(dict(state)).float()
+    with redirect_stdout(io.StringIO()):
+        params = model_utils.trainable_bias_params(model, modality="both", vision_start=0, text_start=0)
+    optimizer = torch.optim.AdamW(params, lr=2e-4, weight_decay=1e-2, betas=(0.9, 0.999))
+    tokenized_texts = clip_pkg.tokenize(["a photo of a {}.".format(c.replace("_", " ")) for c in classnames])
+    model.train()
+
+    def step():   # twostage.py train_epoch, one iteration (ln_modality both: gradients through both towers)
+        text_features = model.encode_text(tokenized_texts)
+        image_features = model.encode_image(images)
+        text_features = text_features / text_features.norm(dim=-1, keepdim=True)
+        image_features = image_features / image_features.norm(dim=-1, keepdim=True)
+        loss = F.cross_entropy(model.logit_scale.exp() * image_features @ text_features.t(), labels)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    return step, sum(p.numel() for p in params)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--method", required=True, choices=["maple", "vpt", "clip-lora"])
-    parser.add_argument("--repo", required=True, help="multimodal-prompt-learning (maple, vpt) or CLIP-LoRA (clip-lora)")
+    parser.add_argument("--method", required=True, choices=["maple", "vpt", "clip-lora", "bitfit"])
+    parser.add_argument("--repo", required=True, help="multimodal-prompt-learning (maple, vpt), CLIP-LoRA (clip-lora) or CoOpLoraSquared- (bitfit)")
     parser.add_argument("--ftfy", required=True, help="checkout of rspeer/python-ftfy")
     parser.add_argument("--clip", required=True, help="a ViT-B/16 CLIP state dict (bench_methods_official.py --make-vit-b16)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -156,7 +192,7 @@ def main():
     half = torch.Tensor.half
     torch.Tensor.half = lambda self, *a, **k: self   # MaPLe/VPT cast prompts to fp16 for the GPU's fp16 CLIP; fp32 here
     try:
-        build = clip_lora if args.method == "clip-lora" else prompt_method
+        build = {"clip-lora": clip_lora, "bitfit": bitfit}.get(args.method, prompt_method)
         step, trainable = build(args, state, images, labels, classnames)
         step()   # untimed
         times = []
