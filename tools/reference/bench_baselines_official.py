@@ -38,7 +38,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from official_side_by_side import commit_of, read_safetensors, stub_modules  # noqa: E402
-from bench_methods_official import time_steps  # noqa: E402
+from bench_methods_official import limit_threads, time_steps  # noqa: E402
 
 LOGIT_SCALE = 100.0
 
@@ -160,12 +160,7 @@ def main():
     for key in ("repo", "dassl", "ftfy", "clip"):
         if getattr(args, key):
             setattr(args, key, os.path.abspath(getattr(args, key)))
-    torch.set_num_threads(args.threads)
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(args.threads)
-    except ImportError:
-        pass
+    limit_threads(args.threads)
     stub_modules()
     cell, meta = read_safetensors(args.cell)
     result, official = METHODS[args.method](args, cell, meta)

@@ -378,6 +378,16 @@ def time_steps(trainer, cell, steps):
 
 # ---------------------------------------------------------------------------------------------------------- main
 
+def limit_threads(threads):
+    """PyTorch's intra-op threads and, where threadpoolctl is installed, every BLAS / OpenMP pool of the process."""
+    torch.set_num_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(threads)
+    except ImportError:
+        pass
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--make-cell", help="write a synthetic cell here and exit")
@@ -408,12 +418,7 @@ def main():
     if args.make_cell:
         make_cell(args.make_cell, args.classes, args.shots, args.dim, args.views, args.test_per_class, args.seed)
         return
-    torch.set_num_threads(args.threads)
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(args.threads)
-    except ImportError:
-        pass
+    limit_threads(args.threads)
     stub_modules()
     cell, meta = read_safetensors(args.cell)
     methods = args.methods.split(",")
