@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Peft.Clip.Loading;
-using Peft.Clip.Text;
 using Peft.Core;
 using static TorchSharp.torch;
 
@@ -66,14 +65,9 @@ static class BaselinesVsOfficial
         using var clip = ClipLoader.Load(checkpoint);
         int batch = method == "kgcoop" ? 128 : 1;   // KgCoOp rn50_ep100.yaml, CoCoOp vit_b16_c4_ep10_batch1 (the plugins' defaults)
         long rows = Math.Min(cell.TrainRows, (long)steps * batch);
-        long perEpoch = rows >= batch ? rows / batch : 1;   // Dassl's drop_last rule
+        long perEpoch = BenchCell.StepsPerEpoch(rows, batch);
         int epochs = 1 + (int)Math.Ceiling(steps / (double)perEpoch);
-        var prefix = Enumerable.Range(0, (int)rows).Select(i => (long)i).ToArray();
-        AdaptationContext Context(TimingSink sink) => cell.Context(sink, prefix) is var c
-            ? new AdaptationContext { Task = c.Task, Features = c.Features, TextEncoder = clip.Model, Tokenizer = ClipTokenizer.Default,
-                                      Generator = c.Generator, Metrics = sink }
-            : throw new InvalidOperationException();
-        var (seconds, sink, _) = cell.Fit(method, new() { ["epochs"] = epochs.ToString() }, Context);
+        var (seconds, sink, _) = cell.Fit(method, new() { ["epochs"] = epochs.ToString() }, s => cell.TowerContext(s, clip.Model, rows));
         var ends = sink.Times("train_loss");
         long timed = (ends.Length - 1) * perEpoch;
         return new { steps = timed, step_s = (ends[^1] - ends[0]) / timed, rows, batch, fit_s = seconds, classes = cell.Task.NumClasses };

@@ -51,6 +51,27 @@ sealed class BenchCell : IDisposable
         };
     }
 
+    /// <summary>
+    /// <see cref="Context"/> on the first <paramref name="rows"/> training rows (all when null) with a real text tower
+    /// and CLIP's tokenizer instead of the lookup, for the prompt-learning methods; <paramref name="textEncoderIn"/> gives
+    /// the tower in another compute type (<c>precision: bf16</c>).
+    /// </summary>
+    public AdaptationContext TowerContext(TimingSink sink, IFrozenTextEncoder tower, long? rows = null,
+        Func<ScalarType, IFrozenTextEncoder>? textEncoderIn = null)
+    {
+        long[]? prefix = rows is { } n && n < TrainRows ? Enumerable.Range(0, (int)n).Select(i => (long)i).ToArray() : null;
+        var c = Context(sink, prefix);
+        return new AdaptationContext
+        {
+            Task = c.Task, Features = c.Features, TextEncoder = tower, Tokenizer = Peft.Clip.Text.ClipTokenizer.Default,
+            Generator = c.Generator, Metrics = sink, TextEncoderIn = textEncoderIn,
+        };
+    }
+
+    /// <summary>Steps per epoch of <paramref name="rows"/> rows at <paramref name="batch"/> (Dassl's drop_last rule:
+    /// one short batch when there are fewer rows than a batch).</summary>
+    public static long StepsPerEpoch(long rows, int batch) => rows >= batch ? rows / batch : 1;
+
     /// <summary>Fits <paramref name="method"/> with <paramref name="options"/> (configuration keys, as in an experiment
     /// file) and times it from the context's creation to the returned classifier; with <paramref name="accuracy"/>, also
     /// its accuracy on the cell's test set (not timed).</summary>

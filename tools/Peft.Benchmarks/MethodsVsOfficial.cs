@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Peft.Clip.Loading;
-using Peft.Clip.Text;
 using Peft.Core;
 using static TorchSharp.torch;
 
@@ -31,13 +30,6 @@ static class MethodsVsOfficial
     {
         set_num_threads(threads);
         using var cell = new BenchCell(cellPath);
-        AdaptationContext Context(TimingSink sink, long[]? trainOrder = null, long[]? valOrder = null, bool oracle = false) =>
-            cell.Context(sink, trainOrder, valOrder, oracle);
-        (double Seconds, TimingSink Sink) Fit(string method, Dictionary<string, string?> options, Func<TimingSink, AdaptationContext> context)
-        {
-            var (seconds, sink, _) = cell.Fit(method, options, context);
-            return (seconds, sink);
-        }
 
         var results = new Dictionary<string, object>();
         var wanted = methods.Split(',');
@@ -47,8 +39,8 @@ static class MethodsVsOfficial
             string suffix = precision == "fp32" ? "" : "-" + precision;
             if (!wanted.Contains("tip-adapter-f" + suffix)) continue;
             var asPublished = new Dictionary<string, string?> { ["select"] = "best-test", ["maxBestFinal"] = "true", ["precision"] = precision };
-            Fit("tip-adapter-f", new(asPublished) { ["searchStep:0"] = "2", ["searchStep:1"] = "2" }, s => Context(s, oracle: true));
-            var (seconds, sink) = Fit("tip-adapter-f", asPublished, s => Context(s, oracle: true));
+            cell.Fit("tip-adapter-f", new(asPublished) { ["searchStep:0"] = "2", ["searchStep:1"] = "2" }, s => cell.Context(s, oracle: true));
+            var (seconds, sink, _) = cell.Fit("tip-adapter-f", asPublished, s => cell.Context(s, oracle: true));
             double trained = sink.Times("tip-adapter-f/epoch_test_accuracy").Last();
             results["tip-adapter-f" + suffix] = new
             {
@@ -65,8 +57,8 @@ static class MethodsVsOfficial
                 trainOrder = orders.GetProperty("train_order").EnumerateArray().Select(e => e.GetInt64()).ToArray();
                 valOrder = orders.GetProperty("val_order").EnumerateArray().Select(e => e.GetInt64()).ToArray();
             }
-            Fit("linear-probe", new() { ["c"] = "1" }, s => Context(s, trainOrder, valOrder));
-            var (seconds, sink) = Fit("linear-probe", [], s => Context(s, trainOrder, valOrder));
+            cell.Fit("linear-probe", new() { ["c"] = "1" }, s => cell.Context(s, trainOrder, valOrder));
+            var (seconds, sink, _) = cell.Fit("linear-probe", [], s => cell.Context(s, trainOrder, valOrder));
             var searched = sink.Values("search_c");
             results["linear-probe"] = new
             {
@@ -78,8 +70,8 @@ static class MethodsVsOfficial
         {
             string suffix = precision == "fp32" ? "" : "-" + precision;
             if (!wanted.Contains("clip-adapter" + suffix)) continue;
-            Fit("clip-adapter", new() { ["epochs"] = "1", ["precision"] = precision }, s => Context(s));
-            var (seconds, sink) = Fit("clip-adapter", new() { ["epochs"] = clipAdapterEpochs.ToString(), ["precision"] = precision }, s => Context(s));
+            cell.Fit("clip-adapter", new() { ["epochs"] = "1", ["precision"] = precision }, s => cell.Context(s));
+            var (seconds, sink, _) = cell.Fit("clip-adapter", new() { ["epochs"] = clipAdapterEpochs.ToString(), ["precision"] = precision }, s => cell.Context(s));
             var ends = sink.Times("train/loss");
             var perEpoch = ends.Select((t, i) => t - (i == 0 ? 0 : ends[i - 1])).ToArray();
             results["clip-adapter" + suffix] = new { epochs = ends.Length, epoch_s = perEpoch, train_s = ends.Last(), fit_s = seconds };
@@ -91,22 +83,17 @@ static class MethodsVsOfficial
             LoadedClip? bf16Tower = null;
             // coopSteps > 0: an epoch of that many steps (the first coopSteps × 32 training rows), as the official side times
             // that many steps: a step's cost is the text tower over every class, whatever the number of images.
-            long rows = cell.TrainRows;
-            long[]? coopRows = coopSteps > 0 && coopSteps * 32L < rows ? Enumerable.Range(0, coopSteps * 32).Select(i => (long)i).ToArray() : null;
-            AdaptationContext CoOpContext(TimingSink sink) => Context(sink, coopRows) is var c
-                ? new AdaptationContext { Task = c.Task, Features = c.Features, TextEncoder = clip.Model, Tokenizer = ClipTokenizer.Default,
-                                          Generator = c.Generator, Metrics = sink,
-                                          TextEncoderIn = type => (bf16Tower ??= ClipLoader.Load(checkpoint, new ClipLoadOptions { ComputeType = type })).Model }
-                : throw new InvalidOperationException();
+            long n = coopSteps > 0 ? Math.Min(cell.TrainRows, coopSteps * 32L) : cell.TrainRows;
+            AdaptationContext CoOpContext(TimingSink sink) => cell.TowerContext(sink, clip.Model, n,
+                type => (bf16Tower ??= ClipLoader.Load(checkpoint, new ClipLoadOptions { ComputeType = type })).Model);
             foreach (var precision in new[] { "fp32", "bf16" })
             {
                 string suffix = precision == "fp32" ? "" : "-" + precision;
                 if (!wanted.Contains("coop" + suffix)) continue;
                 var options = new Dictionary<string, string?> { ["epochs"] = "1", ["precision"] = precision };
-                Fit("coop", options, CoOpContext);
-                var (seconds, sink) = Fit("coop", options, CoOpContext);
-                long n = coopRows?.Length ?? rows;
-                long steps = n >= 32 ? n / 32 : 1;   // CoOp's batch 32, Dassl's drop_last
+                cell.Fit("coop", options, CoOpContext);
+                var (seconds, sink, _) = cell.Fit("coop", options, CoOpContext);
+                long steps = BenchCell.StepsPerEpoch(n, 32);   // CoOp's batch 32
                 double epoch = sink.Times("train_loss").Single();
                 results["coop" + suffix] = new { steps, epoch_s = epoch, step_s = epoch / steps, fit_s = seconds, classes = cell.Task.NumClasses };
             }

@@ -29,16 +29,14 @@ import math
 import os
 import sys
 import time
-import types
 from contextlib import redirect_stdout
 
 import numpy as np
 import torch
-import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from official_side_by_side import commit_of, read_safetensors, stub_modules  # noqa: E402
-from bench_methods_official import limit_threads, time_steps  # noqa: E402
+from bench_methods_official import built_trainer, limit_threads, load_coop_clip, time_steps  # noqa: E402
 
 LOGIT_SCALE = 100.0
 
@@ -113,26 +111,17 @@ def prompt_steps(args, cell, meta):
     if args.method == "kgcoop":
         trainers = k.load_kgcoop(repo, args.ftfy)
     else:
-        for name in ("clip", "clip.simple_tokenizer"):
-            sys.modules.pop(name, None)
-        sys.path.insert(0, args.ftfy)
-        sys.path.insert(0, repo)
+        load_coop_clip(repo, args.ftfy)
         trainers = importlib.import_module("trainers.cocoop")
     state = torch.load(args.clip, map_location="cpu")
     trainers.load_clip_to_cpu = lambda cfg: trainers.clip.build_model(dict(state)).float()
     classnames = json.loads(meta["classnames"])
     if args.method == "kgcoop":
         trainers.CUSTOM_TEMPLATES[meta["dataset"]] = json.loads(meta["templates"])[0]
-        cfg = k.config(defaults, repo, meta["dataset"], 224)
-        trainer = object.__new__(trainers.KgCoOp)
+        trainer = built_trainer(trainers.KgCoOp, k.config(defaults, repo, meta["dataset"], 224), classnames)
     else:
-        cfg = cocoop_config(defaults, repo, 224)
-        trainer = object.__new__(trainers.CoCoOp)
-    trainer._models, trainer._optims, trainer._scheds, trainer._writer = {}, {}, {}, None
-    trainer.cfg, trainer.device = cfg, torch.device("cpu")
-    trainer.dm = types.SimpleNamespace(dataset=types.SimpleNamespace(classnames=classnames))
-    with redirect_stdout(io.StringIO()):
-        trainer.build_model()
+        trainer = built_trainer(trainers.CoCoOp, cocoop_config(defaults, repo, 224), classnames)
+    cfg = trainer.cfg
     step_s = time_steps(trainer, cell, args.steps)
     official = {args.method: commit_of(repo)}
     if args.method == "cocoop":

@@ -67,16 +67,19 @@ def stand_ins():
     torch.nn.Module.cuda = lambda self, *a, **k: self
 
 
-def load_trainer(repo, name):
+def repo_clip(repo):
+    """The repository's own clip package (each ships a modified copy of openai/CLIP's), its folder first on sys.path:
+    returns its clip.clip and clip.model modules."""
     sys.path.insert(0, repo)
     for m in [m for m in sys.modules if m == "clip" or m.startswith("clip.")]:
         sys.modules.pop(m)
-    import clip.clip  # noqa: F401  (the repository's own package)
-    return importlib.import_module(f"trainers.{name}"), sys.modules["clip.clip"], sys.modules["clip.model"]
+    import clip.clip  # noqa: F401
+    return sys.modules["clip.clip"], sys.modules["clip.model"]
 
 
 def prompt_method(args, state, images, labels, classnames):
-    trainers, clip_clip, clip_model = load_trainer(args.repo, args.method)
+    _, clip_model = repo_clip(args.repo)
+    trainers = importlib.import_module(f"trainers.{args.method}")
     if args.method == "maple":
         cfg = types.SimpleNamespace(
             TRAINER=types.SimpleNamespace(MAPLE=types.SimpleNamespace(N_CTX=2, CTX_INIT="a photo of a", PROMPT_DEPTH=9, PREC="fp32")),
@@ -113,11 +116,7 @@ def prompt_method(args, state, images, labels, classnames):
 def clip_lora(args, state, images, labels, classnames):
     from make_lora_fixtures import backport_torch2_functional
     backport_torch2_functional()
-    sys.path.insert(0, args.repo)
-    for m in [m for m in sys.modules if m == "clip" or m.startswith("clip.")]:
-        sys.modules.pop(m)
-    import clip.clip as clip_clip  # noqa: F401
-    clip_model = sys.modules["clip.model"]
+    clip_clip, clip_model = repo_clip(args.repo)
     from loralib.utils import apply_lora, mark_only_lora_as_trainable, get_lora_parameters
     model = clip_model.build_model(dict(state)).float()
     lora_args = types.SimpleNamespace(encoder="both", position="all", params=["q", "k", "v"], r=2, alpha=1,
@@ -145,18 +144,15 @@ def clip_lora(args, state, images, labels, classnames):
 
 
 def bitfit(args, state, images, labels, classnames):
-    sys.path.insert(0, args.repo)
-    for m in [m for m in sys.modules if m == "clip" or m.startswith("clip.")]:
-        sys.modules.pop(m)
-    import clip as clip_pkg
+    clip_clip, clip_model = repo_clip(args.repo)
     spec = importlib.util.spec_from_file_location("twosfs_model_utils", os.path.join(args.repo, "fs", "utils", "model_utils.py"))
     model_utils = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(model_utils)
-    model = sys.modules["clip.model"].build_model(dict(state)).float()
+    model = clip_model.build_model(dict(state)).float()
     with redirect_stdout(io.StringIO()):
         params = model_utils.trainable_bias_params(model, modality="both", vision_start=0, text_start=0)
     optimizer = torch.optim.AdamW(params, lr=2e-4, weight_decay=1e-2, betas=(0.9, 0.999))
-    tokenized_texts = clip_pkg.tokenize(["a photo of a {}.".format(c.replace("_", " ")) for c in classnames])
+    tokenized_texts = clip_clip.tokenize(["a photo of a {}.".format(c.replace("_", " ")) for c in classnames])
     model.train()
 
     def step():   # twostage.py train_epoch, one iteration (ln_modality both: gradients through both towers)

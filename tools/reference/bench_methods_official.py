@@ -341,15 +341,22 @@ def coop_steps(coop, dassl, ftfy, cell, checkpoint, steps):
     cfg.TRAINER.COOP = to_cn({"N_CTX": 16, "CSC": False, "CTX_INIT": "", "PREC": "fp32", "CLASS_TOKEN_POSITION": "end"})
     meta_classes = sorted(set(cell["train_labels"].tolist()))
     classnames = [f"class {i}" for i in meta_classes]
-    trainer = object.__new__(trainers.CoOp)
+    trainer = built_trainer(trainers.CoOp, cfg, classnames)
+    step_s = time_steps(trainer, cell, steps)
+    return {"steps": steps, "step_s": step_s, "classes": len(classnames), "batch": cfg.DATALOADER.TRAIN_X.BATCH_SIZE,
+            "context_length": int(trainer.model.tokenized_prompts.shape[1])}
+
+
+def built_trainer(trainer_class, cfg, classnames):
+    """A Dassl trainer of a prompt-learning method (CoOp, KgCoOp, CoCoOp) with the state TrainerX.__init__ gives it
+    before build_model (the data manager reduced to the class names), on the CPU, then its own build_model."""
+    trainer = object.__new__(trainer_class)
     trainer._models, trainer._optims, trainer._scheds, trainer._writer = {}, {}, {}, None
     trainer.cfg, trainer.device = cfg, torch.device("cpu")
     trainer.dm = types.SimpleNamespace(dataset=types.SimpleNamespace(classnames=classnames))
     with redirect_stdout(io.StringIO()):
         trainer.build_model()
-    step_s = time_steps(trainer, cell, steps)
-    return {"steps": steps, "step_s": step_s, "classes": len(classnames), "batch": cfg.DATALOADER.TRAIN_X.BATCH_SIZE,
-            "context_length": int(trainer.model.tokenized_prompts.shape[1])}
+    return trainer
 
 
 def time_steps(trainer, cell, steps):
